@@ -1,0 +1,107 @@
+"""One error hierarchy for gridgov, with bilingual (Chinese first) messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, located precisely enough to fix it.
+
+    ``where`` names the row or feature as a user sees it (``第 3 行`` / ``row 3``,
+    ``要素 12`` / ``feature 12``), ``field`` the column, and ``fix`` what to do.
+    """
+
+    file: str
+    where: str
+    field: str | None
+    message: str
+    message_en: str
+    fix: str = ""
+    fix_en: str = ""
+
+    def render(self, lang: str = "zh") -> str:
+        loc = ", ".join(x for x in (self.file, self.where, self.field) if x)
+        if lang == "en":
+            text = f"{loc}: {self.message_en}"
+            return f"{text} — fix: {self.fix_en}" if self.fix_en else text
+        text = f"{loc}：{self.message}"
+        return f"{text}（修正：{self.fix}）" if self.fix else text
+
+
+class GridgovError(Exception):
+    """Base of every error gridgov raises on purpose; carries a Chinese and an English text."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, message_en: str | None = None) -> None:
+        super().__init__(message_en or message)
+        self.message = message
+        self.message_en = message_en or message
+
+    def render(self, lang: str = "zh") -> str:
+        return self.message_en if lang == "en" else self.message
+
+
+class UserError(GridgovError):
+    """The user asked for something that cannot be done as asked (bad option, unknown code)."""
+
+    exit_code = 2
+
+
+class ValidationError(UserError):
+    """An input failed validation; ``problems`` lists every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem], *, file: str = "") -> None:
+        self.problems = list(problems)
+        n = len(self.problems)
+        head_zh = f"{file} 有 {n} 处问题，未写入任何数据" if file else f"发现 {n} 处问题，未写入任何数据"
+        head_en = (
+            f"{file} has {n} problem(s); nothing was written"
+            if file
+            else f"{n} problem(s) found; nothing was written"
+        )
+        super().__init__(head_zh, head_en)
+
+    def render(self, lang: str = "zh") -> str:
+        head = super().render(lang)
+        return "\n".join([head, *("  - " + p.render(lang) for p in self.problems)])
+
+
+class InfeasibleError(GridgovError):
+    """A model has no feasible solution under its hard constraints."""
+
+    exit_code = 2
+
+
+class NotFoundError(UserError):
+    """A named thing (ward, plan, worker) does not exist."""
+
+
+class StoreError(GridgovError):
+    """The store failed to read or write; the store is left as it was."""
+
+    exit_code = 3
+
+
+class StoreUnavailableError(StoreError):
+    """The database cannot be reached (stopped, wrong URL); retry when it is back."""
+
+
+class SchemaVersionError(StoreError):
+    """The store was written by a newer gridgov than this one."""
+
+
+class MissingExtraError(GridgovError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+    exit_code = 2
+
+    def __init__(self, package: str, extra: str) -> None:
+        super().__init__(
+            f"需要可选依赖 {package}：请运行 pip install 'gridgov[{extra}]'",
+            f"the optional dependency {package} is missing: pip install 'gridgov[{extra}]'",
+        )
+        self.package = package
+        self.extra = extra

@@ -1,0 +1,369 @@
+"""The store contract and the SQL shared by both backends; a backend supplies only its dialect."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from typing import Any, Protocol, runtime_checkable
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from gridgov.errors import NotFoundError, SchemaVersionError
+from gridgov.geo.crs import STORAGE_CRS
+from gridgov.schema import LAYERS, Column, Layer
+from gridgov.store.migrations import MIGRATIONS, SCHEMA_VERSION
+
+Where = Mapping[str, Any]  # column -> value, or a list/tuple/set of values (IN)
+Frame = pd.DataFrame | gpd.GeoDataFrame
+GEOM_COL = "geom"
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What every backend offers. Every write is atomic; ``transaction`` groups several."""
+
+    url: str
+
+    def transaction(self) -> Any: ...
+    def load(self, layer: str, *, where: Where | None = None, order_by: str | None = None) -> Frame: ...
+    def save(self, layer: str, rows: Frame | Iterable[Mapping[str, Any]]) -> int: ...
+    def insert(self, layer: str, row: Mapping[str, Any]) -> int: ...
+    def update(self, layer: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> int: ...
+    def delete(self, layer: str, *, where: Where | None = None) -> int: ...
+    def count(self, layer: str, *, where: Where | None = None) -> int: ...
+    def schema_version(self) -> int: ...
+    def close(self) -> None: ...
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NaT or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(str(value))
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _promote(geom: BaseGeometry, layer: Layer) -> BaseGeometry:
+    if layer.geometry == "MULTIPOLYGON" and isinstance(geom, Polygon):
+        return MultiPolygon([geom])
+    return geom
+
+
+class SqlStore:
+    """Everything both backends share: DML, value coding, transactions and migrations.
+
+    A subclass provides the connection and the dialect hooks below (``_ph``, ``_ddl``,
+    ``_geom_*``, ``_encode_*``/``_decode_*``); nothing above this class knows which it is.
+    """
+
+    url: str
+    _ph = "?"
+
+    def __init__(self) -> None:
+        self._depth = 0
+
+    # -- dialect hooks -------------------------------------------------------------------------
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        raise NotImplementedError
+
+    def _executemany(self, sql: str, rows: list[Sequence[Any]]) -> None:
+        raise NotImplementedError
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _begin(self) -> None:
+        raise NotImplementedError
+
+    def _commit(self) -> None:
+        raise NotImplementedError
+
+    def _rollback(self) -> None:
+        raise NotImplementedError
+
+    def _geom_param_sql(self) -> str:
+        return self._ph
+
+    def _geom_select_sql(self) -> str:
+        return GEOM_COL
+
+    def _encode_geom(self, geom: BaseGeometry) -> Any:
+        raise NotImplementedError
+
+    def _decode_geom(self, value: Any) -> BaseGeometry | None:
+        raise NotImplementedError
+
+    def _encode_bool(self, value: bool) -> Any:
+        return bool(value)
+
+    def _encode_date(self, value: date) -> Any:
+        return value
+
+    def _encode_datetime(self, value: datetime) -> Any:
+        return value
+
+    def _meta_get(self, key: str) -> str | None:
+        raise NotImplementedError
+
+    def _ddl(self, layer: Layer) -> list[str]:
+        raise NotImplementedError
+
+    def _prepare_schema(self) -> None:
+        """Backend set-up before the first migration (GeoPackage core tables, the PostGIS extension)."""
+
+    def _after_create(self, layer: Layer) -> None:
+        """Backend bookkeeping after a layer's table exists (GeoPackage registers it)."""
+
+    @staticmethod
+    def _secondary_indexes(layer: Layer) -> list[str]:
+        """CREATE INDEX statements for the lookup columns both backends index."""
+        return [
+            f"CREATE INDEX {layer.name}_{col} ON {layer.name} ({col})"
+            for col in ("ward_code", "county_code", "plan_id")
+            if col in layer.column_names and col != layer.key[0]
+        ]
+
+    # -- transactions ---------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes: all of them happen or none. Nested calls join the outer transaction."""
+        if self._depth == 0:
+            self._begin()
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self._rollback()
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            self._commit()
+
+    # -- migrations -----------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        value = self._meta_get("schema_version")
+        return int(value) if value else 0
+
+    def _migrate(self, *, create: bool) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"数据库 {self.url} 的结构版本 {version} 比本程序支持的 {SCHEMA_VERSION} 新，请升级 gridgov",
+                f"the store {self.url} has schema version {version}, newer than this gridgov's "
+                f"{SCHEMA_VERSION}: upgrade gridgov",
+            )
+        if version == 0 and not create:
+            raise NotFoundError(
+                f"数据库 {self.url} 尚未初始化：请先运行 gridgov init 或 gridgov demo",
+                f"the store {self.url} is not initialised: run gridgov init or gridgov demo first",
+            )
+        if version == SCHEMA_VERSION:
+            return
+        with self.transaction():
+            if version == 0:
+                self._prepare_schema()
+            for target, step in MIGRATIONS:
+                if target > version:
+                    step(self)
+            self._execute(
+                f"UPDATE gridgov_meta SET value = {self._ph} WHERE key = 'schema_version'",
+                (str(SCHEMA_VERSION),),
+            )
+
+    def create_layer(self, layer: Layer) -> None:
+        """Create a layer's table and indexes (used by migrations)."""
+        for stmt in self._ddl(layer):
+            self._execute(stmt)
+        self._after_create(layer)
+
+    # -- value coding ---------------------------------------------------------------------------
+    def _encode(self, col: Column, value: Any) -> Any:
+        if _is_missing(value):
+            return None
+        kind = col.kind
+        if kind == "json":
+            return json.dumps(value, ensure_ascii=False, default=str)
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        if kind == "bool":
+            return self._encode_bool(bool(value))
+        if kind == "date":
+            return self._encode_date(_as_date(value))
+        if kind == "datetime":
+            return self._encode_datetime(_as_datetime(value))
+        return str(value)
+
+    @staticmethod
+    def _decode(col: Column, value: Any) -> Any:
+        if value is None:
+            return None
+        kind = col.kind
+        if kind == "json":
+            return json.loads(value) if isinstance(value, str) else value
+        if kind == "bool":
+            return bool(value)
+        if kind == "date":
+            return _as_date(value)
+        if kind == "datetime":
+            return _as_datetime(value)
+        if kind == "float":
+            return float(value)
+        return value
+
+    # -- reads ----------------------------------------------------------------------------------
+    def _where_sql(self, layer: Layer, where: Where | None) -> tuple[str, list[Any]]:
+        if not where:
+            return "", []
+        parts: list[str] = []
+        params: list[Any] = []
+        for name, value in where.items():
+            col = layer.column(name)  # KeyError for an unknown column is a programming error
+            if isinstance(value, (list, tuple, set, frozenset)):
+                values = list(value)
+                if not values:
+                    parts.append("1 = 0")
+                    continue
+                parts.append(f"{name} IN ({', '.join([self._ph] * len(values))})")
+                params.extend(self._encode(col, v) for v in values)
+            elif value is None:
+                parts.append(f"{name} IS NULL")
+            else:
+                parts.append(f"{name} = {self._ph}")
+                params.append(self._encode(col, value))
+        return " WHERE " + " AND ".join(parts), params
+
+    def load(self, layer: str, *, where: Where | None = None, order_by: str | None = None) -> Frame:
+        """Rows of ``layer`` (a GeoDataFrame in EPSG:4490 for geometry layers), ordered by key."""
+        spec = LAYERS[layer]
+        cols = spec.column_names
+        select = ", ".join(cols + ([self._geom_select_sql()] if spec.geometry else []))
+        where_sql, params = self._where_sql(spec, where)
+        order = order_by or ", ".join(spec.key)
+        rows = self._query(f"SELECT {select} FROM {layer}{where_sql} ORDER BY {order}", params)
+        data = {
+            c.name: [self._decode(c, r[i]) for r in rows] for i, c in enumerate(spec.columns)
+        }
+        frame = pd.DataFrame(data, columns=cols)
+        for c in spec.columns:
+            if c.kind == "int":
+                frame[c.name] = frame[c.name].astype("Int64")
+        if not spec.geometry:
+            return frame
+        geoms = [self._decode_geom(r[-1]) for r in rows]
+        return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=STORAGE_CRS), crs=STORAGE_CRS)
+
+    def count(self, layer: str, *, where: Where | None = None) -> int:
+        spec = LAYERS[layer]
+        where_sql, params = self._where_sql(spec, where)
+        return int(self._query(f"SELECT COUNT(*) FROM {layer}{where_sql}", params)[0][0])
+
+    # -- writes ---------------------------------------------------------------------------------
+    def _rows_of(self, spec: Layer, rows: Frame | Iterable[Mapping[str, Any]]) -> list[list[Any]]:
+        if isinstance(rows, pd.DataFrame):
+            if spec.geometry and isinstance(rows, gpd.GeoDataFrame) and rows.crs is not None:
+                from gridgov.geo.crs import to_storage
+
+                rows = to_storage(rows)
+            records: Iterable[Mapping[str, Any]] = rows.to_dict("records")
+            geom_key = rows.geometry.name if isinstance(rows, gpd.GeoDataFrame) else "geometry"
+        else:
+            records = rows
+            geom_key = "geometry"
+        out: list[list[Any]] = []
+        for rec in records:
+            values = [self._encode(c, rec.get(c.name)) for c in spec.columns]
+            if spec.geometry:
+                geom = rec.get(geom_key)
+                values.append(None if geom is None else self._encode_geom(_promote(geom, spec)))
+            out.append(values)
+        return out
+
+    def _insert_sql(self, spec: Layer, names: list[str], *, upsert: bool) -> str:
+        holders = [self._ph] * len(names)
+        if spec.geometry:
+            names = [*names, GEOM_COL]
+            holders.append(self._geom_param_sql())
+        sql = f"INSERT INTO {spec.name} ({', '.join(names)}) VALUES ({', '.join(holders)})"
+        if upsert:
+            updates = [n for n in names if n not in spec.key]
+            sets = ", ".join(f"{n} = excluded.{n}" for n in updates)
+            sql += f" ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {sets}"
+        return sql
+
+    def save(self, layer: str, rows: Frame | Iterable[Mapping[str, Any]]) -> int:
+        """Insert or update rows by key, atomically; returns how many rows were written."""
+        spec = LAYERS[layer]
+        values = self._rows_of(spec, rows)
+        if not values:
+            return 0
+        with self.transaction():
+            self._executemany(self._insert_sql(spec, spec.column_names, upsert=True), values)
+        return len(values)
+
+    def insert(self, layer: str, row: Mapping[str, Any]) -> int:
+        """Insert one row into an autoincrement layer (plans, ledger); returns its new id."""
+        spec = LAYERS[layer]
+        names = [c for c in spec.column_names if c not in spec.key]
+        cols = [spec.column(n) for n in names]
+        params = [self._encode(c, row.get(c.name)) for c in cols]
+        if spec.geometry:
+            geom = row.get("geometry")
+            params.append(None if geom is None else self._encode_geom(_promote(geom, spec)))
+        sql = self._insert_sql(spec, names, upsert=False) + f" RETURNING {spec.key[0]}"
+        with self.transaction():
+            return int(self._query(sql, params)[0][0])
+
+    def update(self, layer: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> int:
+        """Set ``values`` on the rows matching ``key``; returns how many rows changed."""
+        spec = LAYERS[layer]
+        sets = ", ".join(f"{n} = {self._ph}" for n in values)
+        params = [self._encode(spec.column(n), v) for n, v in values.items()]
+        where_sql, where_params = self._where_sql(spec, key)
+        with self.transaction():
+            cur = self._execute(f"UPDATE {layer} SET {sets}{where_sql}", [*params, *where_params])
+        return int(cur.rowcount)
+
+    def delete(self, layer: str, *, where: Where | None = None) -> int:
+        """Delete the rows matching ``where`` (all rows when None); returns how many."""
+        spec = LAYERS[layer]
+        where_sql, params = self._where_sql(spec, where)
+        with self.transaction():
+            cur = self._execute(f"DELETE FROM {layer}{where_sql}", params)
+        return int(cur.rowcount)
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError

@@ -1,0 +1,206 @@
+"""The embedded default store: one GeoPackage file written through sqlite3 transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+from collections.abc import Sequence
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from gridgov.errors import StoreError
+from gridgov.schema import Layer
+from gridgov.store.base import GEOM_COL, SqlStore
+
+_SRS_ID = 4490
+_GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
+_GPKG_USER_VERSION = 10400  # GeoPackage 1.4
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+_SQL_TYPES = {
+    "text": "TEXT", "int": "INTEGER", "float": "DOUBLE", "bool": "BOOLEAN",
+    "date": "DATE", "datetime": "DATETIME", "json": "TEXT",
+}
+
+
+def encode_gpkg_geometry(geom: BaseGeometry, srs_id: int = _SRS_ID) -> bytes:
+    """GeoPackage binary: the 'GP' header (little-endian, xy envelope unless a point) + WKB."""
+    if geom.is_empty:
+        flags = 0b0001_0001  # empty, no envelope, little-endian
+        return struct.pack("<2sBBi", b"GP", 0, flags, srs_id) + shapely.to_wkb(geom, byte_order=1)
+    with_envelope = geom.geom_type != "Point"
+    flags = (1 << 1 if with_envelope else 0) | 1
+    head = struct.pack("<2sBBi", b"GP", 0, flags, srs_id)
+    if with_envelope:
+        minx, miny, maxx, maxy = geom.bounds
+        head += struct.pack("<4d", minx, maxx, miny, maxy)
+    return head + shapely.to_wkb(geom, byte_order=1, output_dimension=2)
+
+
+def decode_gpkg_geometry(blob: bytes | None) -> BaseGeometry | None:
+    """Parse a GeoPackage geometry blob (any envelope, either byte order)."""
+    if blob is None:
+        return None
+    blob = bytes(blob)
+    if blob[:2] != b"GP":
+        raise StoreError("几何数据不是 GeoPackage 格式", "geometry blob is not GeoPackage binary")
+    flags = blob[3]
+    envelope = _ENVELOPE_BYTES[(flags >> 1) & 0b111]
+    return shapely.from_wkb(blob[8 + envelope:])
+
+
+class GeoPackageStore(SqlStore):
+    """A GeoPackage file; opens in QGIS. Atomic writes come from SQLite's rollback journal."""
+
+    _ph = "?"
+
+    def __init__(self, path: str | Path, *, create: bool = False) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.url = str(self.path)
+        if not self.path.exists() and not create:
+            from gridgov.errors import NotFoundError
+
+            raise NotFoundError(
+                f"数据库文件 {self.path} 不存在：请先运行 gridgov init 或 gridgov demo，或用 --db 指定",
+                f"the store file {self.path} does not exist: run gridgov init or gridgov demo first, "
+                "or name another with --db",
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # Autocommit mode: we issue BEGIN/COMMIT ourselves so a transaction means one.
+            self._conn = sqlite3.connect(
+                self.path, isolation_level=None, timeout=30.0, check_same_thread=False
+            )
+            self._conn.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from exc
+        self._migrate(create=create)
+
+    def _error(self, exc: Exception) -> StoreError:
+        return StoreError(
+            f"读写 GeoPackage 文件 {self.path} 失败：{exc}（文件未被修改）",
+            f"reading or writing the GeoPackage {self.path} failed: {exc} (the file is unchanged)",
+        )
+
+    # -- connection hooks -----------------------------------------------------------------------
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        try:
+            return self._conn.execute(sql, params)
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from exc
+
+    def _executemany(self, sql: str, rows: list[Sequence[Any]]) -> None:
+        try:
+            self._conn.executemany(sql, rows)
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from exc
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self._execute(sql, params).fetchall())
+
+    def _begin(self) -> None:
+        self._execute("BEGIN IMMEDIATE")
+
+    def _commit(self) -> None:
+        self._execute("COMMIT")
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- value coding ---------------------------------------------------------------------------
+    def _encode_geom(self, geom: BaseGeometry) -> Any:
+        return encode_gpkg_geometry(geom)
+
+    def _decode_geom(self, value: Any) -> BaseGeometry | None:
+        return decode_gpkg_geometry(value)
+
+    def _encode_bool(self, value: bool) -> Any:
+        return int(value)
+
+    def _encode_date(self, value: date) -> Any:
+        return value.isoformat()
+
+    def _encode_datetime(self, value: datetime) -> Any:
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _meta_get(self, key: str) -> str | None:
+        exists = self._query("SELECT 1 FROM sqlite_master WHERE type='table' AND name='gridgov_meta'")
+        if not exists:
+            return None
+        rows = self._query("SELECT value FROM gridgov_meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    # -- schema ---------------------------------------------------------------------------------
+    def _prepare_schema(self) -> None:
+        """The GeoPackage core tables, so the file is a GeoPackage before any layer exists."""
+        from pyproj import CRS
+
+        self._execute(f"PRAGMA application_id = {_GPKG_APPLICATION_ID}")
+        self._execute(f"PRAGMA user_version = {_GPKG_USER_VERSION}")
+        self._execute(
+            "CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, "
+            "srs_id INTEGER PRIMARY KEY, organization TEXT NOT NULL, "
+            "organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT)"
+        )
+        srs = [
+            ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", None),
+            ("Undefined geographic SRS", 0, "NONE", 0, "undefined", None),
+            ("WGS 84 geodetic", 4326, "EPSG", 4326, CRS.from_epsg(4326).to_wkt("WKT1_GDAL"), None),
+            ("China Geodetic Coordinate System 2000", _SRS_ID, "EPSG", _SRS_ID,
+             CRS.from_epsg(_SRS_ID).to_wkt("WKT1_GDAL"), "CGCS2000"),
+        ]
+        self._executemany("INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)", srs)
+        self._execute(
+            "CREATE TABLE IF NOT EXISTS gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, "
+            "data_type TEXT NOT NULL, identifier TEXT UNIQUE, description TEXT DEFAULT '', "
+            "last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), "
+            "min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER, "
+            "CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))"
+        )
+        self._execute(
+            "CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (table_name TEXT NOT NULL, "
+            "column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, "
+            "z TINYINT NOT NULL, m TINYINT NOT NULL, CONSTRAINT pk_geom_cols PRIMARY KEY "
+            "(table_name, column_name), CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES "
+            "gpkg_contents(table_name), CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES "
+            "gpkg_spatial_ref_sys (srs_id))"
+        )
+
+    def _ddl(self, layer: Layer) -> list[str]:
+        cols: list[str] = []
+        if layer.autoincrement:
+            cols.append(f"{layer.key[0]} INTEGER PRIMARY KEY AUTOINCREMENT")
+        else:
+            cols.append("fid INTEGER PRIMARY KEY AUTOINCREMENT")  # GeoPackage wants an integer key
+        for c in layer.columns:
+            if layer.autoincrement and c.name == layer.key[0]:
+                continue
+            not_null = " NOT NULL" if c.required or c.name in layer.key else ""
+            cols.append(f"{c.name} {_SQL_TYPES[c.kind]}{not_null}")
+        if layer.geometry:
+            cols.append(f"{GEOM_COL} {layer.geometry}")
+        if not layer.autoincrement:
+            cols.append(f"UNIQUE ({', '.join(layer.key)})")
+        stmts = [f"CREATE TABLE {layer.name} ({', '.join(cols)})"]
+        return stmts + self._secondary_indexes(layer)
+
+    def _after_create(self, layer: Layer) -> None:
+        data_type = "features" if layer.geometry else "attributes"
+        self._execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (layer.name, data_type, layer.name, layer.label, _SRS_ID if layer.geometry else None),
+        )
+        if layer.geometry:
+            self._execute(
+                "INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)",
+                (layer.name, GEOM_COL, layer.geometry, _SRS_ID),
+            )
