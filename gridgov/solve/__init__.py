@@ -10,7 +10,7 @@ __all__ = ["AllocationResult", "SiteResult", "allocate", "place_sites"]
 def __getattr__(name: str) -> Any:
     # Lazy, so importing one solver does not pay for the other (and OR-Tools loads on first use).
     if name in ("allocate", "AllocationResult"):
-        from gridgov.solve import allocate as _mod
+        from gridgov.solve import allocation as _mod
 
         return getattr(_mod, name)
     if name in ("place_sites", "SiteResult"):
