@@ -1,0 +1,69 @@
+"""The work ledger (工作台账): one entry per roster change and per publish, before → after."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from gridgov.store import SqlStore, now_utc
+
+# Actions written to the ledger; the Chinese labels are what exports and the page show.
+ACTIONS: dict[str, str] = {
+    "worker.add": "新增劳模",
+    "worker.update": "修改劳模信息",
+    "worker.retire": "劳模退出",
+    "worker.unavailable": "劳模暂不可用",
+    "worker.capacity": "调整承担能力",
+    "import": "导入数据",
+    "plan.publish": "发布方案",
+}
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly copy of a record value (dates as ISO text, geometry as WKT)."""
+    if value is None:
+        return None
+    if hasattr(value, "wkt"):
+        return value.wkt
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, float) and pd.isna(value):
+        return None
+    return value
+
+
+def changed_fields(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """{field: (old, new)} for the fields whose value differs; every field when ``before`` is None."""
+    before = before or {}
+    out: dict[str, tuple[Any, Any]] = {}
+    for key, new in after.items():
+        old = _plain(before.get(key))
+        new = _plain(new)
+        if old != new:
+            out[key] = (old, new)
+    return out
+
+
+def record(
+    store: SqlStore,
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> int:
+    """Append one ledger entry (inside the caller's transaction, when there is one)."""
+    return store.insert(
+        "ledger",
+        {
+            "at": now_utc(),
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "before": None if before is None else {k: _plain(v) for k, v in before.items()},
+            "after": None if after is None else {k: _plain(v) for k, v in after.items()},
+        },
+    )
