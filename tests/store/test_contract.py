@@ -1,0 +1,213 @@
+"""The store contract, run against both backends: round trips, upserts, atomicity, migrations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import MultiPolygon, Point, box
+
+from gridgov.errors import NotFoundError, SchemaVersionError, StoreError, UserError
+from gridgov.store import open_store, resolve_url
+from gridgov.store.migrations import SCHEMA_VERSION
+
+
+def _wards() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "code": ["410802001", "410802002"],
+            "name": ["民生街道", "民主街道"],
+            "county_code": ["410802", "410802"],
+        },
+        geometry=[box(113.20, 35.20, 113.21, 35.21), box(113.21, 35.20, 113.22, 35.21)],
+        crs="EPSG:4490",
+    )
+
+
+def _worker(worker_id: str = "LM0001", **over) -> dict:
+    row = {
+        "worker_id": worker_id,
+        "name": "张建国",
+        "honours": [{"title": "全国劳动模范", "level": "全国", "year": 2015}],
+        "sector": "司法",
+        "employer": "焦作市中级人民法院",
+        "phone": "13800000000",
+        "home_ward": "410802001",
+        "status": "active",
+        "unavailable_from": None,
+        "unavailable_to": None,
+        "capacity": 3.5,
+        "geometry": Point(113.205, 35.205),
+    }
+    row.update(over)
+    return row
+
+
+def test_round_trip_geometry_layer(store):
+    store.save("wards", _wards())
+    got = store.load("wards")
+    assert list(got["code"]) == ["410802001", "410802002"]
+    assert got.crs.to_epsg() == 4490
+    assert all(isinstance(g, MultiPolygon) for g in got.geometry)
+    assert got.geometry.iloc[0].equals(MultiPolygon([box(113.20, 35.20, 113.21, 35.21)]))
+
+
+def test_round_trip_typed_values(store):
+    store.save("workers", [_worker(status="unavailable", unavailable_from=date(2026, 1, 5),
+                                   unavailable_to="2026-03-01")])
+    row = store.load("workers").iloc[0]
+    assert row["honours"] == [{"title": "全国劳动模范", "level": "全国", "year": 2015}]
+    assert row["unavailable_from"] == date(2026, 1, 5)
+    assert row["unavailable_to"] == date(2026, 3, 1)
+    assert row["capacity"] == 3.5
+    assert row.geometry.equals(Point(113.205, 35.205))
+
+
+def test_bool_and_list_columns(store):
+    store.save("sites", [
+        {"site_id": "ST1", "name": "民生社区服务中心", "types": ["邻里", "物业"],
+         "existing": True, "capacity": 300, "geometry": Point(113.2, 35.2)},
+        {"site_id": "ST2", "name": "职工之家", "types": [], "existing": False,
+         "geometry": Point(113.3, 35.2)},
+    ])
+    sites = store.load("sites")
+    assert list(sites["existing"]) == [True, False]
+    assert list(sites["types"]) == [["邻里", "物业"], []]
+    assert sites["capacity"].isna().tolist() == [False, True]
+
+
+def test_save_upserts_by_key(store):
+    store.save("workers", [_worker()])
+    store.save("workers", [_worker(capacity=2.0, phone="13911112222")])
+    got = store.load("workers")
+    assert len(got) == 1
+    assert got.iloc[0]["capacity"] == 2.0
+    assert got.iloc[0]["phone"] == "13911112222"
+
+
+def test_where_filters(store):
+    store.save("workers", [_worker("A", home_ward="1"), _worker("B", home_ward="2"),
+                           _worker("C", home_ward="3")])
+    assert list(store.load("workers", where={"home_ward": ["1", "3"]})["worker_id"]) == ["A", "C"]
+    assert list(store.load("workers", where={"worker_id": "B"})["worker_id"]) == ["B"]
+    assert store.load("workers", where={"worker_id": []}).empty
+    assert store.count("workers", where={"home_ward": "2"}) == 1
+
+
+def test_transaction_rolls_back_everything(store, fingerprint):
+    store.save("wards", _wards())
+    before = fingerprint(store)
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.save("workers", [_worker()])
+            store.delete("wards", where={"code": "410802001"})
+            raise RuntimeError("interrupted")
+    assert fingerprint(store) == before
+
+
+def test_failed_batch_writes_nothing(store, fingerprint):
+    store.save("wards", _wards())
+    before = fingerprint(store)
+    bad = [_worker("A"), _worker("B", name=None)]  # name is NOT NULL: the second row fails
+    with pytest.raises(StoreError):
+        store.save("workers", bad)
+    assert fingerprint(store) == before
+    store.save("workers", [_worker("C")])  # the store is usable afterwards
+    assert store.count("workers") == 1
+
+
+def test_nested_transactions_join_the_outer_one(store):
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            with store.transaction():
+                store.save("workers", [_worker()])
+            raise RuntimeError("outer fails after inner finished")
+    assert store.count("workers") == 0
+
+
+def test_insert_assigns_increasing_ids(store):
+    first = store.insert("plans", {"kind": "grid", "rule": "several", "status": "draft",
+                                   "created_at": datetime(2026, 1, 1, tzinfo=timezone.utc)})
+    second = store.insert("plans", {"kind": "grid", "rule": "one", "status": "draft",
+                                    "params": {"time_limit": 5}})
+    assert second > first
+    plans = store.load("plans")
+    assert list(plans["plan_id"]) == [first, second]
+    assert plans.iloc[1]["params"] == {"time_limit": 5}
+    assert plans.iloc[0]["created_at"] == datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def test_update_and_delete_count_rows(store):
+    store.save("workers", [_worker("A"), _worker("B")])
+    assert store.update("workers", {"worker_id": "A"}, {"status": "retired"}) == 1
+    assert store.load("workers", where={"worker_id": "A"}).iloc[0]["status"] == "retired"
+    assert store.delete("workers", where={"status": "active"}) == 1
+    assert list(store.load("workers")["worker_id"]) == ["A"]
+
+
+def test_reopen_keeps_data_and_schema_version(store_url):
+    s = open_store(store_url, create=True)
+    s.save("wards", _wards())
+    s.close()
+    s = open_store(store_url)
+    assert s.schema_version() == SCHEMA_VERSION
+    assert s.count("wards") == 2
+    s.close()
+
+
+def test_store_from_a_newer_gridgov_is_refused(store_url):
+    s = open_store(store_url, create=True)
+    s._execute(f"UPDATE gridgov_meta SET value = '{SCHEMA_VERSION + 1}' WHERE key = 'schema_version'")
+    s.close()
+    with pytest.raises(SchemaVersionError, match="upgrade gridgov"):
+        open_store(store_url)
+
+
+def test_uninitialised_store_is_not_created_implicitly(tmp_path, pg_url):
+    with pytest.raises(NotFoundError, match="gridgov init"):
+        open_store(str(tmp_path / "missing.gpkg"))
+    assert not (tmp_path / "missing.gpkg").exists()
+    with pytest.raises(NotFoundError, match="not initialised"):
+        open_store(pg_url)
+
+
+def test_url_resolution(monkeypatch, tmp_path):
+    monkeypatch.delenv("GRIDGOV_DB", raising=False)
+    assert resolve_url(None) == "gridgov.gpkg"
+    monkeypatch.setenv("GRIDGOV_DB", str(tmp_path / "x.gpkg"))
+    assert resolve_url(None) == str(tmp_path / "x.gpkg")
+    assert resolve_url("y.gpkg") == "y.gpkg"
+    with pytest.raises(UserError, match=".gpkg"):
+        open_store(str(tmp_path / "store.sqlite"), create=True)
+
+
+def test_geopackage_opens_with_gdal(tmp_path):
+    import pyogrio
+
+    s = open_store(str(tmp_path / "q.gpkg"), create=True)
+    s.save("wards", _wards())
+    s.save("workers", [_worker()])
+    s.close()
+    layers = dict(pyogrio.list_layers(tmp_path / "q.gpkg"))
+    assert layers["wards"] == "MultiPolygon" and layers["workers"] == "Point"
+    wards = gpd.read_file(tmp_path / "q.gpkg", layer="wards")
+    assert wards.crs.to_epsg() == 4490
+    assert list(wards["name"]) == ["民生街道", "民主街道"]
+    assert wards.geometry.iloc[1].equals(MultiPolygon([box(113.21, 35.20, 113.22, 35.21)]))
+
+
+def test_postgis_uses_srid_4490_and_gist_indexes(pg_url):
+    s = open_store(pg_url, create=True)
+    s.save("wards", _wards())
+    assert s._query("SELECT DISTINCT ST_SRID(geom) FROM wards") == [(4490,)]
+    indexes = {r[0] for r in s._query("SELECT indexdef FROM pg_indexes WHERE tablename = 'wards'")}
+    assert any("USING gist (geom)" in d for d in indexes)
+    s.close()
+
+
+def test_postgis_unreachable_is_a_clear_error():
+    from gridgov.errors import StoreUnavailableError
+
+    with pytest.raises(StoreUnavailableError, match="PostgreSQL"):
+        open_store("postgresql://postgres@127.0.0.1:1/nowhere", create=True)
