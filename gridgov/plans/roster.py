@@ -1,0 +1,93 @@
+"""Roster changes (动态管理): add, retire, mark unavailable, change capacity — each on the ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from gridgov.errors import NotFoundError, UserError
+from gridgov.plans.ledger import changed_fields, record
+from gridgov.store import SqlStore
+
+
+def available_workers(workers: gpd.GeoDataFrame, *, on: date | None = None) -> gpd.GeoDataFrame:
+    """Workers who can take grids on ``on`` (today by default): not retired, not in an absence."""
+    on = on or date.today()
+    status = workers["status"].fillna("active")
+    start = pd.to_datetime(workers["unavailable_from"]).dt.date
+    end = pd.to_datetime(workers["unavailable_to"]).dt.date
+    # An absence with no end date lasts until someone changes the status back.
+    absent = (status == "unavailable") & start.fillna(date.min).le(on) & end.fillna(date.max).ge(on)
+    return workers[(status != "retired") & ~absent]
+
+
+def _load_worker(store: SqlStore, worker_id: str) -> dict[str, Any]:
+    rows = store.load("workers", where={"worker_id": worker_id})
+    if rows.empty:
+        raise NotFoundError(f"没有编号为 {worker_id} 的劳模", f"no worker with id {worker_id}")
+    return rows.iloc[0].to_dict()
+
+
+def _change(store: SqlStore, worker_id: str, values: Mapping[str, Any], *, actor: str, action: str) -> dict:
+    with store.transaction():
+        before = _load_worker(store, worker_id)
+        diff = changed_fields(before, values)
+        if not diff:
+            return {}
+        store.update("workers", {"worker_id": worker_id}, values)
+        record(
+            store, actor=actor, action=action, subject=worker_id,
+            before={k: old for k, (old, _new) in diff.items()},
+            after={k: new for k, (_old, new) in diff.items()},
+        )
+    return diff
+
+
+def retire_worker(store: SqlStore, worker_id: str, *, actor: str) -> dict:
+    """The worker leaves the roster for good (退出); their grids need a new worker."""
+    return _change(store, worker_id, {"status": "retired"}, actor=actor, action="worker.retire")
+
+
+def mark_unavailable(
+    store: SqlStore, worker_id: str, *, start: date, end: date | None, actor: str
+) -> dict:
+    """The worker is away from ``start`` to ``end`` (inclusive; None = until further notice)."""
+    if end is not None and end < start:
+        raise UserError(
+            f"暂不可用的结束日期 {end} 早于开始日期 {start}",
+            f"the absence ends ({end}) before it starts ({start})",
+        )
+    values = {"status": "unavailable", "unavailable_from": start, "unavailable_to": end}
+    return _change(store, worker_id, values, actor=actor, action="worker.unavailable")
+
+
+def mark_available(store: SqlStore, worker_id: str, *, actor: str) -> dict:
+    """The worker is back: active again, absence cleared."""
+    values = {"status": "active", "unavailable_from": None, "unavailable_to": None}
+    return _change(store, worker_id, values, actor=actor, action="worker.update")
+
+
+def set_capacity(store: SqlStore, worker_id: str, capacity: float, *, actor: str) -> dict:
+    """How many standard grids (400 households each) the worker takes on."""
+    if not capacity > 0:
+        raise UserError(
+            f"承担能力必须大于 0（收到 {capacity}）", f"capacity must be greater than 0 (got {capacity})"
+        )
+    return _change(store, worker_id, {"capacity": float(capacity)}, actor=actor, action="worker.capacity")
+
+
+def add_worker(store: SqlStore, row: Mapping[str, Any], *, actor: str) -> None:
+    """A new worker joins the roster (新增)."""
+    worker_id = str(row.get("worker_id") or "")
+    if not worker_id or not row.get("name"):
+        raise UserError("新增劳模需要编号和姓名", "a new worker needs worker_id and name")
+    with store.transaction():
+        if store.count("workers", where={"worker_id": worker_id}):
+            raise UserError(f"编号 {worker_id} 已存在", f"worker id {worker_id} already exists")
+        store.save("workers", [{"status": "active", "capacity": 1.0, **row}])
+        after = {k: v for k, v in row.items() if k != "geometry"}
+        record(store, actor=actor, action="worker.add", subject=worker_id, after=after)

@@ -1,0 +1,142 @@
+"""Solve a grid plan for the city, some wards, or the wards a roster change touched; store a draft."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gridgov.errors import NotFoundError, UserError
+from gridgov.plans.allocation import (
+    AllocationOptions,
+    WardOutcome,
+    WardProgress,
+    apportion_workers,
+    available_pool,
+    build_ward_problem,
+    solve_wards,
+    territory_measures,
+)
+from gridgov.plans.versions import plan_assignment, published_plan, save_plan, stale_wards
+from gridgov.store import SqlStore
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    plan_id: int | None  # None when nothing needed solving
+    scope: tuple[str, ...]
+    wards: tuple[WardOutcome, ...]
+    summary: dict[str, Any]
+
+
+def _scope(store: SqlStore, all_wards: list[str], wards: Iterable[str] | None, changed: bool) -> list[str]:
+    if changed:
+        return stale_wards(store)
+    if not wards:
+        return all_wards
+    unknown = sorted(set(wards) - set(all_wards))
+    if unknown:
+        raise NotFoundError(f"未知街道代码：{', '.join(unknown)}", f"unknown ward codes: {', '.join(unknown)}")
+    return sorted(set(wards))
+
+
+def _pools(
+    store: SqlStore, scope: list[str], options: AllocationOptions, current: dict[str, str | None]
+) -> dict[str, Any]:
+    wards = store.load("wards")
+    grids = store.load("grids")
+    workers = available_pool(store.load("workers"), options)
+    apportioned = apportion_workers(wards, grids, workers, options)
+    ward_of = dict(zip(grids["code"], grids["ward_code"]))
+    # Workers holding grids outside the scope keep them: they are not free for the scope.
+    busy = {w for g, w in current.items() if w and ward_of.get(g) not in scope}
+    holds = {w: ward_of.get(g) for g, w in current.items() if w and ward_of.get(g) in scope}
+    by_id = workers.set_index("worker_id", drop=False)
+    pools = {}
+    for code in scope:
+        ids = [w for w, ward in holds.items() if ward == code and w in by_id.index]
+        ids += [w for w in apportioned.get(code, []) if w not in busy and w not in holds]
+        pools[code] = by_id.loc[list(dict.fromkeys(ids))]
+    return {"grids": grids, "pools": pools}
+
+
+def solve_plan(
+    store: SqlStore,
+    *,
+    options: AllocationOptions = AllocationOptions(),
+    wards: Iterable[str] | None = None,
+    changed: bool = False,
+    locked: Iterable[tuple[str, str]] = (),
+    executor: Executor | None = None,
+    progress: WardProgress | None = None,
+    actor: str = "cli",
+) -> PlanOutcome:
+    """Solve the scope and store a complete city draft plan (unsolved wards keep the published plan)."""
+    all_wards = list(store.load("wards")["code"])
+    if not all_wards:
+        raise UserError("数据库中没有街道，请先导入或运行 gridgov demo", "the store has no wards: import some or run gridgov demo")
+    scope = _scope(store, all_wards, wards, changed)
+    published = published_plan(store)
+    current = plan_assignment(store, int(published["plan_id"])) if published else {}
+    if not scope:
+        return PlanOutcome(None, (), (), {"message": "没有需要重新求解的街道 / nothing changed"})
+    data = _pools(store, scope, options, current)
+    grids = data["grids"]
+    by_ward = {code: grids[grids["ward_code"] == code] for code in scope}
+    pins = list(locked)
+    problems = [
+        build_ward_problem(code, by_ward[code], data["pools"][code], options, current=current or None, locked=pins)
+        for code in scope if len(by_ward[code])
+    ]
+    outcomes = [territory_measures(o, by_ward[o.ward_code]) for o in solve_wards(problems, executor=executor, progress=progress)]
+    outcomes.sort(key=lambda o: o.ward_code)
+    assignment = dict(current)
+    reasons: dict[str, str] = {}
+    for o in outcomes:
+        assignment.update(o.assignment)
+        reasons.update(o.reasons)
+    summary = plan_summary(outcomes, assignment)
+    plan_id = save_plan(
+        store, kind="grid", rule=options.rule, params=options.to_params(),
+        scope=None if scope == sorted(all_wards) else scope, assignment=assignment, reasons=reasons,
+        solver_status=_worst_status(outcomes), objective=sum(o.cost for o in outcomes),
+        bound=_bound(outcomes), summary=summary, actor=actor,
+    )
+    return PlanOutcome(plan_id, tuple(scope), tuple(outcomes), summary)
+
+
+def _worst_status(outcomes: list[WardOutcome]) -> str:
+    order = ["infeasible", "feasible", "optimal"]
+    return min((o.status for o in outcomes), key=order.index, default="optimal")
+
+
+def _bound(outcomes: list[WardOutcome]) -> float | None:
+    bounds = [o.bound for o in outcomes]
+    return None if any(b is None for b in bounds) else float(sum(bounds))
+
+
+def plan_summary(outcomes: list[WardOutcome], assignment: dict[str, str | None]) -> dict[str, Any]:
+    """The figures a planner reads first, for the whole plan and per ward."""
+    loads = [v for o in outcomes for v in o.loads.values()]
+    shares = [o.contiguous_share for o in outcomes if o.contiguous_share is not None]
+    pp = [v for o in outcomes for v in o.compactness.values()]
+    territories = sum(len(o.loads) for o in outcomes)
+    contiguous = sum((o.contiguous_share or 0) * len(o.loads) for o in outcomes if o.contiguous_share is not None)
+    return {
+        "grids": len(assignment),
+        "covered": sum(w is not None for w in assignment.values()),
+        "uncovered": sum(w is None for w in assignment.values()),
+        "wards_solved": len(outcomes),
+        "workers_used": territories,
+        "rules": {r: sum(o.rule == r for o in outcomes) for r in ("one", "several")},
+        "moves": sum(o.moves for o in outcomes),
+        "cost_km": round(sum(o.cost for o in outcomes) / 1000, 1),
+        "contiguous_share": round(contiguous / territories, 4) if territories and shares else None,
+        "compactness_mean": round(float(np.mean(pp)), 3) if pp else None,
+        "load_max_over_mean": round(max(loads) / float(np.mean(loads)), 3) if loads else None,
+        "solve_s": round(sum(o.wall_s for o in outcomes), 2),
+        "statuses": {s: sum(o.status == s for o in outcomes) for s in ("optimal", "feasible", "infeasible")},
+    }
