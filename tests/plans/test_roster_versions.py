@@ -1,0 +1,132 @@
+"""Roster changes write the ledger; plan versions diff, publish and find the wards to re-solve."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point, box
+
+from gridgov.errors import NotFoundError, UserError
+from gridgov.plans.roster import (
+    add_worker,
+    available_workers,
+    mark_available,
+    mark_unavailable,
+    retire_worker,
+    set_capacity,
+)
+from gridgov.plans.versions import (
+    diff_plans,
+    plan_assignment,
+    publish_plan,
+    published_plan,
+    save_plan,
+    stale_wards,
+)
+
+
+@pytest.fixture
+def seeded(store):
+    wards = gpd.GeoDataFrame(
+        {"code": ["410802001", "410802002"], "name": ["民生街道", "民主街道"], "county_code": ["410802"] * 2},
+        geometry=[box(113.20, 35.20, 113.21, 35.21), box(113.21, 35.20, 113.22, 35.21)], crs="EPSG:4490",
+    )
+    grids = gpd.GeoDataFrame(
+        {"code": ["G1", "G2", "G3"], "ward_code": ["410802001", "410802001", "410802002"],
+         "households": [400, 300, 500]},
+        geometry=[box(113.20, 35.20, 113.205, 35.21), box(113.205, 35.20, 113.21, 35.21),
+                  box(113.21, 35.20, 113.22, 35.21)], crs="EPSG:4490",
+    )
+    workers = [
+        {"worker_id": w, "name": n, "home_ward": h, "status": "active", "capacity": 2.0,
+         "geometry": Point(113.201 + i * 0.005, 35.205)}
+        for i, (w, n, h) in enumerate([("A", "甲", "410802001"), ("B", "乙", "410802001"), ("C", "丙", "410802002")])
+    ]
+    store.save("wards", wards)
+    store.save("grids", grids)
+    store.save("workers", workers)
+    return store
+
+
+def _plan(store, assignment, actor="planner"):
+    return save_plan(store, kind="grid", rule="one", params={}, scope=None, assignment=assignment,
+                     reasons={}, solver_status="optimal", objective=0.0, bound=0.0, summary={}, actor=actor)
+
+
+def test_availability_by_date():
+    workers = gpd.GeoDataFrame({
+        "worker_id": ["A", "B", "C", "D"],
+        "status": ["active", "retired", "unavailable", "unavailable"],
+        "unavailable_from": [None, None, date(2026, 1, 1), date(2026, 1, 1)],
+        "unavailable_to": [None, None, date(2026, 2, 1), None],
+    }, geometry=[Point(0, 0)] * 4)
+    assert list(available_workers(workers, on=date(2026, 1, 15))["worker_id"]) == ["A"]
+    assert list(available_workers(workers, on=date(2026, 3, 1))["worker_id"]) == ["A", "C"]
+    assert list(available_workers(workers, on=date(2025, 12, 31))["worker_id"]) == ["A", "C", "D"]
+
+
+def test_roster_changes_are_on_the_ledger(seeded):
+    retire_worker(seeded, "A", actor="办公室")
+    mark_unavailable(seeded, "B", start=date(2026, 1, 1), end=date(2026, 2, 1), actor="办公室")
+    set_capacity(seeded, "C", 3.5, actor="办公室")
+    add_worker(seeded, {"worker_id": "D", "name": "丁", "home_ward": "410802002",
+                        "geometry": Point(113.215, 35.205)}, actor="办公室")
+    mark_available(seeded, "B", actor="办公室")
+    ledger = seeded.load("ledger")
+    assert list(ledger["action"]) == ["worker.retire", "worker.unavailable", "worker.capacity",
+                                      "worker.add", "worker.update"]
+    assert list(ledger["subject"]) == ["A", "B", "C", "D", "B"]
+    assert ledger.iloc[0]["before"] == {"status": "active"} and ledger.iloc[0]["after"] == {"status": "retired"}
+    assert ledger.iloc[2]["after"] == {"capacity": 3.5}
+    assert set(ledger["actor"]) == {"办公室"}
+    assert seeded.load("workers", where={"worker_id": "A"}).iloc[0]["status"] == "retired"
+
+
+def test_no_op_change_writes_no_ledger_entry(seeded):
+    assert set_capacity(seeded, "A", 2.0, actor="x") == {}
+    assert seeded.count("ledger") == 0
+
+
+def test_bad_roster_changes_are_refused(seeded, fingerprint):
+    before = fingerprint(seeded)
+    with pytest.raises(NotFoundError):
+        retire_worker(seeded, "nobody", actor="x")
+    with pytest.raises(UserError):
+        set_capacity(seeded, "A", 0, actor="x")
+    with pytest.raises(UserError):
+        mark_unavailable(seeded, "A", start=date(2026, 2, 1), end=date(2026, 1, 1), actor="x")
+    with pytest.raises(UserError):
+        add_worker(seeded, {"worker_id": "A", "name": "重复"}, actor="x")
+    assert fingerprint(seeded) == before
+
+
+def test_diff_and_publish(seeded):
+    first = _plan(seeded, {"G1": "A", "G2": "B", "G3": "C"})
+    second = _plan(seeded, {"G1": "A", "G2": "A", "G3": None})
+    moves = diff_plans(seeded, first, second)
+    assert [(m.grid_code, m.ward_code, m.before, m.after) for m in moves] == [
+        ("G2", "410802001", "B", "A"), ("G3", "410802002", "C", None)]
+    assert published_plan(seeded) is None
+    publish_plan(seeded, first, actor="规划科")
+    publish_plan(seeded, second, actor="规划科")
+    plans = seeded.load("plans").set_index("plan_id")
+    assert plans.loc[first, "status"] == "superseded" and plans.loc[second, "status"] == "published"
+    entry = seeded.load("ledger", where={"action": "plan.publish"}).iloc[-1]
+    assert entry["after"] == {"published": second, "grids_changed": 2}
+    assert plan_assignment(seeded, second) == {"G1": "A", "G2": "A", "G3": None}
+    with pytest.raises(UserError):
+        publish_plan(seeded, second, actor="规划科")
+
+
+def test_stale_wards_follow_roster_changes(seeded):
+    assert stale_wards(seeded) == ["410802001", "410802002"]  # nothing published: everything
+    plan = _plan(seeded, {"G1": "A", "G2": "B", "G3": "C"})
+    publish_plan(seeded, plan, actor="p")
+    assert stale_wards(seeded) == []
+    retire_worker(seeded, "C", actor="p")  # C holds G3 in 410802002
+    assert stale_wards(seeded) == ["410802002"]
+    add_worker(seeded, {"worker_id": "E", "name": "戊", "home_ward": "410802001",
+                        "geometry": Point(113.202, 35.205)}, actor="p")
+    assert stale_wards(seeded) == ["410802001", "410802002"]
