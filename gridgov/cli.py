@@ -167,6 +167,181 @@ def demo(
     _print_summary(summary)
 
 
+class RuleChoice(str, Enum):
+    one = "one"
+    several = "several"
+    auto = "auto"
+
+
+@app.command()
+def solve(
+    rule: Annotated[RuleChoice, typer.Option(help="one 一格一劳模 | several 多格一劳模 | auto 按街道人数自动")] = RuleChoice.auto,
+    ward: Annotated[Optional[list[str]], typer.Option(help="只求解这些街道（可重复）/ only these wards")] = None,
+    changed: Annotated[bool, typer.Option("--changed", help="只重算名册变动涉及的街道 / only wards touched by roster changes")] = False,
+    time_limit: Annotated[float, typer.Option(help="每个街道的求解时限（秒）/ seconds per ward")] = 10.0,
+    contiguity: Annotated[bool, typer.Option(help="多格一劳模的片区必须连片 / contiguous territories")] = True,
+    balance: Annotated[Optional[float], typer.Option(help="工作量均衡容差，如 0.5 / workload tolerance")] = None,
+    actor: Annotated[str, typer.Option(help="操作人 / who")] = "cli",
+    db: DbOption = None,
+) -> None:
+    """求解包格方案并保存为草稿 / solve a grid plan and store it as a draft."""
+    from gridgov.plans.allocation import AllocationOptions
+    from gridgov.plans.run import solve_plan
+
+    options = AllocationOptions(rule=rule.value, time_limit=time_limit, contiguity=contiguity, balance=balance)
+    with _open(db) as store, _ward_progress() as on_ward:
+        outcome = solve_plan(store, options=options, wards=ward, changed=changed, progress=on_ward, actor=actor)
+    if outcome.plan_id is None:
+        _say("没有需要重新求解的街道", "nothing to re-solve")
+        return
+    _say(f"草稿方案 {outcome.plan_id} 已保存", f"draft plan {outcome.plan_id} stored")
+    _print_summary(outcome.summary)
+
+
+def _ward_progress():
+    """A rich progress bar over wards, showing the best objective so far."""
+    from contextlib import contextmanager
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    @contextmanager
+    def bar():
+        with Progress(TextColumn("[bold]求解街道 wards"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=out,
+                      transient=False) as prog:
+            task = prog.add_task("solve", total=None, info="")
+            total_cost = [0.0]
+
+            def on_ward(outcome, done: int, total: int) -> None:
+                total_cost[0] += outcome.cost
+                prog.update(task, completed=done, total=total,
+                            info=f"{outcome.ward_code} {outcome.status}  累计距离 {total_cost[0] / 1000:.0f} km")
+
+            yield on_ward
+
+    return bar()
+
+
+plan_app = typer.Typer(help="方案版本：列表、对比、发布 / plan versions", no_args_is_help=True)
+app.add_typer(plan_app, name="plan")
+
+
+@plan_app.command("list")
+def plan_list(db: DbOption = None) -> None:
+    """列出方案 / list plans."""
+    with _open(db) as store:
+        plans = store.load("plans")
+    table = Table(title="方案 plans")
+    for col in ("编号 id", "类别 kind", "规则 rule", "状态 status", "求解 solver", "目标 objective", "创建 created", "创建人 by"):
+        table.add_column(col)
+    for p in plans.itertuples():
+        table.add_row(str(p.plan_id), p.kind, p.rule or "", p.status, p.solver_status or "",
+                      "" if p.objective is None else f"{p.objective:,.0f}",
+                      "" if p.created_at is None else str(p.created_at)[:19], p.created_by or "")
+    out.print(table)
+
+
+@plan_app.command("diff")
+def plan_diff(
+    a: Annotated[int, typer.Argument(help="原方案 / from plan")],
+    b: Annotated[int, typer.Argument(help="新方案 / to plan")],
+    db: DbOption = None,
+) -> None:
+    """两个方案之间换人的网格 / grids whose worker changed between two plans."""
+    from gridgov.plans.versions import diff_plans, get_plan
+
+    with _open(db) as store:
+        get_plan(store, a), get_plan(store, b)
+        moves = diff_plans(store, a, b)
+    table = Table(title=f"方案 {a} → {b}：{len(moves)} 个网格变动 / grids changed")
+    for col in ("网格 grid", "街道 ward", "原劳模 from", "新劳模 to"):
+        table.add_column(col)
+    for m in moves:
+        table.add_row(m.grid_code, m.ward_code, m.before or "（无）", m.after or "（无）")
+    out.print(table)
+
+
+@plan_app.command("publish")
+def plan_publish(
+    plan_id: Annotated[int, typer.Argument(help="方案编号 / plan id")],
+    actor: Annotated[str, typer.Option(help="操作人 / who")] = "cli",
+    db: DbOption = None,
+) -> None:
+    """发布方案（记入工作台账）/ publish a plan (on the ledger)."""
+    from gridgov.plans.versions import publish_plan
+
+    with _open(db) as store:
+        publish_plan(store, plan_id, actor=actor)
+    _say(f"方案 {plan_id} 已发布", f"plan {plan_id} published")
+
+
+worker_app = typer.Typer(help="劳模名册动态管理 / roster changes", no_args_is_help=True)
+app.add_typer(worker_app, name="worker")
+
+
+def _date(value: str | None) -> "date | None":
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"日期格式应为 YYYY-MM-DD：{value}", f"dates are YYYY-MM-DD: {value}") from None
+
+
+@worker_app.command("retire")
+def worker_retire(worker_id: str, actor: Annotated[str, typer.Option()] = "cli", db: DbOption = None) -> None:
+    """劳模退出 / a worker leaves the roster."""
+    from gridgov.plans.roster import retire_worker
+
+    with _open(db) as store:
+        retire_worker(store, worker_id, actor=actor)
+    _say(f"{worker_id} 已退出；运行 gridgov solve --changed 重新安排其网格",
+         f"{worker_id} retired; run gridgov solve --changed to re-place their grids")
+
+
+@worker_app.command("unavailable")
+def worker_unavailable(
+    worker_id: str,
+    start: Annotated[str, typer.Option("--from", help="YYYY-MM-DD")],
+    end: Annotated[Optional[str], typer.Option("--to", help="YYYY-MM-DD（不填为待定）")] = None,
+    actor: Annotated[str, typer.Option()] = "cli",
+    db: DbOption = None,
+) -> None:
+    """劳模暂不可用 / a worker is away for a while."""
+    from gridgov.plans.roster import mark_unavailable
+
+    with _open(db) as store:
+        mark_unavailable(store, worker_id, start=_date(start), end=_date(end), actor=actor)
+    _say(f"{worker_id} 暂不可用 {start} 至 {end or '待定'}", f"{worker_id} unavailable from {start} to {end or 'further notice'}")
+
+
+@worker_app.command("available")
+def worker_available(worker_id: str, actor: Annotated[str, typer.Option()] = "cli", db: DbOption = None) -> None:
+    """劳模恢复可用 / a worker is back."""
+    from gridgov.plans.roster import mark_available
+
+    with _open(db) as store:
+        mark_available(store, worker_id, actor=actor)
+    _say(f"{worker_id} 已恢复", f"{worker_id} is available again")
+
+
+@worker_app.command("capacity")
+def worker_capacity(
+    worker_id: str,
+    capacity: Annotated[float, typer.Argument(help="可承担的标准网格数（1 个标准网格 = 400 户）")],
+    actor: Annotated[str, typer.Option()] = "cli",
+    db: DbOption = None,
+) -> None:
+    """调整承担能力 / change how much a worker takes on."""
+    from gridgov.plans.roster import set_capacity
+
+    with _open(db) as store:
+        set_capacity(store, worker_id, capacity, actor=actor)
+    _say(f"{worker_id} 承担能力改为 {capacity}", f"{worker_id} capacity set to {capacity}")
+
+
 def _print_summary(summary: dict) -> None:
     table = Table(title="焦作示例 / Jiaozuo demo")
     table.add_column("项目 item")
