@@ -1,0 +1,206 @@
+"""Import and export use cases: validate a file whole, then upsert it in one store transaction with ledger entries."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from gridgov.errors import Problem, UserError
+from gridgov.geo.shipped import load_townships
+from gridgov.io.readers import FEATURE_SUFFIXES, TABLE_SUFFIXES, check_suffix, read_features, read_table
+from gridgov.io.validate import ValidationContext, validate
+from gridgov.io.values import is_missing
+from gridgov.io.writers import write_layer
+from gridgov.plans.ledger import changed_fields, record
+from gridgov.schema import IMPORTABLE, LAYERS, Layer
+from gridgov.settings import Settings
+from gridgov.store import SqlStore
+from gridgov.store.base import Where
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did (or, with ``dry_run``, would do)."""
+
+    layer: str
+    file: str
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    notices: tuple[Problem, ...] = ()
+    dry_run: bool = False
+
+    def render(self, lang: str = "zh") -> str:
+        label = LAYERS[self.layer].label
+        if lang == "en":
+            head = (f"{self.file}: {self.rows} {self.layer} read; {self.inserted} added, "
+                    f"{self.updated} updated, {self.unchanged} unchanged")
+            head += " (dry run: nothing written)" if self.dry_run else ""
+        else:
+            head = (f"{self.file}：读取{label} {self.rows} 条；新增 {self.inserted}，更新 {self.updated}，"
+                    f"未变 {self.unchanged}")
+            head += "（试运行：未写入任何数据）" if self.dry_run else ""
+        return "\n".join([head, *("  * " + n.render(lang) for n in self.notices)])
+
+
+def context_from_store(
+    store: SqlStore, *, repair: bool = False, crs: Any = None, layer: str | None = None
+) -> ValidationContext:
+    """Validation context: stored and real ward codes and names, ward polygons, stored grids (for grids)."""
+    wards = store.load("wards")
+    townships = load_townships()
+    names = dict(zip(townships["name"], townships["code"]))
+    names.update(zip(wards["name"], wards["code"]))
+    grids = None
+    if layer in (None, "grids"):
+        grids = store.load("grids")[["code", "geometry"]]
+    return ValidationContext(
+        ward_codes=frozenset(wards["code"]) | frozenset(townships["code"]),
+        ward_names=names,
+        wards=wards[["code", "geometry"]],
+        grids=grids,
+        repair=repair,
+        crs=crs,
+        overlap_tolerance_m2=Settings().overlap_tolerance_m2,
+    )
+
+
+def read_any(path: str | Path, *, layer_name: str | None = None) -> pd.DataFrame:
+    """A feature file or a table, by extension (the readers raise one problem for a bad file)."""
+    check_suffix(path, (*FEATURE_SUFFIXES, *TABLE_SUFFIXES))
+    if Path(path).suffix.lower() in TABLE_SUFFIXES:
+        return read_table(path, sheet=layer_name)
+    return read_features(path, layer=layer_name)
+
+
+def import_file(
+    store: SqlStore,
+    layer: str,
+    path: str | Path,
+    *,
+    crs: Any = None,
+    repair: bool = False,
+    dry_run: bool = False,
+    actor: str = "cli",
+    layer_name: str | None = None,
+) -> ImportReport:
+    """Validate ``path`` whole, then upsert its rows by key in one transaction (nothing on any error).
+
+    ``layer_name`` picks a GeoPackage layer or an xlsx sheet. Workers get one ledger entry per
+    added or changed worker (changed fields only); other layers one ``import`` entry.
+    """
+    if layer not in IMPORTABLE:
+        raise UserError(f"不能导入“{layer}”：可导入 {'、'.join(IMPORTABLE)}",
+                        f"cannot import “{layer}”: importable layers are {', '.join(IMPORTABLE)}")
+    file = Path(path).name
+    raw = read_any(path, layer_name=layer_name)
+    context = context_from_store(store, repair=repair, crs=crs, layer=layer)
+    checked = validate(layer, raw, file=file, context=context)
+    spec = LAYERS[layer]
+    before = _existing(store, spec, checked.frame)
+    changes = _classify(spec, checked.frame, before)
+    inserted = sum(1 for _, old, _ in changes if old is None)
+    report = ImportReport(layer, file, len(checked.frame), inserted, len(changes) - inserted,
+                          len(checked.frame) - len(changes), checked.notices, dry_run)
+    if not dry_run:
+        _write(store, spec, checked.frame, changes, report, actor=actor)
+    log.info("import %s from %s: %d read, %d inserted, %d updated, %d unchanged%s", layer, file,
+             report.rows, report.inserted, report.updated, report.unchanged, " (dry run)" if dry_run else "")
+    return report
+
+
+Record = dict[str, Any]
+
+
+def _records(spec: Layer, frame: pd.DataFrame) -> dict[tuple[Any, ...], Record]:
+    names = spec.column_names + (["geometry"] if spec.geometry else [])
+    out: dict[tuple[Any, ...], Record] = {}
+    for rec in frame[names].to_dict("records"):
+        out[tuple(rec[k] for k in spec.key)] = rec
+    return out
+
+
+def _existing(store: SqlStore, spec: Layer, frame: pd.DataFrame) -> dict[tuple[Any, ...], Record]:
+    """Stored rows with the keys the file carries."""
+    if frame.empty:
+        return {}
+    where: Where = {spec.key[0]: sorted({k for k in frame[spec.key[0]].tolist() if k is not None})}
+    return _records(spec, store.load(spec.name, where=where))
+
+
+def _same(a: Any, b: Any) -> bool:
+    if is_missing(a) or is_missing(b):
+        return is_missing(a) and is_missing(b)
+    if hasattr(a, "equals_exact") and hasattr(b, "equals_exact"):
+        return bool(a.geom_type == b.geom_type and a.equals_exact(b, 1e-9))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)))
+    return bool(a == b)
+
+
+def _promoted(spec: Layer, rec: Record) -> Record:
+    from shapely.geometry import MultiPolygon, Polygon
+
+    geom = rec.get("geometry")
+    if spec.geometry == "MULTIPOLYGON" and isinstance(geom, Polygon):
+        return {**rec, "geometry": MultiPolygon([geom])}
+    return rec
+
+
+def _classify(spec: Layer, frame: pd.DataFrame, before: Mapping[tuple[Any, ...], Record]
+              ) -> list[tuple[Record, Record | None, dict[str, Any]]]:
+    """(new record, stored record or None, {field: new value} changed) for each added or changed row."""
+    out: list[tuple[Record, Record | None, dict[str, Any]]] = []
+    for key, rec in _records(spec, frame).items():
+        rec = _promoted(spec, rec)
+        old = before.get(key)
+        if old is None:
+            out.append((rec, None, {k: v for k, v in rec.items() if not is_missing(v)}))
+            continue
+        diff = {k: v for k, v in rec.items() if not _same(v, old.get(k))}
+        if diff:
+            out.append((rec, old, diff))
+    return out
+
+
+def _write(store: SqlStore, spec: Layer, frame: pd.DataFrame,
+           changes: list[tuple[Record, Record | None, dict[str, Any]]], report: ImportReport, *, actor: str) -> None:
+    rows = [rec for rec, _, _ in changes]
+    with store.transaction():
+        if rows:
+            store.save(spec.name, gpd.GeoDataFrame(rows, geometry="geometry", crs=frame.crs)
+                       if spec.geometry else pd.DataFrame(rows))
+        if spec.name == "workers":
+            for rec, old, diff in changes:
+                _record_worker(store, rec, old, diff, actor=actor)
+        else:
+            record(store, actor=actor, action="import", subject=f"{spec.name}:{report.file}",
+                   after={"file": report.file, "rows": report.rows, "inserted": report.inserted,
+                          "updated": report.updated, "unchanged": report.unchanged})
+
+
+def _record_worker(store: SqlStore, rec: Record, old: Record | None, diff: Mapping[str, Any], *, actor: str) -> None:
+    """One roster change: the changed fields only, before → after (the home point as WKT)."""
+    if old is None:
+        record(store, actor=actor, action="worker.add", subject=str(rec["worker_id"]), after=dict(diff))
+        return
+    changed = changed_fields({k: old.get(k) for k in diff}, diff)
+    record(store, actor=actor, action="worker.update", subject=str(rec["worker_id"]),
+           before={k: o for k, (o, _) in changed.items()}, after={k: n for k, (_, n) in changed.items()})
+
+
+def export_layer(store: SqlStore, layer: str, path: str | Path, *, where: Where | None = None) -> int:
+    """Write a stored layer (optionally filtered) to .geojson/.gpkg/.xlsx/.csv; returns rows written."""
+    if layer not in LAYERS:
+        raise UserError(f"没有名为“{layer}”的图层：可用 {'、'.join(LAYERS)}",
+                        f"no layer “{layer}”: layers are {', '.join(LAYERS)}")
+    return write_layer(store.load(layer, where=where), path, layer=layer)
