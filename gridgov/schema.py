@@ -179,11 +179,47 @@ LEDGER = Layer(
     label="工作台账", autoincrement=True,
 )
 
+USERS = Layer(
+    "users", ("username",),
+    (
+        _c("username", "text", "用户名", True),
+        _c("display_name", "text", "显示名称"),
+        _c("role", "text", "角色", True),  # admin | planner | street
+        _c("wards", "json", "负责街道"),  # ward codes a street office may see
+        _c("password_hash", "text", "密码摘要", True),
+        _c("disabled", "bool", "停用"),
+        _c("created_at", "datetime", "创建时间"),
+    ),
+    label="用户",
+)
+
+JOBS = Layer(
+    "jobs", ("job_id",),
+    (
+        _c("job_id", "int", "任务编号"),
+        _c("kind", "text", "任务类别", True),  # "solve"
+        _c("status", "text", "状态", True),  # queued | running | done | failed
+        _c("params", "json", "参数"),
+        _c("progress", "json", "进度"),
+        _c("message", "text", "说明"),
+        _c("plan_id", "int", "方案编号"),
+        _c("created_by", "text", "发起人"),
+        _c("created_at", "datetime", "创建时间"),
+        _c("started_at", "datetime", "开始时间"),
+        _c("finished_at", "datetime", "结束时间"),
+        _c("heartbeat_at", "datetime", "心跳时间"),
+    ),
+    label="后台任务", autoincrement=True,
+)
+
+ROLES: tuple[str, ...] = ("admin", "planner", "street")
+JOB_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed")
+
 LAYERS: dict[str, Layer] = {
     layer.name: layer
-    for layer in (COUNTIES, WARDS, GRIDS, WORKERS, INCIDENTS, SITES, PLANS, ASSIGNMENTS, LEDGER)
+    for layer in (COUNTIES, WARDS, GRIDS, WORKERS, INCIDENTS, SITES, PLANS, ASSIGNMENTS, LEDGER, USERS, JOBS)
 }
 
 # Layers a user imports from files, and the ones holding personal data (never logged).
 IMPORTABLE = ("wards", "grids", "workers", "incidents", "sites")
-PERSONAL_FIELDS = frozenset({"name", "phone"})
+PERSONAL_FIELDS = frozenset({"name", "phone", "password_hash"})

@@ -14,12 +14,20 @@ if TYPE_CHECKING:
 def _v1_initial(store: SqlStore) -> None:
     store._execute("CREATE TABLE IF NOT EXISTS gridgov_meta (key TEXT PRIMARY KEY, value TEXT)")
     store._execute("INSERT INTO gridgov_meta (key, value) VALUES ('schema_version', '0')")
-    for layer in LAYERS.values():
-        store.create_layer(layer)
+    for name in ("counties", "wards", "grids", "workers", "incidents", "sites", "plans", "assignments", "ledger"):
+        store.create_layer(LAYERS[name])
 
 
-# (version reached, step). Append new steps; never edit a released one.
+def _v2_accounts_and_jobs(store: SqlStore) -> None:
+    """Accounts for the web service and background jobs that survive a restart."""
+    for name in ("users", "jobs"):
+        store.create_layer(LAYERS[name])
+
+
+# (version reached, step). Append new steps; never edit a released one: a step names the layers
+# it creates, so later changes to the data model need a step of their own.
 MIGRATIONS: list[tuple[int, Callable[[SqlStore], None]]] = [
     (1, _v1_initial),
+    (2, _v2_accounts_and_jobs),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -211,3 +211,24 @@ def test_postgis_unreachable_is_a_clear_error():
 
     with pytest.raises(StoreUnavailableError, match="PostgreSQL"):
         open_store("postgresql://postgres@127.0.0.1:1/nowhere", create=True)
+
+
+def test_an_older_store_is_upgraded_in_place(store_url, monkeypatch):
+    import gridgov.store.base as base
+    from gridgov.store.migrations import MIGRATIONS
+
+    with monkeypatch.context() as m:  # write a store as gridgov with schema version 1 did
+        m.setattr(base, "MIGRATIONS", MIGRATIONS[:1])
+        m.setattr(base, "SCHEMA_VERSION", 1)
+        old = open_store(store_url, create=True)
+        old.save("wards", _wards())
+        assert old.schema_version() == 1
+        with pytest.raises(StoreError):
+            old.count("users")
+        old.close()
+    s = open_store(store_url)
+    assert s.schema_version() == SCHEMA_VERSION >= 2
+    assert s.count("wards") == 2
+    s.save("users", [{"username": "admin", "role": "admin", "password_hash": "x", "wards": []}])
+    assert s.load("users").iloc[0]["wards"] == []
+    s.close()
