@@ -33,6 +33,7 @@ SECTOR_SYNONYMS = {"其它": "其他", "社工": "社会工作", "人力资源�
 STATUS_SYNONYMS = {"在岗": "active", "正常": "active", "可用": "active", "在职": "active", "启用": "active",
                    "暂不可用": "unavailable", "请假": "unavailable", "暂停": "unavailable", "外出": "unavailable",
                    "退出": "retired", "退休": "retired", "离职": "retired", "停用": "retired"}
+STATUS_LABELS = {"active": "在岗(active)", "unavailable": "暂不可用(unavailable)", "retired": "退出(retired)"}
 KIND_SYNONYMS = {"基础网格": "基础", "专属网格": "专属", "basic": "基础", "dedicated": "专属"}
 DISPUTE_SYNONYMS = {
     **{f"{t}纠纷": t for t in DISPUTE_TYPES}, "其他": "其它", "其他纠纷": "其它", "婚姻": "婚姻家庭",
@@ -69,6 +70,7 @@ class Validated:
 
     frame: pd.DataFrame
     notices: tuple[Problem, ...] = ()
+    columns: tuple[str, ...] = ()  # the schema columns the file carried (others are left as stored)
 
 
 Parser = Callable[[Any], Any]
@@ -88,7 +90,7 @@ def _parsers(spec: Layer, ctx: ValidationContext) -> dict[str, Parser]:
         "workers": {
             "home_ward": ward, "phone": v.phone, "honours": v.honours,
             "sector": lambda x: v.choice(x, SECTORS, synonyms=SECTOR_SYNONYMS),
-            "status": lambda x: v.choice(x, WORKER_STATUSES, synonyms=STATUS_SYNONYMS),
+            "status": lambda x: v.choice(x, WORKER_STATUSES, synonyms=STATUS_SYNONYMS, labels=STATUS_LABELS),
         },
         "incidents": {"ward_code": ward, "type": lambda x: v.choice(x, DISPUTE_TYPES, synonyms=DISPUTE_SYNONYMS)},
         "sites": {"types": lambda x: v.choices(x, DISPUTE_TYPES, synonyms=DISPUTE_SYNONYMS)},
@@ -159,7 +161,8 @@ def validate(layer: str, frame: pd.DataFrame, *, file: str, context: ValidationC
     if spec.geometry:
         out = gpd.GeoDataFrame(out, geometry=geometry, crs=STORAGE_CRS)
         _fill_wards_from_points(spec, out, context)
-    return Validated(out, tuple(notices.items))
+    present = tuple(c for c in spec.column_names if c in cleaned)
+    return Validated(out, tuple(notices.items), present)
 
 
 # -- headers and cells -------------------------------------------------------------------------
@@ -411,19 +414,19 @@ def _check_coordinates(shapes: dict[Hashable, BaseGeometry], crs: CRS, ctx: Vali
     for number, geom in shapes.items():
         minx, miny, maxx, maxy = geom.bounds
         lonlat_numbers = -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90
-        if crs.is_geographic and not lonlat_numbers:
-            problems.add(int(number), field_name,
-                         f"坐标 {_xy(geom)} 是以米为单位的投影坐标，但文件的坐标系是经纬度（{name}）",
-                         f"coordinates {_xy(geom)} are projected metres but the CRS is lon/lat ({name})",
-                         "用 --crs 声明实际坐标系，如 CGCS2000 3度带 114E 用 --crs 4547",
-                         "declare the real CRS with --crs, e.g. --crs 4547 for CGCS2000 Gauss-Kruger 114E")
-        elif crs.is_geographic and _in_box((miny, minx, maxy, maxx), ctx.extent, _SWAP_MARGIN_DEG) \
+        if crs.is_geographic and _in_box((miny, minx, maxy, maxx), ctx.extent, _SWAP_MARGIN_DEG) \
                 and not _in_box((minx, miny, maxx, maxy), ctx.extent, _SWAP_MARGIN_DEG):
             problems.add(int(number), field_name,
                          f"经纬度疑似颠倒：经度位置是 {minx:.6g}，纬度位置是 {miny:.6g}（焦作经度约 113，纬度约 35）",
                          f"lon/lat look swapped: lon {minx:.6g}, lat {miny:.6g} (Jiaozuo is near lon 113, lat 35)",
                          "交换经度和纬度两列（经度约 112.5–113.7，纬度约 34.8–35.5）",
                          "swap the longitude and latitude (lon ~112.5-113.7, lat ~34.8-35.5)")
+        elif crs.is_geographic and not lonlat_numbers:
+            problems.add(int(number), field_name,
+                         f"坐标 {_xy(geom)} 是以米为单位的投影坐标，但文件的坐标系是经纬度（{name}）",
+                         f"coordinates {_xy(geom)} are projected metres but the CRS is lon/lat ({name})",
+                         "用 --crs 声明实际坐标系，如 CGCS2000 3度带 114E 用 --crs 4547",
+                         "declare the real CRS with --crs, e.g. --crs 4547 for CGCS2000 Gauss-Kruger 114E")
         elif not crs.is_geographic and lonlat_numbers:
             problems.add(int(number), field_name,
                          f"坐标 {_xy(geom)} 是经纬度，但文件的坐标系是投影坐标（{name}）",

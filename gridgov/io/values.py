@@ -202,8 +202,14 @@ def phone(value: Any) -> str | None:
     )
 
 
-def choice(value: Any, allowed: Sequence[str], *, synonyms: Mapping[str, str] | None = None) -> str | None:
-    """One of ``allowed`` (synonyms mapped first); the fix lists the allowed values."""
+def choice(
+    value: Any,
+    allowed: Sequence[str],
+    *,
+    synonyms: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> str | None:
+    """One of ``allowed`` (synonyms mapped first); the fix lists the allowed values (as ``labels`` shows them)."""
     if is_missing(value):
         return None
     s = text(value) or ""
@@ -213,7 +219,7 @@ def choice(value: Any, allowed: Sequence[str], *, synonyms: Mapping[str, str] | 
     mapped = (synonyms or {}).get(key) or (synonyms or {}).get(key.lower())
     if mapped:
         return mapped
-    shown = "、".join(allowed)
+    shown = "、".join((labels or {}).get(a, a) for a in allowed)
     raise ValueProblem(
         f"“{s}”不是可用的取值", f"“{s}” is not an allowed value",
         f"改为以下之一：{shown}", f"use one of: {', '.join(allowed)}",

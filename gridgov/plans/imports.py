@@ -107,7 +107,7 @@ def import_file(
     checked = validate(layer, raw, file=file, context=context)
     spec = LAYERS[layer]
     before = _existing(store, spec, checked.frame)
-    changes = _classify(spec, checked.frame, before)
+    changes = _classify(spec, checked.frame, before, carried=checked.columns)
     inserted = sum(1 for _, old, _ in changes if old is None)
     report = ImportReport(layer, file, len(checked.frame), inserted, len(changes) - inserted,
                           len(checked.frame) - len(changes), checked.notices, dry_run)
@@ -156,9 +156,13 @@ def _promoted(spec: Layer, rec: Record) -> Record:
     return rec
 
 
-def _classify(spec: Layer, frame: pd.DataFrame, before: Mapping[tuple[Any, ...], Record]
-              ) -> list[tuple[Record, Record | None, dict[str, Any]]]:
-    """(new record, stored record or None, {field: new value} changed) for each added or changed row."""
+def _classify(spec: Layer, frame: pd.DataFrame, before: Mapping[tuple[Any, ...], Record], *,
+              carried: tuple[str, ...]) -> list[tuple[Record, Record | None, dict[str, Any]]]:
+    """(record to save, stored record or None, {field: new value}) for each added or changed row.
+
+    A column the file does not carry keeps its stored value: a roster sheet without 状态 must
+    not wipe the statuses set since.
+    """
     out: list[tuple[Record, Record | None, dict[str, Any]]] = []
     for key, rec in _records(spec, frame).items():
         rec = _promoted(spec, rec)
@@ -166,6 +170,7 @@ def _classify(spec: Layer, frame: pd.DataFrame, before: Mapping[tuple[Any, ...],
         if old is None:
             out.append((rec, None, {k: v for k, v in rec.items() if not is_missing(v)}))
             continue
+        rec = {**old, **{k: v for k, v in rec.items() if k in carried or k in spec.key or k == "geometry"}}
         diff = {k: v for k, v in rec.items() if not _same(v, old.get(k))}
         if diff:
             out.append((rec, old, diff))
