@@ -73,13 +73,17 @@ def read_features(path: str | Path, *, crs: Any = None, layer: str | None = None
         _check_zip(path)
     try:
         layers = pyogrio.list_layers(path)
+        if layer is not None and layer not in {str(name) for name in layers[:, 0]}:
+            shown = ", ".join(str(name) for name in layers[:, 0])
+            raise file_problem(path.name, f"文件中没有图层“{layer}”（可用：{shown}）", f"the file has no layer “{layer}” ({shown})",
+                               "指定已有的图层名", "name an existing layer")
         chosen = layer if layer is not None else (str(layers[0][0]) if len(layers) else None)
         if chosen is None:
             raise file_problem(path.name, "文件中没有图层", "the file holds no layer",
                                "在 GIS 软件中确认文件有数据", "check the file in a GIS")
-        gdf = pyogrio.read_dataframe(path, layer=chosen)
+        gdf = _read_layer(path, chosen)
     except (DataSourceError, DataLayerError, OSError, ValueError, RuntimeError) as exc:
-        raise _unreadable(path, exc, layer) from None
+        raise _unreadable(path, exc) from None
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
         raise file_problem(path.name, "文件没有几何（坐标）数据", "the file has no geometry",
                            "导出时包含几何", "export with geometry")
@@ -90,6 +94,23 @@ def read_features(path: str | Path, *, crs: Any = None, layer: str | None = None
         gdf = gdf.set_crs(crs)
     gdf.index = pd.RangeIndex(1, len(gdf) + 1)
     return gdf
+
+
+def _read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
+    import pyogrio
+
+    try:
+        return pyogrio.read_dataframe(path, layer=layer)
+    except UnicodeDecodeError:
+        # A UTF-8 Shapefile whose Chinese field names GDAL cut at 10 bytes, mid-character:
+        # read the bytes as Latin-1 and decode them again as UTF-8, dropping the cut character.
+        gdf = pyogrio.read_dataframe(path, layer=layer, encoding="latin1")
+        fix = lambda s: s.encode("latin1").decode("utf-8", errors="ignore")  # noqa: E731
+        gdf = gdf.rename(columns={c: fix(c) for c in gdf.columns if c != gdf.geometry.name})
+        for col in gdf.columns:
+            if col != gdf.geometry.name and gdf[col].dtype.kind in "OUT" or str(gdf[col].dtype) == "str":
+                gdf[col] = [fix(x) if isinstance(x, str) else x for x in gdf[col]]
+        return gdf
 
 
 def _check_zip(path: Path) -> None:
@@ -104,10 +125,7 @@ def _check_zip(path: Path) -> None:
                            "把 .shp .shx .dbf .prj 一起压缩", "zip .shp, .shx, .dbf and .prj together")
 
 
-def _unreadable(path: Path, exc: Exception, layer: str | None) -> Exception:
-    if layer is not None and "layer" in str(exc).lower():
-        return file_problem(path.name, f"文件中没有图层“{layer}”", f"the file has no layer “{layer}”",
-                            "用 --layer 指定已有的图层名", "name an existing layer")
+def _unreadable(path: Path, exc: Exception) -> Exception:
     return file_problem(
         path.name, "文件无法读取：不是有效的地理数据文件或已损坏", f"the file cannot be read: not valid geodata or damaged ({exc})",
         "在 QGIS 中打开检查，或重新导出", "open it in QGIS to check, or export it again",
@@ -242,7 +260,8 @@ def _header_index(rows: Sequence[tuple[int, list[Any]]]) -> int:
         if best < 0:
             best = i  # the first non-empty row, unless a later one names more columns
         score = len({normalize_header(c) for c in cells if not _blank(c)} & known)
-        if score > best_score:
+        # On a tie the row just below wins: the lower row of a two-row (merged) header names the columns.
+        if score > best_score or (score == best_score > 0 and i == best + 1):
             best, best_score = i, score
         seen += 1
         if seen >= _HEADER_SEARCH_ROWS:

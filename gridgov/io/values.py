@@ -188,9 +188,9 @@ def phone(value: Any) -> str | None:
     raw = text(value) or ""
     s = unicodedata.normalize("NFKC", raw)
     s = re.sub(r"[\s()（）]", "", s)
-    s = re.sub(r"^(\+86|0086|86)(?=1[3-9]\d{9}$)", "", s)
-    if _MOBILE.match(s.replace("-", "")):
-        return s.replace("-", "")
+    mobile = re.sub(r"^(\+86|0086|86)(?=1[3-9]\d{9}$)", "", s.replace("-", ""))
+    if _MOBILE.match(mobile):
+        return mobile
     m = _LANDLINE.match(s)
     if m:
         return f"{m[1]}-{m[2]}" + (f"-{m[3]}" if m[3] else "")
