@@ -26,7 +26,7 @@ class FlowOutcome:
     proven: bool  # pricing over the full problem found no improving pair
     rounds: int
     n_arcs: int
-    penalty: int  # integer cost of leaving one grid uncovered
+    penalty: np.ndarray  # integer cost of leaving each grid uncovered
 
 
 def spill_penalty(n_grids: int, max_pair_cost: int) -> int:
@@ -54,17 +54,22 @@ def solve_flow(
     price: IntPricing | None = None,
     max_rounds: int = 60,
     penalty: int | None = None,
+    spill_extra: np.ndarray | None = None,
 ) -> FlowOutcome:
     """Min-cost assignment of every grid to one candidate worker (or to the spill), with duals.
 
     ``capacity_units[j]`` is how many grids worker j may take. When ``price`` is given the
     candidate set grows until no pair outside it has a negative reduced cost: then the
     candidate optimum is the optimum of the full problem (LP duality; the assignment LP is
-    totally unimodular).
+    totally unimodular). ``spill_extra`` adds a per-grid cost to leaving it uncovered (a move,
+    when the grid has a published worker).
     """
     rows, cols, cost = (np.asarray(a, dtype=np.int64) for a in (rows, cols, cost))
     m = int(capacity_units.size)
-    pen = penalty if penalty is not None else spill_penalty(n_grids, int(cost.max(initial=1)))
+    base = penalty if penalty is not None else spill_penalty(n_grids, int(cost.max(initial=1)))
+    pen = np.full(n_grids, base, dtype=np.int64)
+    if spill_extra is not None:
+        pen += spill_extra.astype(np.int64)
     rounds = 0
     while True:
         rounds += 1
@@ -104,7 +109,7 @@ def _min_cost_flow(
     rows: np.ndarray,
     cols: np.ndarray,
     cost: np.ndarray,
-    pen: int,
+    pen: np.ndarray,
 ) -> tuple[np.ndarray, int]:
     """Nodes: grids 0..n-1, workers n..n+m-1, spill n+m, sink n+m+1."""
     m = int(capacity_units.size)
@@ -115,7 +120,7 @@ def _min_cost_flow(
     caps = np.concatenate(
         [np.ones(rows.size + n, dtype=np.int64), capacity_units.astype(np.int64), [n]]
     )
-    costs = np.concatenate([cost, np.full(n, pen), np.zeros(m + 1, dtype=np.int64)])
+    costs = np.concatenate([cost, pen, np.zeros(m + 1, dtype=np.int64)])
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     supplies = np.zeros(n + m + 2, dtype=np.int64)
@@ -138,7 +143,7 @@ def _duals(
     cols: np.ndarray,
     cost: np.ndarray,
     worker_of: np.ndarray,
-    pen: int,
+    pen: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """LP duals (u per grid, v per worker and spill) from an optimal flow, by shortest paths.
 
@@ -149,7 +154,7 @@ def _duals(
     m = int(capacity_units.size)
     spill = m
     node_of = np.where(worker_of >= 0, worker_of, spill)
-    own = np.full(n, pen, dtype=np.int64)
+    own = pen.copy()
     pos = _pair_cost_lookup(rows, cols, cost, worker_of, m)
     own[worker_of >= 0] = pos
     # Edges: the node a grid uses -> any other candidate of that grid, and -> the spill.

@@ -510,11 +510,13 @@ def _solve_by_flow(
     scale = IntegerScale.for_costs(p.cost[p.allowed],
                                    max_int=max_int_for_flow(free.size, p.m, levels=levels))
     base = scale.to_int(p.cost[free])
-    penalised = _with_move_penalty(base, p.allowed[free], p.current, free)
+    penalised, move_weight = _with_move_penalty(base, p.allowed[free], p.current, free)
     allowed = p.allowed[free]
     rows, cols = _seed_candidates(penalised, allowed, p.current, free)
+    # Leaving a published grid uncovered is a move too.
+    extra = None if p.current is None else move_weight * (p.current[free] >= 0)
     out = solve_flow(free.size, units, rows, cols, penalised[rows, cols],
-                     price=_dense_pricing(penalised, allowed))
+                     price=_dense_pricing(penalised, allowed), spill_extra=extra)
     worker_of = p.lock_worker.copy()
     worker_of[free] = out.worker_of
     if (out.worker_of < 0).any() and not _uniform_cover(p):
@@ -543,14 +545,14 @@ def _uniform_cover(p: _Problem) -> bool:
 
 def _with_move_penalty(
     base: np.ndarray, allowed: np.ndarray, current: np.ndarray | None, free: np.ndarray
-) -> np.ndarray:
+) -> tuple[np.ndarray, int]:
     """Add a penalty above the whole cost range to every pair that moves a published grid."""
     if current is None:
-        return base
+        return base, 0
     cur = current[free]
-    spread = int(np.where(allowed, base, 0).max(axis=1, initial=0).sum()) + 1
+    weight = int(np.where(allowed, base, 0).max(axis=1, initial=0).sum()) + 1
     moves = (cur[:, None] >= 0) & (np.arange(base.shape[1])[None, :] != cur[:, None])
-    return base + spread * moves.astype(np.int64)
+    return base + weight * moves.astype(np.int64), weight
 
 
 def _seed_candidates(
