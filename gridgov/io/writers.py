@@ -117,7 +117,7 @@ def _cell(value: Any, kind: str) -> Any:
     if is_missing(value):
         return None
     if kind == "json":
-        value = render_honours(value) if value and isinstance(value[0], dict) else render_list(value)
+        value = _json_text(value)
     elif kind == "bool":
         return "是" if value else "否"
     elif kind == "datetime" and isinstance(value, datetime):
@@ -127,6 +127,15 @@ def _cell(value: Any, kind: str) -> Any:
     elif isinstance(value, (date, int, float)):
         return value
     return neutralise(str(value))
+
+
+def _json_text(value: Any) -> str:
+    """Honours and type lists in the text form imports read back; anything else as JSON."""
+    if isinstance(value, list) and all(isinstance(x, dict) and "title" in x for x in value):
+        return render_honours(value)
+    if isinstance(value, list) and all(isinstance(x, str) for x in value):
+        return render_list(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def table_rows(frame: pd.DataFrame, spec: Layer) -> tuple[list[str], Iterator[list[Any]]]:

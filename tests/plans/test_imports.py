@@ -1,0 +1,137 @@
+"""The import use case: all-or-nothing upserts, ledger entries, dry runs, round trips through every export format."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gridgov.errors import ValidationError
+from gridgov.plans import imports
+from gridgov.plans.imports import ImportReport, export_layer, import_file
+from gridgov.store import SqlStore
+
+GOOD = Path(__file__).parents[1] / "data" / "good"
+Fingerprint = Callable[[SqlStore], str]
+
+
+@pytest.fixture
+def seeded(store: SqlStore) -> SqlStore:
+    import_file(store, "wards", GOOD / "wards.geojson")
+    import_file(store, "grids", GOOD / "grids.geojson")
+    return store
+
+
+def _rows(store: SqlStore, layer: str) -> list[dict]:
+    loaded = store.load(layer)
+    frame = pd.DataFrame(loaded)
+    if "geometry" in frame:
+        frame["geometry"] = loaded.geometry.to_wkt(rounding_precision=9)
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+@pytest.mark.parametrize(("layer", "source", "suffix"), [
+    ("wards", "wards.geojson", ".gpkg"),
+    ("grids", "grids.geojson", ".geojson"),
+    ("grids", "grids.geojson", ".gpkg"),
+    ("workers", "workers.csv", ".xlsx"),
+    ("workers", "workers.csv", ".csv"),
+    ("workers", "workers.csv", ".geojson"),
+    ("incidents", "incidents.csv", ".xlsx"),
+    ("sites", "sites.geojson", ".xlsx"),
+    ("sites", "sites.geojson", ".gpkg"),
+])
+def test_import_export_import_round_trips(seeded: SqlStore, tmp_path: Path, layer: str, source: str, suffix: str) -> None:
+    if layer != "wards":
+        import_file(seeded, layer, GOOD / source)
+    stored = _rows(seeded, layer)
+    out = tmp_path / f"{layer}{suffix}"
+    assert export_layer(seeded, layer, out) == len(stored)
+    report = import_file(seeded, layer, out)
+    assert (report.rows, report.inserted, report.updated, report.unchanged) == (len(stored), 0, 0, len(stored))
+    seeded.delete(layer)
+    import_file(seeded, layer, out)
+    assert _rows(seeded, layer) == stored
+
+
+def test_dry_run_writes_nothing(seeded: SqlStore, fingerprint: Fingerprint) -> None:
+    before = fingerprint(seeded)
+    report = import_file(seeded, "workers", GOOD / "workers.csv", dry_run=True)
+    assert (report.rows, report.inserted, report.dry_run) == (3, 3, True)
+    assert fingerprint(seeded) == before
+    assert "试运行" in report.render() and "dry run" in report.render("en")
+
+
+def test_worker_import_writes_one_ledger_entry_per_roster_change(seeded: SqlStore, tmp_path: Path) -> None:
+    import_file(seeded, "workers", GOOD / "workers.csv", actor="王科长")
+    ledger = seeded.load("ledger")
+    added = ledger[ledger["action"] == "worker.add"]
+    assert sorted(added["subject"]) == ["W001", "W002", "W003"] and set(added["actor"]) == {"王科长"}
+    assert added.iloc[0]["after"]["name"] == "张卫国"
+
+    changed = tmp_path / "workers.csv"
+    changed.write_bytes((GOOD / "workers.csv").read_bytes().replace(b"0391-2345678", b"13903910000"))
+    report = import_file(seeded, "workers", changed)
+    assert (report.inserted, report.updated, report.unchanged) == (0, 1, 2)
+    update = seeded.load("ledger", where={"action": "worker.update"})
+    assert len(update) == 1 and update.iloc[0]["subject"] == "W002"
+    assert update.iloc[0]["before"] == {"phone": "0391-2345678"}
+    assert update.iloc[0]["after"] == {"phone": "13903910000"}
+
+
+def test_other_layers_write_one_import_entry(seeded: SqlStore) -> None:
+    entries = seeded.load("ledger", where={"action": "import"})
+    assert entries["subject"].tolist() == ["wards:wards.geojson", "grids:grids.geojson"]
+    assert entries.iloc[1]["after"]["inserted"] == 3
+
+
+def test_columns_the_file_lacks_keep_their_stored_values(seeded: SqlStore, tmp_path: Path) -> None:
+    import_file(seeded, "workers", GOOD / "workers.csv")
+    seeded.update("workers", {"worker_id": "W001"}, {"status": "retired"})
+    short = tmp_path / "phones.csv"
+    short.write_text("编号,姓名,手机,经度,纬度\nW001,张卫国,13800000000,113.2021,35.2032\n", encoding="utf-8")
+    assert import_file(seeded, "workers", short).updated == 1
+    row = seeded.load("workers", where={"worker_id": "W001"}).iloc[0]
+    assert (row["phone"], row["status"], row["employer"]) == ("13800000000", "retired", "焦作煤业集团")
+
+
+def test_an_error_in_row_500_of_a_big_file_writes_nothing(seeded: SqlStore, fingerprint: Fingerprint,
+                                                          tmp_path: Path) -> None:
+    lines = ["编号,姓名,手机,行业,经度,纬度"]
+    for i in range(2, 1202):
+        mobile = "1380391" if i == 500 else f"138{i:08d}"
+        lines.append(f"W{i:05d},劳模{i},{mobile},企业,{113.2 + i * 1e-5:.5f},35.205")
+    big = tmp_path / "big.csv"
+    big.write_text("\n".join(lines), encoding="utf-8")
+    before = fingerprint(seeded)
+    with pytest.raises(ValidationError) as info:
+        import_file(seeded, "workers", big)
+    assert [(p.where, p.field) for p in info.value.problems] == [("第 500 行", "手机")]
+    assert fingerprint(seeded) == before
+
+
+def test_a_failure_while_writing_rolls_everything_back(seeded: SqlStore, fingerprint: Fingerprint,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    before = fingerprint(seeded)
+    calls = 0
+
+    def failing_record(*args: object, **kwargs: object) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("disk full")
+        return original(*args, **kwargs)
+
+    original = imports.record
+    monkeypatch.setattr(imports, "record", failing_record)
+    with pytest.raises(RuntimeError):
+        import_file(seeded, "workers", GOOD / "workers.csv")
+    assert fingerprint(seeded) == before
+
+
+def test_report_renders_in_both_languages() -> None:
+    report = ImportReport("grids", "g.geojson", 5, 3, 1, 1)
+    assert report.render() == "g.geojson：读取网格 5 条；新增 3，更新 1，未变 1"
+    assert report.render("en") == "g.geojson: 5 grids read; 3 added, 1 updated, 1 unchanged"
