@@ -105,12 +105,15 @@ def _read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
         # A UTF-8 Shapefile whose Chinese field names GDAL cut at 10 bytes, mid-character:
         # read the bytes as Latin-1 and decode them again as UTF-8, dropping the cut character.
         gdf = pyogrio.read_dataframe(path, layer=layer, encoding="latin1")
-        fix = lambda s: s.encode("latin1").decode("utf-8", errors="ignore")  # noqa: E731
-        gdf = gdf.rename(columns={c: fix(c) for c in gdf.columns if c != gdf.geometry.name})
-        for col in gdf.columns:
-            if col != gdf.geometry.name and gdf[col].dtype.kind in "OUT" or str(gdf[col].dtype) == "str":
-                gdf[col] = [fix(x) if isinstance(x, str) else x for x in gdf[col]]
+        geometry = gdf.geometry.name
+        gdf = gdf.rename(columns={c: _utf8_again(c) for c in gdf.columns if c != geometry})
+        for col in gdf.columns.drop(geometry):
+            gdf[col] = [_utf8_again(x) if isinstance(x, str) else x for x in gdf[col]]
         return gdf
+
+
+def _utf8_again(text: str) -> str:
+    return text.encode("latin1").decode("utf-8", errors="ignore")
 
 
 def _check_zip(path: Path) -> None:

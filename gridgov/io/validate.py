@@ -20,6 +20,7 @@ from gridgov.geo.shipped import COUNTY_NAMES, city_extent
 from gridgov.io import values as v
 from gridgov.io.headers import LAT, LON, map_headers
 from gridgov.io.problems import HEADER, WHOLE_FILE, Problems, ValueProblem, where_label
+from gridgov.settings import get_settings
 from gridgov.schema import (
     DISPUTE_TYPES, GRID_KINDS, LAYERS, SECTORS, WORKER_STATUSES, Layer,
 )
@@ -59,7 +60,7 @@ class ValidationContext:
     extent: Extent = field(default_factory=city_extent)
     repair: bool = False
     crs: Any = None  # declared CRS (--crs): fills in or overrides the file's
-    overlap_tolerance_m2: float = 1.0
+    overlap_tolerance_m2: float = field(default_factory=lambda: get_settings().overlap_tolerance_m2)
     overlap_ratio: float = 0.001
     outside_ratio: float = 0.01
 
@@ -348,7 +349,7 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     if not parts:
         return Polygon()
     merged = shapely.union_all(parts)
-    return merged if isinstance(merged, MultiPolygon) else MultiPolygon([merged]) if isinstance(merged, Polygon) else merged
+    return MultiPolygon([merged]) if isinstance(merged, Polygon) else merged
 
 
 def _check_shapes(spec: Layer, raw: gpd.GeoSeries, ctx: ValidationContext, problems: Problems,

@@ -19,7 +19,6 @@ from gridgov.io.values import is_missing
 from gridgov.io.writers import write_layer
 from gridgov.plans.ledger import changed_fields, record
 from gridgov.schema import IMPORTABLE, LAYERS, Layer
-from gridgov.settings import Settings
 from gridgov.store import SqlStore
 from gridgov.store.base import Where
 
@@ -70,7 +69,6 @@ def context_from_store(
         grids=grids,
         repair=repair,
         crs=crs,
-        overlap_tolerance_m2=Settings().overlap_tolerance_m2,
     )
 
 
