@@ -226,3 +226,39 @@ def test_summary_commitments_and_hotspot_report(store):
     rows, counts = hotspot_report(store, types=["劳动争议"], **WINDOW)
     (row,) = rows
     assert row.total == 4 and row.top[0].grid_code == "G3" and counts.outside == 0
+
+
+def test_cli_parsers():
+    from gridgov.cli_studios import parse_day, parse_distance_m, parse_types
+
+    assert parse_distance_m("2km") == 2000 and parse_distance_m("1500m") == 1500 and parse_distance_m("2.5") == 2500
+    assert parse_distance_m("3 公里") == 3000
+    for bad in ("two km", "-1km", "0", "5 miles"):
+        with pytest.raises(UserError):
+            parse_distance_m(bad)
+    assert parse_types(["劳动争议,邻里", "物业", "邻里"]) == ("劳动争议", "邻里", "物业")
+    assert parse_types(None) is None
+    assert parse_day("2025-02", end=True) == date(2025, 2, 28) and parse_day("2025-02") == date(2025, 2, 1)
+    with pytest.raises(UserError):
+        parse_day("2025/02/01")
+
+
+def test_cli_hotspots_and_place(store):
+    import typer
+    from typer.testing import CliRunner
+
+    from gridgov.cli_studios import studios_app
+
+    _seed(store, DEMAND, sites=SITES)
+    app = typer.Typer()
+    app.add_typer(studios_app, name="studios")
+    runner = CliRunner()
+    shown = runner.invoke(app, ["studios", "hotspots", "--types", "劳动争议,邻里", "--from", "2025-01", "--to", "2025-12", "--db", store.url])
+    assert shown.exit_code == 0, shown.output
+    assert "劳动争议" in shown.output and "G3" in shown.output
+    placed = runner.invoke(app, ["studios", "place", "--types", "劳动争议", "--types", "邻里", "--count", "2",
+                                 "--radius", "1.5km", "--model", "coverage", "--from", "2025-01", "--db", store.url])
+    assert placed.exit_code == 0, placed.output
+    assert store.count("plans", where={"kind": "studio"}) == 1
+    bad = runner.invoke(app, ["studios", "place", "--radius", "far", "--db", store.url])
+    assert isinstance(bad.exception, UserError)
