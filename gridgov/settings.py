@@ -19,6 +19,15 @@ class Settings(BaseSettings):
     # Tolerances for import validation.
     overlap_tolerance_m2: float = 1.0
     max_assign_km: float = 15.0
+    # The web service (gridgov serve). An empty secret means a random one per process: tokens
+    # then end with a restart, so set GRIDGOV_API_SECRET wherever the service really runs.
+    api_secret: str = ""
+    api_token_minutes: int = 480  # one working day
+    api_store_pool: int = 4  # opened stores kept for requests (one request uses one at a time)
+    api_run_jobs: bool = True  # run queued background jobs in this process
+    api_job_poll_s: float = 1.0
+    api_job_stale_s: float = 60.0  # a running job whose heartbeat is older was left by a dead process
+    api_max_upload_mb: float = 50.0
 
 
 @lru_cache(maxsize=1)

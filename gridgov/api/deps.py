@@ -1,0 +1,120 @@
+"""Request dependencies: a store per request, the signed-in user, role checks and ward scoping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from gridgov.api.accounts import User, get_user
+from gridgov.api.errors import http_error, not_visible
+from gridgov.api.pool import StorePool
+from gridgov.api.security import read_token
+from gridgov.plans.versions import plan_assignment, published_plan
+from gridgov.settings import Settings
+from gridgov.store import SqlStore
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/login/access-token", auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_pool(request: Request) -> StorePool:
+    return request.app.state.pool
+
+
+def get_store(pool: Annotated[StorePool, Depends(get_pool)]) -> Iterator[SqlStore]:
+    with pool.store() as store:
+        yield store
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[SqlStore, Depends(get_store)]
+
+
+def current_user(
+    request: Request, store: StoreDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User:
+    """The user the bearer token names; 401 for no token, a bad or expired one, or a disabled user."""
+    username = read_token(token, secret=request.app.state.secret) if token else None
+    user = get_user(store, username) if username else None
+    if user is None or user.disabled:
+        raise http_error(401, "未登录或登录已过期，请重新登录", "not signed in or the session expired: sign in again")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_role(*roles: str) -> Callable[[User], User]:
+    """A dependency letting through the given roles (and admin, who may do everything)."""
+    allowed = {"admin", *roles}
+
+    def check(user: CurrentUser) -> User:
+        if user.role not in allowed:
+            raise http_error(403, "您的角色无权使用此功能", "your role may not use this function")
+        return user
+
+    return check
+
+
+AdminUser = Annotated[User, Depends(require_role("admin"))]
+PlannerUser = Annotated[User, Depends(require_role("planner"))]
+
+
+def workers_of_wards(store: SqlStore, wards: list[str]) -> set[str]:
+    """Workers living in ``wards`` or holding one of their grids in the published plan."""
+    ids = set(store.load("workers", where={"home_ward": wards})["worker_id"])
+    plan = published_plan(store)
+    if plan is not None:
+        mine = set(store.load("grids", where={"ward_code": wards})["code"])
+        ids |= {w for g, w in plan_assignment(store, int(plan["plan_id"])).items() if w and g in mine}
+    return ids
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the caller may see: every ward (admin, planner) or the street office's own wards.
+
+    Anything outside a street office's wards answers 404 exactly like a thing that does not
+    exist, so a street office cannot even learn which other codes exist.
+    """
+
+    user: User
+
+    def allows(self, ward_code: str | None) -> bool:
+        return self.user.wards is None or (ward_code is not None and ward_code in self.user.wards)
+
+    def require_ward(self, store: SqlStore, ward_code: str) -> None:
+        if not self.allows(ward_code) or not store.count("wards", where={"code": ward_code}):
+            raise not_visible(f"街道 {ward_code} ", f"ward {ward_code}")
+
+    def ward_filter(self, ward: str | None) -> list[str] | None:
+        """Ward codes to filter by: the one asked for (if allowed), else the user's; None = all."""
+        if ward is not None:
+            if not self.allows(ward):
+                raise not_visible(f"街道 {ward} ", f"ward {ward}")
+            return [ward]
+        return None if self.user.wards is None else sorted(self.user.wards)
+
+    def worker_ids(self, store: SqlStore) -> set[str] | None:
+        """Workers a street office sees: living in its wards or holding its grids in the published plan."""
+        return None if self.user.wards is None else workers_of_wards(store, sorted(self.user.wards))
+
+    def require_worker(self, store: SqlStore, worker_id: str) -> None:
+        visible = self.worker_ids(store)
+        exists = store.count("workers", where={"worker_id": worker_id}) > 0
+        if not exists or (visible is not None and worker_id not in visible):
+            raise not_visible(f"劳模 {worker_id} ", f"worker {worker_id}")
+
+
+def get_scope(user: CurrentUser) -> Scope:
+    return Scope(user)
+
+
+ScopeDep = Annotated[Scope, Depends(get_scope)]

@@ -1,0 +1,72 @@
+"""One mapping from gridgov errors to HTTP answers, every body shaped {"detail": {"message", "message_en", ...}}."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from gridgov.errors import (
+    GridgovError,
+    InfeasibleError,
+    MissingExtraError,
+    NotFoundError,
+    StoreError,
+    StoreUnavailableError,
+    UserError,
+    ValidationError,
+)
+
+log = logging.getLogger("gridgov.api")
+
+# Most specific first: the first matching class decides the status.
+_STATUS: tuple[tuple[type[GridgovError], int], ...] = (
+    (ValidationError, 422),
+    (NotFoundError, 404),
+    (InfeasibleError, 422),
+    (UserError, 400),
+    (StoreUnavailableError, 503),
+    (StoreError, 500),
+    (MissingExtraError, 501),
+    (GridgovError, 500),
+)
+
+
+def http_error(status: int, message: str, message_en: str) -> HTTPException:
+    """An HTTPException with the same bilingual body as every other error."""
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return HTTPException(status_code=status, detail={"message": message, "message_en": message_en}, headers=headers)
+
+
+def not_visible(what: str, what_en: str) -> HTTPException:
+    """404 for a thing that does not exist or is outside the caller's wards — on purpose the same."""
+    return http_error(404, f"{what}不存在或不在您负责的街道内", f"{what_en} does not exist or is not in your wards")
+
+
+def body(exc: GridgovError) -> dict:
+    detail: dict = {"message": exc.message, "message_en": exc.message_en}
+    if isinstance(exc, ValidationError):
+        detail["problems"] = [
+            {"file": p.file, "where": p.where, "field": p.field, "message": p.message,
+             "message_en": p.message_en, "fix": p.fix, "fix_en": p.fix_en}
+            for p in exc.problems
+        ]
+    return {"detail": detail}
+
+
+def status_of(exc: GridgovError) -> int:
+    return next(code for cls, code in _STATUS if isinstance(exc, cls))
+
+
+def install(app: FastAPI) -> None:
+    async def on_gridgov(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, GridgovError)
+        status = status_of(exc)
+        if status >= 500:
+            # The class only: messages can quote rows, and rows can hold names and phones.
+            log.error("request failed: %s", type(exc).__name__)
+        headers = {"Retry-After": "5"} if status == 503 else None
+        return JSONResponse(body(exc), status_code=status, headers=headers)
+
+    app.add_exception_handler(GridgovError, on_gridgov)

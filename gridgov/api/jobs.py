@@ -1,0 +1,198 @@
+"""Background jobs kept in the jobs table: enqueue, claim atomically, run with progress, recover after a crash."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import date, timedelta
+from typing import Any
+
+from gridgov.api.pool import StorePool
+from gridgov.errors import GridgovError, StoreUnavailableError
+from gridgov.plans.allocation import AllocationOptions, WardOutcome
+from gridgov.plans.run import solve_plan
+from gridgov.store import SqlStore, now_utc
+
+log = logging.getLogger("gridgov.api.jobs")
+
+INTERRUPTED = "服务重启中断，已重新排队（新任务 {new}） / interrupted by a restart; queued again as job {new}"
+
+
+def enqueue_solve(
+    store: SqlStore, *, actor: str, wards: list[str] | None = None, changed: bool = False,
+    options: dict[str, Any] | None = None, reason: str = "", retry_of: int | None = None,
+) -> int:
+    """Queue a solve; a roster re-solve joins a queued one (it reads the stale wards when it starts)."""
+    params = {"wards": wards, "changed": changed, "options": options or {}, "reason": reason}
+    if retry_of is not None:
+        params["retry_of"] = retry_of
+    with store.transaction():
+        if changed and not wards:
+            queued = store.load("jobs", where={"kind": "solve", "status": "queued"})
+            for job_id, p in zip(queued["job_id"], queued["params"]):
+                if isinstance(p, dict) and p.get("changed") and not p.get("wards"):
+                    return int(job_id)
+        return store.insert("jobs", {
+            "kind": "solve", "status": "queued", "params": params, "progress": {"done": 0, "total": 0},
+            "created_by": actor, "created_at": now_utc(),
+        })
+
+
+def recover_stale(store: SqlStore, *, stale_after_s: float) -> list[int]:
+    """Fail the running jobs whose process died (no heartbeat for ``stale_after_s``); queue each again."""
+    cutoff = now_utc() - timedelta(seconds=stale_after_s)
+    requeued: list[int] = []
+    running = store.load("jobs", where={"status": "running"})
+    for row in running.to_dict("records"):
+        beat = row.get("heartbeat_at") or row.get("started_at")
+        if beat is not None and beat >= cutoff:
+            continue  # alive, maybe in another process
+        with store.transaction():
+            # Only the process whose UPDATE matches a still-running row re-queues it.
+            params = dict(row.get("params") or {})
+            new_id = None
+            claimed = store.update("jobs", {"job_id": int(row["job_id"]), "status": "running"},
+                                   {"status": "failed", "finished_at": now_utc()})
+            if claimed:
+                params.pop("retry_of", None)
+                new_id = enqueue_solve(
+                    store, actor=str(row.get("created_by") or "system"), wards=params.get("wards"),
+                    changed=bool(params.get("changed")), options=params.get("options"),
+                    reason=str(params.get("reason") or ""), retry_of=int(row["job_id"]),
+                )
+                store.update("jobs", {"job_id": int(row["job_id"])}, {"message": INTERRUPTED.format(new=new_id)})
+        if new_id is not None:
+            requeued.append(new_id)
+            log.warning("job %s was left running by a dead process; queued again as %s", row["job_id"], new_id)
+    return requeued
+
+
+def claim_next(store: SqlStore) -> dict[str, Any] | None:
+    """Take the oldest queued job: an UPDATE … WHERE status='queued' that only one process wins."""
+    queued = store.load("jobs", where={"status": "queued"})
+    for row in queued.to_dict("records"):
+        now = now_utc()
+        with store.transaction():
+            won = store.update("jobs", {"job_id": int(row["job_id"]), "status": "queued"},
+                               {"status": "running", "started_at": now, "heartbeat_at": now})
+        if won:
+            return row
+    return None
+
+
+def options_of(raw: dict[str, Any] | None) -> AllocationOptions:
+    """AllocationOptions from stored job parameters (unknown keys ignored, dates parsed)."""
+    raw = dict(raw or {})
+    fields = AllocationOptions.__dataclass_fields__
+    kwargs = {k: v for k, v in raw.items() if k in fields}
+    if isinstance(kwargs.get("on"), str):
+        kwargs["on"] = date.fromisoformat(kwargs["on"])
+    return AllocationOptions(**kwargs)
+
+
+def run_job(store: SqlStore, job: dict[str, Any]) -> None:
+    """Run one claimed solve job to done or failed; solve_plan writes only a draft, never the published plan."""
+    job_id = int(job["job_id"])
+    params = job.get("params") or {}
+
+    def progress(outcome: WardOutcome, done: int, total: int) -> None:
+        store.update("jobs", {"job_id": job_id}, {
+            "progress": {"done": done, "total": total, "ward": outcome.ward_code, "status": outcome.status},
+            "heartbeat_at": now_utc(),
+        })
+
+    try:
+        outcome = solve_plan(
+            store, options=options_of(params.get("options")), wards=params.get("wards") or None,
+            changed=bool(params.get("changed")), progress=progress, actor=str(job.get("created_by") or "api"),
+        )
+    except StoreUnavailableError:
+        raise  # the database is gone: the job stays running and is recovered once it is back
+    except GridgovError as exc:
+        _finish(store, job_id, "failed", f"{exc.message} / {exc.message_en}")
+        return
+    except Exception as exc:  # a bug must not kill the worker thread; the class names it, no data
+        log.exception("job %s failed", job_id)
+        _finish(store, job_id, "failed", f"内部错误，请联系管理员 / internal error ({type(exc).__name__})")
+        return
+    if outcome.plan_id is None:
+        _finish(store, job_id, "done", "没有需要重新求解的街道 / nothing needed re-solving")
+    else:
+        _finish(store, job_id, "done", f"已生成草稿方案 {outcome.plan_id} / draft plan {outcome.plan_id} stored",
+                plan_id=outcome.plan_id, total=len(outcome.scope), summary=outcome.summary)
+
+
+def _finish(store: SqlStore, job_id: int, status: str, message: str, *, plan_id: int | None = None,
+            total: int | None = None, summary: dict[str, Any] | None = None) -> None:
+    values: dict[str, Any] = {"status": status, "message": message, "finished_at": now_utc(),
+                              "heartbeat_at": now_utc(), "plan_id": plan_id}
+    if total is not None:
+        values["progress"] = {"done": total, "total": total, "summary": summary}
+    store.update("jobs", {"job_id": job_id}, values)
+
+
+class JobRunner:
+    """One thread per process that recovers stale jobs and runs queued ones, oldest first."""
+
+    def __init__(self, pool: StorePool, *, poll_s: float, stale_s: float) -> None:
+        self.pool = pool
+        self.poll_s = poll_s
+        self.stale_s = stale_s
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="gridgov-jobs", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        """A job was queued: look now instead of at the next poll."""
+        self._wake.set()
+
+    def stop(self, *, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def run_once(self) -> bool:
+        """Recover, then run at most one job; True when one ran."""
+        with self.pool.store() as store:
+            recover_stale(store, stale_after_s=self.stale_s)
+            job = claim_next(store)
+            if job is None:
+                return False
+            log.info("job %s started", job["job_id"])
+            stop_beat = threading.Event()
+            beat = threading.Thread(target=self._heartbeat, args=(int(job["job_id"]), stop_beat), daemon=True)
+            beat.start()
+            try:
+                run_job(store, job)
+            finally:
+                stop_beat.set()
+                beat.join()
+            log.info("job %s finished", job["job_id"])
+            return True
+
+    def _heartbeat(self, job_id: int, stop: threading.Event) -> None:
+        """Keep the heartbeat fresh while one ward solves for a long time (its own store: no sharing)."""
+        interval = max(1.0, self.stale_s / 4)
+        while not stop.wait(interval):
+            try:
+                with self.pool.store() as store:
+                    store.update("jobs", {"job_id": job_id, "status": "running"}, {"heartbeat_at": now_utc()})
+            except GridgovError:
+                log.warning("heartbeat of job %s not written", job_id)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                ran = self.run_once()
+            except GridgovError as exc:  # database away: wait and try again, it recovers by itself
+                log.warning("job runner: %s", type(exc).__name__)
+                ran = False
+            except Exception:
+                log.exception("job runner error")
+                ran = False
+            if not ran:
+                self._wake.wait(self.poll_s)
+                self._wake.clear()

@@ -1,0 +1,28 @@
+"""Background jobs (planners): list and read, with progress."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from gridgov.api.deps import PlannerUser, StoreDep
+from gridgov.api.errors import not_visible
+from gridgov.api.models import JobOut, pick
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+_FIELDS = list(JobOut.model_fields)
+
+
+@router.get("", response_model=list[JobOut])
+def jobs(store: StoreDep, _user: PlannerUser, limit: int = 50) -> list[JobOut]:
+    """最近的后台任务 / recent background jobs, newest first."""
+    rows = store.load("jobs", order_by="job_id DESC").head(max(1, min(limit, 500)))
+    return [JobOut(**pick(r, _FIELDS)) for r in rows.to_dict("records")]
+
+
+@router.get("/{job_id}", response_model=JobOut)
+def job(job_id: int, store: StoreDep, _user: PlannerUser) -> JobOut:
+    """一个任务的状态与进度 / one job's status and progress."""
+    rows = store.load("jobs", where={"job_id": job_id})
+    if rows.empty:
+        raise not_visible(f"任务 {job_id} ", f"job {job_id}")
+    return JobOut(**pick(rows.iloc[0].to_dict(), _FIELDS))

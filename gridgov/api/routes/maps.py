@@ -1,0 +1,47 @@
+"""Maps as HTML from gridgov.maps (the CLI's maps), linking the offline Leaflet the app serves itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from gridgov.api.deps import PlannerUser, ScopeDep, StoreDep
+from gridgov.api.errors import http_error
+
+router = APIRouter(prefix="/maps", tags=["maps"])
+MAPS_URL = "/static/maps/"  # where create_app mounts gridgov.maps' static_dir()
+
+
+def _maps() -> Any:
+    try:
+        import gridgov.maps as maps
+    except ImportError as exc:  # the maps package not installed or not yet complete
+        raise http_error(501, "地图模块不可用", "the maps module is not available") from exc
+    return maps
+
+
+def _html(m: Any) -> HTMLResponse:
+    from gridgov.maps.assets import render_html
+
+    return HTMLResponse(render_html(m, asset_mode="url", base_url=MAPS_URL))
+
+
+@router.get("/coverage", response_class=HTMLResponse)
+def coverage(store: StoreDep, _user: PlannerUser, plan_id: int | None = None) -> HTMLResponse:
+    """全市覆盖地图 / the city coverage map (published plan unless plan_id)."""
+    return _html(_maps().coverage_map(store, plan_id=plan_id))
+
+
+@router.get("/ward/{code}", response_class=HTMLResponse)
+def ward(code: str, store: StoreDep, scope: ScopeDep) -> HTMLResponse:
+    """一个街道的地图（街道用户只能看本街道）/ one ward's map."""
+    scope.require_ward(store, code)
+    return _html(_maps().ward_map(store, code))
+
+
+@router.get("/diff", response_class=HTMLResponse)
+def diff(a: int, b: int, store: StoreDep, _user: PlannerUser) -> HTMLResponse:
+    """两个方案差异地图 / grids whose worker changed from plan a to plan b."""
+    return _html(_maps().diff_map(store, a, b))

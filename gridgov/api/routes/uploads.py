@@ -1,0 +1,64 @@
+"""File uploads: the CLI's import_file, the same validation and messages; 422 with every problem."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+
+from gridgov.api.deps import PlannerUser, SettingsDep, StoreDep
+from gridgov.api.errors import http_error
+from gridgov.api.jobs import enqueue_solve
+from gridgov.api.models import ImportOut
+
+router = APIRouter(prefix="/uploads", tags=["uploads"])
+_CHUNK = 1 << 20
+
+
+def _safe_name(name: str | None) -> str:
+    """The upload's base name without any directory part (the suffix picks the reader)."""
+    base = Path((name or "upload").replace("\\", "/")).name
+    base = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", base).lstrip(".")
+    return base or "upload"
+
+
+@router.post("/{layer}", response_model=ImportOut)
+def upload(
+    layer: Literal["wards", "grids", "workers", "incidents", "sites"],
+    request: Request, store: StoreDep, user: PlannerUser, settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="GeoJSON / GeoPackage / Shapefile(.zip) / CSV / xlsx")],
+    crs: Annotated[str | None, Form()] = None,
+    repair: Annotated[bool, Form()] = False,
+    dry_run: Annotated[bool, Form()] = False,
+    sheet: Annotated[str | None, Form(description="GeoPackage 图层或 xlsx 工作表 / layer or sheet")] = None,
+) -> ImportOut:
+    """上传并导入（全部成功或全部不写入）/ upload a file and import it, all or nothing."""
+    from gridgov.plans.imports import import_file
+
+    limit = int(settings.api_max_upload_mb * (1 << 20))
+    with tempfile.TemporaryDirectory(prefix="gridgov-upload-") as tmp:
+        path = Path(tmp) / _safe_name(file.filename)
+        written = 0
+        with open(path, "wb") as out:
+            while chunk := file.file.read(_CHUNK):
+                written += len(chunk)
+                if written > limit:
+                    raise http_error(413, f"文件超过 {settings.api_max_upload_mb:g} MB 上限",
+                                     f"the file is larger than the {settings.api_max_upload_mb:g} MB limit")
+                out.write(chunk)
+        report = import_file(store, layer, path, crs=crs or None, repair=repair, dry_run=dry_run,
+                             actor=user.username, layer_name=sheet or None)
+    if layer == "workers" and not dry_run and (report.inserted or report.updated):
+        enqueue_solve(store, actor=user.username, changed=True, reason="import")
+        runner = getattr(request.app.state, "runner", None)
+        if runner is not None:
+            runner.wake()
+    notices = [{"where": n.where, "field": n.field, "message": n.message, "message_en": n.message_en}
+               for n in report.notices]
+    return ImportOut(layer=report.layer, file=report.file, rows=report.rows, inserted=report.inserted,
+                     updated=report.updated, unchanged=report.unchanged, dry_run=report.dry_run,
+                     notices=notices, message=report.render("zh"), message_en=report.render("en"))

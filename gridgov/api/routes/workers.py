@@ -1,0 +1,136 @@
+"""Workers: list and read (scoped), add and update, roster changes that queue a re-solve (planners)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from shapely.geometry import Point
+
+from gridgov.api.deps import PlannerUser, ScopeDep, StoreDep, workers_of_wards
+from gridgov.api.jobs import enqueue_solve
+from gridgov.api.models import (
+    CapacityIn,
+    RosterResult,
+    UnavailableIn,
+    WorkerCreate,
+    WorkerOut,
+    WorkerUpdate,
+    clean,
+    pick,
+)
+from gridgov.api.usecases import update_worker
+from gridgov.plans.roster import add_worker, mark_available, mark_unavailable, retire_worker, set_capacity
+from gridgov.plans.versions import plan_assignment, published_plan
+from gridgov.store import SqlStore
+
+router = APIRouter(prefix="/workers", tags=["workers"])
+_FIELDS = ["worker_id", "name", "phone", "employer", "sector", "home_ward", "status",
+           "unavailable_from", "unavailable_to", "capacity"]
+
+
+def _held(store: SqlStore) -> dict[str, list[str]]:
+    plan = published_plan(store)
+    out: dict[str, list[str]] = {}
+    if plan is not None:
+        for g, w in plan_assignment(store, int(plan["plan_id"])).items():
+            if w:
+                out.setdefault(w, []).append(g)
+    return out
+
+
+def _out(row: dict[str, Any], held: dict[str, list[str]]) -> WorkerOut:
+    geom = row.get("geometry")
+    has_point = geom is not None and not geom.is_empty
+    return WorkerOut(
+        **pick(row, _FIELDS), honours=clean(row.get("honours")) or [],
+        lon=geom.x if has_point else None, lat=geom.y if has_point else None,
+        grids=sorted(held.get(row["worker_id"], [])),
+    )
+
+
+def _requeue(request: Request, store: SqlStore, actor: str, changed: dict) -> int | None:
+    """A roster change queues (or joins) a re-solve of the wards it touched."""
+    if not changed:
+        return None
+    job_id = enqueue_solve(store, actor=actor, changed=True, reason="roster")
+    runner = getattr(request.app.state, "runner", None)
+    if runner is not None:
+        runner.wake()
+    return job_id
+
+
+@router.get("", response_model=list[WorkerOut])
+def workers(store: StoreDep, scope: ScopeDep, ward: str | None = None) -> list[WorkerOut]:
+    """劳模名单（含联系电话；街道用户只见本街道）/ workers with contacts, scoped to the caller's wards."""
+    codes = scope.ward_filter(ward)
+    rows = store.load("workers")
+    if codes is not None:
+        rows = rows[rows["worker_id"].isin(workers_of_wards(store, codes))]
+    held = _held(store)
+    return [_out(r, held) for r in rows.to_dict("records")]
+
+
+@router.get("/{worker_id}", response_model=WorkerOut)
+def worker(worker_id: str, store: StoreDep, scope: ScopeDep) -> WorkerOut:
+    """一位劳模 / one worker (404 if outside the caller's wards)."""
+    scope.require_worker(store, worker_id)
+    row = store.load("workers", where={"worker_id": worker_id}).iloc[0].to_dict()
+    return _out(row, _held(store))
+
+
+@router.post("", response_model=RosterResult, status_code=201)
+def create(body: WorkerCreate, request: Request, store: StoreDep, user: PlannerUser) -> RosterResult:
+    """新增劳模（随后自动重新求解受影响街道）/ add a worker; a re-solve is queued."""
+    row = body.model_dump(exclude={"lon", "lat"})
+    row["honours"] = [h.model_dump(exclude_none=True) for h in body.honours]
+    row["geometry"] = Point(body.lon, body.lat)
+    add_worker(store, row, actor=user.username)
+    changed = {"added": True}
+    return RosterResult(worker_id=body.worker_id, changed=changed,
+                        job_id=_requeue(request, store, user.username, changed))
+
+
+@router.patch("/{worker_id}", response_model=RosterResult)
+def change(worker_id: str, body: WorkerUpdate, request: Request, store: StoreDep, user: PlannerUser) -> RosterResult:
+    """修改劳模信息；住址或街道变化时重新求解 / update details; a new home queues a re-solve."""
+    values = body.model_dump(exclude_unset=True)
+    if "honours" in values and values["honours"] is not None:
+        values["honours"] = [h.model_dump(exclude_none=True) for h in body.honours or []]
+    diff = update_worker(store, worker_id, values, actor=user.username)
+    moved = {k: v for k, v in diff.items() if k in ("home_ward", "geometry")}
+    return RosterResult(worker_id=worker_id, changed=_names(diff), job_id=_requeue(request, store, user.username, moved))
+
+
+def _names(diff: dict) -> dict[str, Any]:
+    # Field names only: the old and new values can be personal data the caller already has.
+    return {k: True for k in diff}
+
+
+@router.post("/{worker_id}/retire", response_model=RosterResult)
+def retire(worker_id: str, request: Request, store: StoreDep, user: PlannerUser) -> RosterResult:
+    """劳模退出 / the worker leaves the roster; a re-solve is queued."""
+    diff = retire_worker(store, worker_id, actor=user.username)
+    return RosterResult(worker_id=worker_id, changed=_names(diff), job_id=_requeue(request, store, user.username, diff))
+
+
+@router.post("/{worker_id}/unavailable", response_model=RosterResult)
+def unavailable(worker_id: str, body: UnavailableIn, request: Request, store: StoreDep,
+                user: PlannerUser) -> RosterResult:
+    """劳模暂不可用（起止日期）/ away from start to end; a re-solve is queued."""
+    diff = mark_unavailable(store, worker_id, start=body.start, end=body.end, actor=user.username)
+    return RosterResult(worker_id=worker_id, changed=_names(diff), job_id=_requeue(request, store, user.username, diff))
+
+
+@router.post("/{worker_id}/available", response_model=RosterResult)
+def available(worker_id: str, request: Request, store: StoreDep, user: PlannerUser) -> RosterResult:
+    """劳模恢复可用 / back on the roster; a re-solve is queued."""
+    diff = mark_available(store, worker_id, actor=user.username)
+    return RosterResult(worker_id=worker_id, changed=_names(diff), job_id=_requeue(request, store, user.username, diff))
+
+
+@router.post("/{worker_id}/capacity", response_model=RosterResult)
+def capacity(worker_id: str, body: CapacityIn, request: Request, store: StoreDep, user: PlannerUser) -> RosterResult:
+    """调整承担能力 / change how many standard grids the worker takes; a re-solve is queued."""
+    diff = set_capacity(store, worker_id, body.capacity, actor=user.username)
+    return RosterResult(worker_id=worker_id, changed=_names(diff), job_id=_requeue(request, store, user.username, diff))

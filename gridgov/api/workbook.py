@@ -1,0 +1,72 @@
+"""The 工作台账 workbook: a plan's grids with their worker's contacts, for one ward or the city."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pandas as pd
+
+from gridgov.io.values import render_honours
+from gridgov.io.writers import neutralise
+from gridgov.store import SqlStore
+
+HEADERS = ["街道代码", "街道名称", "网格编码", "网格名称", "户数", "劳模编号", "劳模姓名", "联系电话",
+           "工作单位", "行业", "荣誉", "说明"]
+
+
+def _text(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    return neutralise(str(value))  # a name like "=HYPERLINK(...)" must stay text in Excel
+
+
+def ledger_rows(store: SqlStore, plan_id: int, wards: list[str] | None) -> list[list[Any]]:
+    """One row per grid of ``wards`` (all when None): grid, its worker and the worker's contacts."""
+    grids = store.load("grids", where=None if wards is None else {"ward_code": wards})
+    ward_names = dict(zip(*store.load("wards")[["code", "name"]].to_numpy().T))
+    held = store.load("assignments", where={"plan_id": plan_id}).set_index("grid_code")
+    ids = sorted({w for w in held["worker_id"].dropna()}) if len(held) else []
+    workers = store.load("workers", where={"worker_id": ids}).set_index("worker_id") if ids else None
+    rows = []
+    for g in grids.sort_values(["ward_code", "code"]).to_dict("records"):
+        a = held.loc[g["code"]] if g["code"] in held.index else None
+        wid = None if a is None or pd.isna(a["worker_id"]) else a["worker_id"]
+        w = workers.loc[wid] if workers is not None and wid in workers.index else None
+        rows.append([_text(x) for x in (
+            g["ward_code"], ward_names.get(g["ward_code"]), g["code"], g.get("name"),
+            None if pd.isna(g.get("households")) else int(g["households"]),
+            wid, None if w is None else w["name"], None if w is None else w["phone"],
+            None if w is None else w["employer"], None if w is None else w["sector"],
+            None if w is None else render_honours(w["honours"]),
+            None if a is None else a["reason"],
+        )])
+    return rows
+
+
+def ledger_xlsx(store: SqlStore, plan_id: int, wards: list[str] | None, *, title: str) -> bytes:
+    """The workbook as bytes: bold frozen Chinese header, no cell a formula."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title[:31]
+    ws.append(HEADERS)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in ledger_rows(store, plan_id, wards):
+        ws.append(row)
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            if cell.data_type == "f":  # belt and braces, as the layer writer does
+                cell.value = "'" + str(cell.value)
+                cell.data_type = "s"
+    ws.freeze_panes = "A2"
+    for col, width in zip("ABCDEFGHIJKL", (12, 12, 18, 14, 8, 10, 10, 14, 20, 8, 30, 20)):
+        ws.column_dimensions[col].width = width
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,112 @@
+"""CLI for the web service: `gridgov user add|list|set` and `gridgov serve` (needs the "api" extra)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+user_app = typer.Typer(help="账号管理（网页服务）/ accounts of the web service", no_args_is_help=True)
+out = Console()
+
+DbOption = Annotated[
+    Optional[str],
+    typer.Option("--db", help="数据库：.gpkg 文件或 postgresql:// 地址（默认 GRIDGOV_DB 或 ./gridgov.gpkg）"),
+]
+
+
+def _open(db: str | None):
+    from gridgov.store import open_store
+
+    if db is None:
+        # The global --db of the main app, when it is set (the callback stores it there).
+        from gridgov.cli import state
+
+        db = state.db
+    return open_store(db)
+
+
+def _accounts():
+    from gridgov.api import accounts  # raises MissingExtraError without the "api" extra
+
+    return accounts
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="用户名 / user name")],
+    role: Annotated[str, typer.Option(help="admin | planner | street")] = "street",
+    ward: Annotated[Optional[list[str]], typer.Option("--ward", help="街道代码，可多次给出 / ward code, repeatable")] = None,
+    password: Annotated[Optional[str], typer.Option(help="不给则提示输入 / prompted when absent")] = None,
+    display_name: Annotated[str, typer.Option("--display-name", help="显示名称 / shown name")] = "",
+    actor: Annotated[str, typer.Option(help="操作人（记入工作台账）/ who, for the ledger")] = "cli",
+    db: DbOption = None,
+) -> None:
+    """新建账号 / create an account (street accounts need --ward)."""
+    accounts = _accounts()
+    if password is None:
+        password = typer.prompt("密码 / password", hide_input=True, confirmation_prompt=True)
+    with _open(db) as store:
+        user = accounts.add_user(store, name, role=role, password=password, wards=ward or [],
+                                 display_name=display_name, actor=actor)
+    wards = "、".join(sorted(user.wards)) if user.wards else "全市 city-wide"
+    out.print(f"已创建账号 {user.username}（{user.role}，{wards}）\n[dim]account {user.username} created[/dim]")
+
+
+@user_app.command("list")
+def user_list(db: DbOption = None) -> None:
+    """列出账号 / list accounts."""
+    accounts = _accounts()
+    with _open(db) as store:
+        users = accounts.list_users(store)
+    table = Table(title="账号 accounts")
+    for col in ("用户名 user", "角色 role", "街道 wards", "停用 disabled"):
+        table.add_column(col)
+    for u in users:
+        table.add_row(u.username, u.role, "、".join(sorted(u.wards)) if u.wards else "全市", "是" if u.disabled else "")
+    out.print(table)
+
+
+@user_app.command("password")
+def user_password(
+    name: Annotated[str, typer.Argument(help="用户名 / user name")],
+    password: Annotated[Optional[str], typer.Option(help="不给则提示输入 / prompted when absent")] = None,
+    actor: Annotated[str, typer.Option(help="操作人 / who")] = "cli",
+    db: DbOption = None,
+) -> None:
+    """重设密码 / set a new password."""
+    accounts = _accounts()
+    if password is None:
+        password = typer.prompt("新密码 / new password", hide_input=True, confirmation_prompt=True)
+    with _open(db) as store:
+        accounts.update_user(store, name, password=password, actor=actor)
+    out.print(f"已重设 {name} 的密码\n[dim]password of {name} changed[/dim]")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址 / address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口 / port")] = 8000,
+    db: DbOption = None,
+    jobs: Annotated[bool, typer.Option("--jobs/--no-jobs", help="在本进程运行后台任务 / run background jobs here")] = True,
+) -> None:
+    """启动网页服务（网页 /，接口文档 /docs）/ run the web service (page at /, API docs at /docs)."""
+    try:
+        import uvicorn
+    except ImportError as exc:
+        from gridgov.errors import MissingExtraError
+
+        raise MissingExtraError("uvicorn", "api") from exc
+    from gridgov.api.main import create_app
+    from gridgov.settings import Settings
+
+    if db is None:
+        from gridgov.cli import state
+
+        db = state.db
+    settings = Settings(**({"db": db} if db else {}), api_run_jobs=jobs)
+    with _open(settings.db):
+        pass  # fail now, with the store's own message, if the store is missing or too new
+    out.print(f"gridgov 网页服务：http://{host}:{port}/ （接口文档 /docs）\n[dim]serving on http://{host}:{port}/[/dim]")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
