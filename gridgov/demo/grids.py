@@ -9,7 +9,7 @@ import pandas as pd
 import shapely
 
 from gridgov.demo.places import places
-from gridgov.demo.polygons import grouped_kmeans, voronoi_partition
+from gridgov.demo.polygons import grouped_kmeans, locate, points_in, voronoi_partition
 from gridgov.demo.population import Surface
 from gridgov.demo.wards import Territory, ward_kind
 
@@ -23,7 +23,7 @@ _SUFFIXES = ("居民委员会", "村民委员会", "村委会", "居委会", "�
 class GridSet:
     """Metric grid polygons with their attributes, sorted by code."""
 
-    frame: pd.DataFrame  # code, ward_code, name, kind, households, population, community
+    frame: pd.DataFrame  # the schema columns + community (bool), village (short name), area_m2
     geoms: np.ndarray
     points: np.ndarray   # (n, 2) a point inside each grid
 
@@ -82,8 +82,9 @@ def build_grids(
     frame = _attributes(picked, village_of_seed, seq, seeds, rng)
     order = np.argsort(frame["code"].to_numpy())
     geoms = geoms[order]
-    inside = shapely.get_coordinates(shapely.point_on_surface(geoms))
-    return GridSet(frame.iloc[order].reset_index(drop=True), geoms, inside)
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame["area_m2"] = shapely.area(geoms)
+    return GridSet(frame, geoms, shapely.get_coordinates(shapely.point_on_surface(geoms)))
 
 
 def _sample_in_wards(
@@ -101,28 +102,17 @@ def _sample_in_wards(
     pts, grp = pts[ok], grp[ok]
     short = np.flatnonzero(np.bincount(grp, minlength=len(need)) < need // 2 + 1)
     for w in short:  # tiny or oddly shaped wards: top up uniformly
-        extra = _uniform_in(territory.ward_geoms[w], int(need[w]), rng)
+        extra = points_in(territory.ward_geoms, np.full(int(need[w]), w), rng)
         pts, grp = np.vstack([pts, extra]), np.concatenate([grp, np.full(len(extra), w)])
     return pts, grp
 
 
 def _cell_wards(territory: Territory, surface: Surface) -> np.ndarray:
-    from gridgov.demo.polygons import locate
-
     xy = surface.centres()
     out = np.full(len(xy), -1, dtype=np.int64)
     inside = surface.county >= 0
     out[inside] = locate(xy[inside], territory.ward_geoms)
     return out
-
-
-def _uniform_in(geom: shapely.Geometry, n: int, rng: np.random.Generator) -> np.ndarray:
-    minx, miny, maxx, maxy = geom.bounds
-    got: list[np.ndarray] = []
-    while sum(len(g) for g in got) < n:
-        xy = rng.random((4 * n + 16, 2)) * [maxx - minx, maxy - miny] + [minx, miny]
-        got.append(xy[shapely.contains_xy(geom, xy[:, 0], xy[:, 1])])
-    return np.vstack(got)[:n]
 
 
 def _group_into_villages(
@@ -181,6 +171,7 @@ def _attributes(
         "households": households,
         "population": (households * rng.uniform(2.6, 3.0, n)).round().astype(np.int64),
         "community": community,
+        "village": short.to_numpy(),
     })
 
 

@@ -138,3 +138,17 @@ def _absorb_fragments(pieces: np.ndarray, owner_parent: np.ndarray) -> np.ndarra
     for t in np.flatnonzero(changed):
         out[t] = shapely.union_all(parts[target == t])
     return out
+
+
+def points_in(geoms: np.ndarray, which: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One uniform random point inside ``geoms[which[i]]`` for every i (vectorised rejection)."""
+    out = np.empty((len(which), 2))
+    todo = np.arange(len(which))
+    bounds = shapely.bounds(geoms)
+    while len(todo):
+        b = bounds[which[todo]]
+        xy = b[:, :2] + rng.random((len(todo), 2)) * (b[:, 2:] - b[:, :2])
+        hit = shapely.contains_xy(geoms[which[todo]], xy[:, 0], xy[:, 1])
+        out[todo[hit]] = xy[hit]
+        todo = todo[~hit]
+    return out

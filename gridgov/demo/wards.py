@@ -92,7 +92,7 @@ def split_demo_zone(codes: np.ndarray, geoms: np.ndarray) -> tuple[np.ndarray, n
 def _small_unit_seed(
     seeds: np.ndarray, seed_c: np.ndarray, ci: int, pts: np.ndarray, grp: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
-    """A seed half-way between two neighbouring rural seeds: its cell takes a bite of each."""
+    """A seed between a seed of the county and its nearest neighbour: its cell takes a bite of each."""
     own = np.flatnonzero(seed_c == ci)
     a = own[rng.integers(len(own) // 2, len(own))] if len(own) > 1 else own[0]
     dist = np.hypot(*(seeds[own] - seeds[a]).T)
@@ -100,8 +100,11 @@ def _small_unit_seed(
     b = own[int(np.argmin(dist))]
     target = seeds[a] + (seeds[b] - seeds[a]) * rng.uniform(0.4, 0.6)
     members = np.flatnonzero(grp == ci)
-    nearest = members[np.argmin(np.hypot(*(pts[members] - target).T))]
-    return pts[nearest]
+    taken = {tuple(p) for p in seeds[own]}
+    for m in members[np.argsort(np.hypot(*(pts[members] - target).T))]:
+        if tuple(pts[m]) not in taken:  # a duplicate seed would break the ordered Voronoi diagram
+            return pts[m]
+    raise ValueError(f"county {ci} has too few sample points")
 
 
 def _rank_into(
