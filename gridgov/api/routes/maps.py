@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
@@ -11,6 +11,7 @@ from gridgov.api.deps import PlannerUser, ScopeDep, StoreDep
 from gridgov.api.errors import http_error
 
 router = APIRouter(prefix="/maps", tags=["maps"])
+Lang = Literal["zh", "en"]
 MAPS_URL = "/static/maps/"  # where create_app mounts gridgov.maps' static_dir()
 
 
@@ -22,26 +23,28 @@ def _maps() -> Any:
     return maps
 
 
-def _html(m: Any) -> HTMLResponse:
-    from gridgov.maps.assets import render_html
+_ASSETS = {"asset_mode": "url", "base_url": MAPS_URL}
 
-    return HTMLResponse(render_html(m, asset_mode="url", base_url=MAPS_URL))
+
+def _html(m: Any) -> HTMLResponse:
+    return HTMLResponse(_maps().render_html(m, **_ASSETS))
 
 
 @router.get("/coverage", response_class=HTMLResponse)
-def coverage(store: StoreDep, _user: PlannerUser, plan_id: int | None = None) -> HTMLResponse:
+def coverage(store: StoreDep, _user: PlannerUser, plan_id: int | None = None,
+             lang: Lang = "zh") -> HTMLResponse:
     """全市覆盖地图 / the city coverage map (published plan unless plan_id)."""
-    return _html(_maps().coverage_map(store, plan_id=plan_id))
+    return _html(_maps().coverage_map(store, plan_id=plan_id, lang=lang, **_ASSETS))
 
 
 @router.get("/ward/{code}", response_class=HTMLResponse)
-def ward(code: str, store: StoreDep, scope: ScopeDep) -> HTMLResponse:
+def ward(code: str, store: StoreDep, scope: ScopeDep, lang: Lang = "zh") -> HTMLResponse:
     """一个街道的地图（街道用户只能看本街道）/ one ward's map."""
     scope.require_ward(store, code)
-    return _html(_maps().ward_map(store, code))
+    return _html(_maps().ward_map(store, code, lang=lang, **_ASSETS))
 
 
 @router.get("/diff", response_class=HTMLResponse)
-def diff(a: int, b: int, store: StoreDep, _user: PlannerUser) -> HTMLResponse:
+def diff(a: int, b: int, store: StoreDep, _user: PlannerUser, lang: Lang = "zh") -> HTMLResponse:
     """两个方案差异地图 / grids whose worker changed from plan a to plan b."""
-    return _html(_maps().diff_map(store, a, b))
+    return _html(_maps().diff_map(store, a, b, lang=lang, **_ASSETS))
