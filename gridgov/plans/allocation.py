@@ -220,7 +220,7 @@ def solve_ward(problem: WardProblem) -> WardOutcome:
     assignment = {
         g: (problem.worker_ids[w] if w >= 0 else None) for g, w in zip(problem.grid_codes, worker_of)
     }
-    reasons = {problem.grid_codes[int(u.grid)]: u.reason for u in result.uncovered}
+    reasons = {problem.grid_codes[int(u.grid)]: f"{u.reason} / {u.reason_en}" for u in result.uncovered}
     loads = np.bincount(worker_of[worker_of >= 0], weights=problem.load[worker_of >= 0], minlength=n_workers)
     used = np.unique(worker_of[worker_of >= 0])
     return WardOutcome(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
 from datetime import date
 
 import geopandas as gpd
@@ -191,11 +190,8 @@ def test_save_demo_writes_every_layer_and_loads_back(small: DemoData, tmp_path) 
         store.close()
 
 
-def test_full_scale_is_fast_and_shaped_like_the_city() -> None:
-    started = time.perf_counter()
+def test_full_scale_is_shaped_like_the_city() -> None:
     data = generate_demo(seed=2026, scale=1.0)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 20.0
     facts = summarize(data)
     assert 4000 <= facts["grids"] <= 6000
     assert 1000 <= facts["workers"] <= 2000
