@@ -21,7 +21,7 @@ def new_map(*, tiles: str | TileSource | None, title: str, lang: Lang) -> tuple[
     if source.blank:
         # A light background so that white-filled markers and pale territories still read.
         m.get_root().header.add_child(
-            Raw("<style>.leaflet-container { background: #f4f4f0; }</style>"),
+            Raw("<style>html body .leaflet-container { background: #f4f4f0; }</style>"),
             name="gridgov_blank_bg",
         )
     add_tiles(m, source, name=t("tiles", lang))

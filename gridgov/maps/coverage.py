@@ -11,6 +11,7 @@ from gridgov.maps.colouring import territory_colours
 from gridgov.maps.labels import Lang, t
 from gridgov.maps.layers import (
     Display, heat_layers, homes_layer, outline_layer, studios_layer, territories_layer, uncovered_layer,
+    unplanned_layer,
 )
 from gridgov.maps.legend import Entry, add_legend, swatch
 from gridgov.maps.scene import Scene, load_scene, worker_grids
@@ -54,6 +55,7 @@ def draw_coverage(m: folium.Map, scene: Scene, display: Display, lang: Lang) -> 
     ward_names = dict(zip(scene.wards["code"], scene.wards["name"]))
     territories_layer(m, grids, colours, names, ward_names, display, lang)
     uncovered_layer(m, grids, ward_names, display, lang)
+    unplanned_layer(m, grids, display, lang)
     outline_layer(m, scene.wards, name=t("wards", lang), color="#333333", weight=2.5, dash=None, display=display)
     outline_layer(m, scene.counties, name=t("counties", lang), color="#000000", weight=3.5, dash="10 6", display=display)
     heat_layers(m, scene.incidents, display, lang, points=heat_points)
@@ -68,7 +70,7 @@ def _plan_line(scene: Scene, lang: Lang) -> str:
 
 
 def _entries(scene: Scene, lang: Lang) -> list[Entry]:
-    n_open = int(scene.grids["worker_id"].isna().sum())
+    n_open = int((scene.grids["worker_id"].isna() & scene.grids["in_plan"]).sum())
     entries: list[Entry] = [
         (swatch("territories"), f"{t('territories', lang)}（{t('territories_note', lang)}）"),
         (swatch("uncovered"), f"{t('uncovered', lang)}：{n_open}"),

@@ -16,6 +16,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "territories": ("劳模负责网格", "Workers' grids"),
     "territories_note": ("相邻片区颜色不同", "neighbouring territories differ in colour"),
     "uncovered": ("未覆盖网格", "Uncovered grids"),
+    "unplanned": ("未纳入方案的网格", "Grids not in the plan"),
     "wards": ("街道/乡镇界", "Ward boundaries"),
     "counties": ("区县界", "County boundaries"),
     "homes": ("劳模住址", "Workers' homes"),

@@ -157,7 +157,7 @@ def territories_layer(
 def uncovered_layer(
     m: folium.Map, grids: gpd.GeoDataFrame, ward_names: dict[str, str], display: Display, lang: Lang,
 ) -> None:
-    open_grids = grids[grids["worker_id"].isna()]
+    open_grids = grids[grids["worker_id"].isna() & grids["in_plan"]]
     add_hatch_pattern(m)
     props = [{
         "style": {"fillColor": f"url(#{HATCH_ID})", "fillOpacity": 0.9, "color": UNCOVERED_RED,
@@ -170,6 +170,17 @@ def uncovered_layer(
     } for _, row in open_grids.iterrows()]
     group = folium.FeatureGroup(name=f"{t('uncovered', lang)} ({len(open_grids)})").add_to(m)
     geojson_layer(group, feature_collection(display.geoms(open_grids.geometry), props))
+
+
+def unplanned_layer(m: folium.Map, grids: gpd.GeoDataFrame, display: Display, lang: Lang) -> None:
+    """Grids the plan does not mention (no plan yet, or grids added since): plain grey."""
+    rest = grids[~grids["in_plan"]]
+    if rest.empty:
+        return
+    props = [{"style": {"fillColor": "#eeeeee", "fillOpacity": 0.6, "color": "#999999", "weight": 1},
+              "tooltip": escape(_text(n) or c), "code": c} for n, c in zip(rest["name"], rest["code"])]
+    group = folium.FeatureGroup(name=f"{t('unplanned', lang)} ({len(rest)})").add_to(m)
+    geojson_layer(group, feature_collection(display.geoms(rest.geometry), props))
 
 
 def outline_layer(

@@ -65,7 +65,7 @@ def with_assignment(grids: gpd.GeoDataFrame, store: SqlStore, plan: dict[str, An
     """``grids`` plus the plan's ``worker_id`` and ``reason`` per grid (None without a plan)."""
     grids = grids.copy()
     if plan is None:
-        grids["worker_id"], grids["reason"] = None, None
+        grids["worker_id"], grids["reason"], grids["in_plan"] = None, None, False
         return grids
     rows = store.load("assignments", where={"plan_id": int(plan["plan_id"])})
     worker = dict(zip(rows["grid_code"], rows["worker_id"]))

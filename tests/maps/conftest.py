@@ -76,8 +76,8 @@ def studio_summary() -> dict:
     }
 
 
-def build_store(path: Path) -> SqlStore:
-    store = open_store(str(path), create=True)
+def populate(store: SqlStore) -> None:
+    """Lattice, wards, county, workers, incidents; plan 1 published, plan 2 draft, a studio plan."""
     store.save("counties", [{"code": COUNTY, "name": "山阳区", "geometry": _ward_geom(range(4))}])
     store.save("wards", [
         {"code": WARD_W, "name": "西街道", "county_code": COUNTY, "geometry": _ward_geom(range(0, 2))},
@@ -95,6 +95,11 @@ def build_store(path: Path) -> SqlStore:
     publish_plan(store, p1, actor="test")
     _plan(store, "grid", assignment(PLAN2_CHANGES), {}, {})
     publish_plan(store, _plan(store, "studio", {}, {}, studio_summary()), actor="test")
+
+
+def build_store(path: Path) -> SqlStore:
+    store = open_store(str(path), create=True)
+    populate(store)
     return store
 
 
