@@ -1,0 +1,125 @@
+"""Roster change → queued re-solve → draft → diff → publish; jobs survive restarts; failures leave the published plan."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from conftest import W1, make_client, token
+
+from gridgov.api.jobs import JobRunner, enqueue_solve, recover_stale
+from gridgov.plans.versions import published_plan
+from gridgov.store import now_utc, open_store
+
+
+def _run_queued(client) -> None:
+    """Run every queued job in this thread (the app was made without its runner)."""
+    runner = JobRunner(client.app.state.pool, poll_s=0.1, stale_s=60)
+    while runner.run_once():
+        pass
+
+
+def _wait(client, headers, job_id, timeout=30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}", headers=headers).json()
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish: {job}")
+
+
+def test_roster_change_to_published_draft(client, auth):
+    h = auth["planner"]
+    published = client.get("/api/plans", headers=h).json()[0]
+    assert published["status"] == "published"
+    r = client.post("/api/workers/A/retire", headers=h)
+    assert r.status_code == 200 and r.json()["changed"] == {"status": True}
+    job_id = r.json()["job_id"]
+    # A second change joins the queued re-solve instead of queueing another.
+    r2 = client.post("/api/workers/C/unavailable", json={"start": "2026-01-01", "end": "2099-12-31"}, headers=h)
+    assert r2.json()["job_id"] == job_id
+    assert client.get(f"/api/jobs/{job_id}", headers=h).json()["status"] == "queued"
+    _run_queued(client)
+    job = client.get(f"/api/jobs/{job_id}", headers=h).json()
+    assert job["status"] == "done", job
+    assert job["progress"]["done"] == job["progress"]["total"] == 2  # the two wards A and C touched
+    draft = client.get(f"/api/plans/{job['plan_id']}", headers=h).json()
+    assert draft["status"] == "draft" and draft["scope"] == sorted(draft["scope"])
+    moves = client.get(f"/api/plans/{published['plan_id']}/diff/{draft['plan_id']}", headers=h).json()["moves"]
+    assert moves and all(m["before"] in ("A", "C") for m in moves)  # only the absent workers' grids move
+    assert all(m["after"] not in ("A", "C") for m in moves)
+    r = client.post(f"/api/plans/{draft['plan_id']}/publish", headers=h)
+    assert r.status_code == 200 and r.json()["status"] == "published"
+    history = {p["plan_id"]: p["status"] for p in client.get("/api/plans", headers=h).json()}
+    assert history == {published["plan_id"]: "superseded", draft["plan_id"]: "published"}
+    assert client.post(f"/api/plans/{draft['plan_id']}/publish", headers=h).status_code == 400
+
+
+def test_solve_job_in_the_app_thread_reports_progress(city):
+    with make_client(city, run_jobs=True) as client:
+        h = {"Authorization": f"Bearer {token(client, 'planner')}"}
+        r = client.post("/api/plans/solve", json={"wards": [W1], "rule": "auto"}, headers=h)
+        assert r.status_code == 202 and r.json()["status"] in ("queued", "running")  # the runner is quick
+        job = _wait(client, h, r.json()["job_id"])
+        assert job["status"] == "done" and job["plan_id"] and job["heartbeat_at"]
+        assert job["progress"] == {**job["progress"], "done": 1, "total": 1}
+
+
+def test_failed_job_leaves_the_published_plan(client, auth):
+    h = auth["planner"]
+    before = client.get("/api/plans", headers=h).json()
+    r = client.post("/api/plans/solve", json={"wards": ["999999999"]}, headers=h)
+    _run_queued(client)
+    job = client.get(f"/api/jobs/{r.json()['job_id']}", headers=h).json()
+    assert job["status"] == "failed" and "999999999" in job["message"] and job["plan_id"] is None
+    assert client.get("/api/plans", headers=h).json() == before
+
+
+def test_queued_job_survives_a_restart(city):
+    with make_client(city) as first:  # no runner: the job stays queued when this app stops
+        h = {"Authorization": f"Bearer {token(first, 'planner')}"}
+        job_id = first.post("/api/plans/solve", json={}, headers=h).json()["job_id"]
+    with make_client(city, run_jobs=True) as second:
+        h = {"Authorization": f"Bearer {token(second, 'planner')}"}
+        job = _wait(second, h, job_id)
+        assert job["status"] == "done" and job["plan_id"]
+
+
+def test_running_job_of_a_dead_process_is_failed_and_queued_again(city):
+    with open_store(city) as store:
+        job_id = enqueue_solve(store, actor="planner", wards=[W1])
+        # As a process killed mid-solve leaves it: running, heartbeat long ago.
+        old = now_utc() - timedelta(minutes=10)
+        store.update("jobs", {"job_id": job_id}, {"status": "running", "started_at": old, "heartbeat_at": old})
+        fresh = enqueue_solve(store, actor="planner", wards=[W1])
+        store.update("jobs", {"job_id": fresh}, {"status": "running", "started_at": now_utc(), "heartbeat_at": now_utc()})
+        published = published_plan(store)["plan_id"]
+        requeued = recover_stale(store, stale_after_s=60)
+        assert len(requeued) == 1  # the fresh one belongs to a live process: untouched
+        dead = store.load("jobs", where={"job_id": job_id}).iloc[0]
+        assert dead["status"] == "failed" and "服务重启中断" in dead["message"] and "restart" in dead["message"]
+        again = store.load("jobs", where={"job_id": requeued[0]}).iloc[0]
+        assert again["status"] == "queued" and again["params"]["retry_of"] == job_id
+        assert again["params"]["wards"] == [W1]
+        assert store.load("jobs", where={"job_id": fresh}).iloc[0]["status"] == "running"
+        assert published_plan(store)["plan_id"] == published
+    with make_client(city, run_jobs=True) as client:
+        h = {"Authorization": f"Bearer {token(client, 'planner')}"}
+        assert _wait(client, h, requeued[0])["status"] == "done"
+
+
+def test_add_and_update_worker(client, auth):
+    h = auth["planner"]
+    body = {"worker_id": "G", "name": "吴九", "home_ward": W1, "lon": 113.205, "lat": 35.205, "phone": "13900000007",
+            "honours": [{"title": "全国劳动模范", "level": "全国", "year": 2020}]}
+    r = client.post("/api/workers", json=body, headers=h)
+    assert r.status_code == 201 and r.json()["job_id"]
+    assert client.post("/api/workers", json=body, headers=h).status_code == 400  # duplicate id
+    r = client.patch("/api/workers/G", json={"phone": "13900000008"}, headers=h)
+    assert r.json() == {"worker_id": "G", "changed": {"phone": True}, "job_id": None}  # contacts: no re-solve
+    got = client.get("/api/workers/G", headers=auth["street1"]).json()
+    assert got["phone"] == "13900000008" and got["honours"][0]["level"] == "全国"
+    assert client.get("/api/workers/G", headers=auth["street2"]).status_code == 404
+    assert client.post("/api/workers/G/capacity", json={"capacity": 0}, headers=h).status_code == 422
+    assert client.post("/api/workers/ZZ/retire", headers=h).status_code == 404
