@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import folium
 
-from gridgov.geo.hotspots import heat_points
 from gridgov.maps.assets import DEFAULT_BASE_URL, AssetMode
 from gridgov.maps.base import finish, new_map
 from gridgov.maps.colouring import territory_colours
@@ -58,7 +57,7 @@ def draw_coverage(m: folium.Map, scene: Scene, display: Display, lang: Lang) -> 
     unplanned_layer(m, grids, display, lang)
     outline_layer(m, scene.wards, name=t("wards", lang), color="#333333", weight=2.5, dash=None, display=display)
     outline_layer(m, scene.counties, name=t("counties", lang), color="#000000", weight=3.5, dash="10 6", display=display)
-    heat_layers(m, scene.incidents, display, lang, points=heat_points)
+    heat_layers(m, scene.incidents, display, lang)
     studios_layer(m, scene.studios, grids, names, display, lang)
     homes_layer(m, scene.workers, worker_grids(grids), colours, display, lang)
 
