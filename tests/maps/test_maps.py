@@ -16,8 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-pytest.importorskip("folium")
-
 import folium  # noqa: E402
 from folium.plugins import HeatMap  # noqa: E402
 
