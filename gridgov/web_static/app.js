@@ -1,0 +1,330 @@
+// gridgov page: sign in, then the street-office view (its ward's map and workers) or the planner view.
+// Only same-origin requests: the page must work on an intranet with no internet at all.
+"use strict";
+
+const state = {
+  lang: localStorage.getItem("gridgov.lang") || "zh",
+  token: sessionStorage.getItem("gridgov.token"), // per tab: closing it ends access to personal data
+  user: null,
+  poll: null,
+};
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+
+function t(key, vars = {}) {
+  const text = (I18N[state.lang] && I18N[state.lang][key]) || I18N.zh[key] || key;
+  return text.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? vars[k] : ""));
+}
+
+function applyLang() {
+  document.documentElement.lang = state.lang === "en" ? "en" : "zh-CN";
+  $$("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  $("#lang").textContent = state.lang === "en" ? "中文" : "English";
+  document.title = t("title") + " · gridgov";
+}
+
+function say(text, kind = "info") {
+  const el = $("#status");
+  el.textContent = text || "";
+  el.className = "status " + kind;
+}
+
+function errorText(body, fallback) {
+  const d = body && body.detail;
+  if (d && typeof d === "object" && d.message) {
+    const main = state.lang === "en" ? d.message_en : d.message;
+    const problems = (d.problems || []).map((p) => (state.lang === "en" ? p.message_en : p.message));
+    return [main, ...problems].join("\n");
+  }
+  return fallback;
+}
+
+async function api(path, { method = "GET", body, form, raw } = {}) {
+  const headers = {};
+  if (state.token) headers.Authorization = "Bearer " + state.token;
+  let payload;
+  if (form) {
+    payload = new URLSearchParams(form);
+  } else if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  const res = await fetch(path, { method, headers, body: payload });
+  if (res.status === 401 && state.user) {
+    signOut();
+    say(t("sessionEnded"), "error");
+    throw new Error("401");
+  }
+  if (!res.ok) {
+    let data = null;
+    try { data = await res.json(); } catch (e) { /* not JSON */ }
+    const err = new Error(errorText(data, res.status + " " + res.statusText));
+    err.status = res.status;
+    throw err;
+  }
+  if (raw) return res;
+  return res.json();
+}
+
+function cell(row, text) {
+  const td = document.createElement("td");
+  td.textContent = text == null ? "" : String(text); // textContent: data never becomes markup
+  row.appendChild(td);
+  return td;
+}
+
+function fillTable(table, rows, render) {
+  const body = $("tbody", table);
+  body.replaceChildren();
+  rows.forEach((item) => {
+    const tr = document.createElement("tr");
+    render(tr, item);
+    body.appendChild(tr);
+  });
+}
+
+async function loadMap(frame, path) {
+  // The map page is fetched with the token, then shown through srcdoc: no token in any URL.
+  const res = await api(path + (path.includes("?") ? "&" : "?") + "lang=" + state.lang, { raw: true });
+  frame.srcdoc = await res.text();
+}
+
+// -- sign in / out ----------------------------------------------------------------------------
+async function signIn(ev) {
+  ev.preventDefault();
+  const form = new FormData(ev.target);
+  try {
+    const tok = await api("/api/login/access-token", {
+      method: "POST", form: { username: form.get("username"), password: form.get("password") },
+    });
+    state.token = tok.access_token;
+    sessionStorage.setItem("gridgov.token", state.token);
+    ev.target.reset();
+    await start();
+  } catch (e) {
+    say(t("loginFailed"), "error");
+  }
+}
+
+function signOut() {
+  state.token = null;
+  state.user = null;
+  sessionStorage.removeItem("gridgov.token");
+  if (state.poll) clearInterval(state.poll);
+  ["#street-view", "#planner-view", "#logout"].forEach((s) => { $(s).hidden = true; });
+  $("#login-view").hidden = false;
+  $("#who").textContent = "";
+  $$("iframe").forEach((f) => { f.srcdoc = ""; });
+  $$("tbody").forEach((b) => b.replaceChildren());
+}
+
+async function start() {
+  state.user = await api("/api/me");
+  const role = { admin: "roleAdmin", planner: "rolePlanner", street: "roleStreet" }[state.user.role];
+  $("#who").textContent = `${t("signedInAs")}: ${state.user.display_name || state.user.username} (${t(role)})`;
+  $("#login-view").hidden = true;
+  $("#logout").hidden = false;
+  say("");
+  if (state.user.role === "street") await startStreet();
+  else await startPlanner();
+}
+
+// -- street office ----------------------------------------------------------------------------
+async function startStreet() {
+  $("#street-view").hidden = false;
+  const wards = await api("/api/wards");
+  const select = $("#ward-select");
+  select.replaceChildren(...wards.map((w) => new Option(`${w.name} (${w.code})`, w.code)));
+  select.onchange = () => showWard(select.value, wards);
+  if (wards.length) await showWard(wards[0].code, wards);
+}
+
+async function showWard(code, wards) {
+  const ward = wards.find((w) => w.code === code);
+  $("#ward-name").textContent = ward ? ward.name : code;
+  const workers = await api("/api/workers?ward=" + encodeURIComponent(code));
+  fillTable($("#street-workers"), workers, (tr, w) => {
+    cell(tr, w.name); cell(tr, w.phone); cell(tr, w.employer); cell(tr, w.sector); cell(tr, w.grids.join("、"));
+  });
+  await loadMap($("#ward-map"), "/api/maps/ward/" + encodeURIComponent(code));
+}
+
+async function downloadXlsx() {
+  const code = $("#ward-select").value;
+  const res = await api(`/api/exports/wards/${encodeURIComponent(code)}.xlsx`, { raw: true });
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = `工作台账_${code}.xlsx`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+// -- planner ----------------------------------------------------------------------------------
+function showTab(name) {
+  $$(".tabs button").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
+  $$(".tab").forEach((el) => { el.hidden = el.id !== "tab-" + name; });
+}
+
+async function startPlanner() {
+  $("#planner-view").hidden = false;
+  showTab("map");
+  await Promise.all([loadPlans(), loadRoster(), loadJobs()]);
+  try {
+    await loadMap($("#city-map"), "/api/maps/coverage");
+  } catch (e) {
+    say(e.message, "error");
+  }
+}
+
+async function loadPlans() {
+  const plans = await api("/api/plans");
+  fillTable($("#plans"), plans, (tr, p) => {
+    tr.dataset.plan = p.plan_id;
+    cell(tr, p.plan_id);
+    cell(tr, t(p.status)).className = "state-" + p.status;
+    cell(tr, p.created_at ? p.created_at.replace("T", " ").slice(0, 16) : "");
+    cell(tr, p.created_by);
+    const s = p.summary || {};
+    cell(tr, s.grids != null ? `${s.covered}/${s.grids}` : "");
+    cell(tr, s.moves != null ? s.moves : "");
+    const td = cell(tr, "");
+    if (p.status === "draft") {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "publish";
+      b.textContent = t("publish");
+      b.onclick = () => publish(p.plan_id);
+      td.appendChild(b);
+    }
+  });
+  const opts = () => plans.map((p) => new Option(`#${p.plan_id} ${t(p.status)}`, p.plan_id));
+  $("#diff-a").replaceChildren(...opts());
+  $("#diff-b").replaceChildren(...opts());
+  const pub = plans.find((p) => p.status === "published");
+  if (pub) $("#diff-a").value = pub.plan_id;
+  if (plans.length) $("#diff-b").value = plans[0].plan_id;
+}
+
+async function publish(id) {
+  if (!window.confirm(t("confirmPublish", { id }))) return;
+  try {
+    await api(`/api/plans/${id}/publish`, { method: "POST" });
+    say(t("publishedOk", { id }), "ok");
+    await loadPlans();
+    await loadMap($("#city-map"), "/api/maps/coverage");
+  } catch (e) {
+    say(e.message, "error");
+  }
+}
+
+async function runDiff() {
+  const a = $("#diff-a").value, b = $("#diff-b").value;
+  const d = await api(`/api/plans/${a}/diff/${b}`);
+  fillTable($("#diff"), d.moves, (tr, m) => {
+    cell(tr, m.grid_code); cell(tr, m.ward_code); cell(tr, m.before || "—"); cell(tr, m.after || "—");
+  });
+  if (!d.moves.length) say(t("noMoves"));
+}
+
+async function loadRoster() {
+  const workers = await api("/api/workers");
+  $("#roster-worker").replaceChildren(...workers.map((w) => new Option(`${w.worker_id} ${w.name}`, w.worker_id)));
+  fillTable($("#planner-workers"), workers, (tr, w) => {
+    cell(tr, w.worker_id); cell(tr, w.name); cell(tr, w.home_ward); cell(tr, t(w.status || "active"));
+    cell(tr, w.capacity); cell(tr, w.grids.join("、"));
+  });
+}
+
+function rosterOptions() {
+  const action = $("#roster-action").value;
+  $$(".opt").forEach((el) => { el.hidden = !el.classList.contains("opt-" + action); });
+}
+
+async function rosterSubmit(ev) {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  const id = encodeURIComponent(f.get("worker"));
+  const action = f.get("action");
+  let body;
+  if (action === "unavailable") body = { start: f.get("start"), end: f.get("end") || null };
+  if (action === "capacity") body = { capacity: Number(f.get("capacity")) };
+  try {
+    const r = await api(`/api/workers/${id}/${action}`, { method: "POST", body });
+    say(r.job_id ? t("queuedOk", { id: r.job_id }) : t("noChange"), "ok");
+    await Promise.all([loadRoster(), loadJobs()]);
+    if (r.job_id) showTab("jobs");
+  } catch (e) {
+    say(e.message, "error");
+  }
+}
+
+async function solve(changed) {
+  try {
+    const job = await api("/api/plans/solve", { method: "POST", body: { changed } });
+    say(t("queuedOk", { id: job.job_id }), "ok");
+    await loadJobs();
+    showTab("jobs");
+  } catch (e) {
+    say(e.message, "error");
+  }
+}
+
+async function loadJobs() {
+  const jobs = await api("/api/jobs?limit=20");
+  fillTable($("#jobs"), jobs, (tr, j) => {
+    tr.dataset.job = j.job_id;
+    cell(tr, j.job_id);
+    cell(tr, t(j.status)).className = "state-" + j.status;
+    const p = j.progress || {};
+    const td = cell(tr, "");
+    const bar = document.createElement("progress");
+    bar.max = p.total || 1;
+    bar.value = p.done || 0;
+    td.appendChild(bar);
+    td.append(` ${p.done || 0}/${p.total || 0}`);
+    cell(tr, j.plan_id || "");
+    cell(tr, j.message || "");
+    cell(tr, j.created_at ? j.created_at.replace("T", " ").slice(0, 16) : "");
+  });
+  const busy = jobs.some((j) => j.status === "queued" || j.status === "running");
+  if (busy && !state.poll) {
+    state.poll = setInterval(async () => {
+      const before = $("#jobs tbody").textContent;
+      await loadJobs();
+      if ($("#jobs tbody").textContent !== before) await loadPlans();
+    }, 1000);
+  } else if (!busy && state.poll) {
+    clearInterval(state.poll);
+    state.poll = null;
+  }
+}
+
+// -- wiring -----------------------------------------------------------------------------------
+function init() {
+  applyLang();
+  $("#lang").onclick = () => {
+    state.lang = state.lang === "en" ? "zh" : "en";
+    localStorage.setItem("gridgov.lang", state.lang);
+    applyLang();
+    if (state.user) start();
+  };
+  $("#login-form").addEventListener("submit", signIn);
+  $("#logout").onclick = signOut;
+  $("#print").onclick = () => {
+    $("#printed-at").textContent = new Date().toLocaleString(state.lang === "en" ? "en-GB" : "zh-CN");
+    window.print();
+  };
+  $("#ward-xlsx").onclick = () => downloadXlsx().catch((e) => say(e.message, "error"));
+  $$(".tabs button").forEach((b) => { b.onclick = () => showTab(b.dataset.tab); });
+  $("#diff-run").onclick = () => runDiff().catch((e) => say(e.message, "error"));
+  $("#solve").onclick = () => solve(false);
+  $("#solve-changed").onclick = () => solve(true);
+  $("#roster-action").onchange = rosterOptions;
+  $("#roster-form").addEventListener("submit", rosterSubmit);
+  rosterOptions();
+  if (state.token) start().catch(() => signOut());
+}
+
+init();

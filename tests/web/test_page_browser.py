@@ -1,0 +1,111 @@
+"""The page in Debian's headless chromium: street office and planner flows, with every non-local request blocked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import ARTIFACTS, city
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run"]
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is missing: apt-get install -y chromium (the browser test never skips)",
+                    pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _sign_in(page, user: str) -> None:
+    page.fill("#login-form input[name=username]", user)
+    page.fill("#login-form input[name=password]", city.PASSWORD)
+    page.click("#login-form button[type=submit]")
+
+
+def test_street_office_and_planner(browser, served):
+    ARTIFACTS.mkdir(exist_ok=True)
+    base = urlsplit(served.url)
+    attempted: list[str] = []
+
+    def guard(route) -> None:
+        url = urlsplit(route.request.url)
+        if url.scheme in ("data", "blob", "about") or (url.hostname, url.port) == (base.hostname, base.port):
+            route.continue_()
+        else:
+            attempted.append(route.request.url)
+            route.abort()
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(served.url + "/")
+
+    # Street office of 民生街道: its workers with phones, its map's polygons.
+    _sign_in(page, "street1")
+    rows = page.locator("#street-workers tbody tr")
+    rows.first.wait_for()
+    names = sorted(rows.locator("td:first-child").all_inner_texts())
+    assert names == ["张三", "李四"]
+    assert "13900000001" in page.inner_text("#street-workers")
+    polygons = page.frame_locator("#ward-map").locator("path.leaflet-interactive")
+    polygons.first.wait_for()
+    assert polygons.count() >= 3  # three grids (plus outlines)
+    page.screenshot(path=str(ARTIFACTS / "street_office.png"), full_page=True)
+    page.emulate_media(media="print")
+    page.screenshot(path=str(ARTIFACTS / "street_office_print.png"), full_page=True)
+    page.emulate_media(media="screen")
+
+    # Another ward's data cannot be reached with this token, whatever the route.
+    statuses = page.evaluate("""async () => {
+        const h = {Authorization: 'Bearer ' + sessionStorage.getItem('gridgov.token')};
+        const paths = ['/api/wards/410802002', '/api/workers/C', '/api/grids?ward=410802002',
+                       '/api/maps/ward/410802002', '/api/exports/wards/410802002.xlsx', '/api/plans'];
+        const out = {};
+        for (const p of paths) out[p] = (await fetch(p, {headers: h})).status;
+        return out;
+    }""")
+    assert statuses == {"/api/wards/410802002": 404, "/api/workers/C": 404, "/api/grids?ward=410802002": 404,
+                        "/api/maps/ward/410802002": 404, "/api/exports/wards/410802002.xlsx": 404,
+                        "/api/plans": 403}
+    assert "王五" not in page.content()
+
+    # English switch.
+    page.click("#lang")
+    assert page.inner_text("h1") == "Jiaozuo model workers on grids"
+    page.click("#lang")
+    page.click("#logout")
+
+    # Planner: the city map, then publish the prepared draft.
+    _sign_in(page, "planner")
+    page.frame_locator("#city-map").locator("path.leaflet-interactive").first.wait_for()
+    page.click(".tabs button[data-tab=plans]")
+    draft_row = page.locator(f"#plans tbody tr[data-plan='{served.draft_id}']")
+    assert draft_row.locator("td").nth(1).inner_text() == "草稿"
+    page.once("dialog", lambda d: d.accept())
+    draft_row.locator("button.publish").click()
+    page.wait_for_function(
+        f"document.querySelector(\"#plans tr[data-plan='{served.draft_id}'] td:nth-child(2)\").textContent === '已发布'")
+    old_row = page.locator(f"#plans tbody tr[data-plan='{served.published_id}'] td").nth(1)
+    assert old_row.inner_text() == "已替代"
+    assert f"方案 {served.draft_id} 已发布" in page.inner_text("#status")
+    page.select_option("#diff-a", str(served.published_id))
+    page.select_option("#diff-b", str(served.draft_id))
+    page.click("#diff-run")
+    page.locator("#diff tbody tr").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "planner_plans.png"), full_page=True)
+    page.click(".tabs button[data-tab=map]")
+    page.screenshot(path=str(ARTIFACTS / "planner_map.png"))
+
+    context.close()
+    assert attempted == [], f"requests to the outside were attempted: {attempted}"
