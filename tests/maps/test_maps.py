@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 import folium  # noqa: E402
 from folium.plugins import HeatMap  # noqa: E402
 
-from conftest import (  # noqa: E402
+from lattice import (  # noqa: E402
     OWNERS, PHONE, PLAN2_CHANGES, UNCOVERED_REASON, WARD_E, WARD_W, X0, Y0, populate,
 )
 from gridgov.errors import MissingExtraError, NotFoundError, UserError  # noqa: E402
@@ -158,7 +158,7 @@ def test_heat_layers_one_per_type_only_all_shown(map_store) -> None:
 
 def test_map_without_any_plan_draws_grids_plainly(tmp_path: Path) -> None:
     store = open_store(str(tmp_path / "bare.gpkg"), create=True)
-    from conftest import grid_rows
+    from lattice import grid_rows
 
     store.save("grids", grid_rows())
     m = coverage_map(store)
