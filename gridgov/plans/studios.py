@@ -282,7 +282,9 @@ def place_group(
     true_d = distance_matrix_m(demand_xy[keep], cand.xy[mask])
     distance = true_d * _labour_factor(group, counts, keep, cand, mask, options)
     capacity = cand.capacity[mask]
-    has_cap = np.isfinite(capacity).any()
+    # Site capacities bind the median model only (the capacitated p-median); a site without one
+    # may take every dispute of the group.
+    has_cap = options.model == "median" and bool(np.isfinite(capacity).any())
     result = place_sites(
         distance, weight=weight, p=options.count if options.model != "cover-all" else None,
         model=options.model, radius=options.radius_m, fixed=fixed if len(fixed) else None,

@@ -101,6 +101,19 @@ def test_labour_studio_prefers_the_industrial_park(store):
     assert sum(s["weighted_km"] for s in park.summary["studios"]) == pytest.approx(8.0)
 
 
+def test_site_capacity_from_the_sites_layer(store):
+    capped = [SITES[0]] + [{**s, "capacity": 5.0} for s in SITES[1:]]
+    _seed(store, DEMAND, sites=capped)
+    options = StudioOptions(types=("劳动争议", "邻里"), count=2, labour_site_factor=1.0, time_limit=5.0, **WINDOW)
+    outcome = place_studios(store, options=options)
+    # S3 can no longer take G2, G3 and G4 (11 > 5): S4 serving G4 alone costs G1 1 + G2 2 + G3 5×3 = 18;
+    # S3 with G3 or G4 costs 23, S2 28. S0 has no capacity given, so it takes the rest.
+    assert {s["site_id"] for s in outcome.summary["studios"]} == {"S0", "S4"}
+    assert outcome.placements[0].objective == pytest.approx(18 * KM)
+    s4 = next(s for s in outcome.summary["studios"] if s["site_id"] == "S4")
+    assert s4["disputes"] <= 5
+
+
 def test_per_type_placement_and_grid_candidates_when_no_sites(store):
     _seed(store, DEMAND)
     options = StudioOptions(types=("劳动争议", "邻里"), joint=False, count=1, keep_existing=False, time_limit=5.0, **WINDOW)
