@@ -7,6 +7,7 @@ const state = {
   token: sessionStorage.getItem("gridgov.token"), // per tab: closing it ends access to personal data
   user: null,
   poll: null,
+  mapStale: false,
 };
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -165,6 +166,11 @@ async function downloadXlsx() {
 function showTab(name) {
   $$(".tabs button").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
   $$(".tab").forEach((el) => { el.hidden = el.id !== "tab-" + name; });
+  // Leaflet fits the map to its frame's size: a map drawn while hidden is redrawn when shown.
+  if (name === "map" && state.mapStale) {
+    state.mapStale = false;
+    loadMap($("#city-map"), "/api/maps/coverage").catch((e) => say(e.message, "error"));
+  }
 }
 
 async function startPlanner() {
@@ -213,7 +219,7 @@ async function publish(id) {
     await api(`/api/plans/${id}/publish`, { method: "POST" });
     say(t("publishedOk", { id }), "ok");
     await loadPlans();
-    await loadMap($("#city-map"), "/api/maps/coverage");
+    state.mapStale = true;
   } catch (e) {
     say(e.message, "error");
   }

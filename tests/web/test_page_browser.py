@@ -105,6 +105,8 @@ def test_street_office_and_planner(browser, served):
     page.locator("#diff tbody tr").first.wait_for()
     page.screenshot(path=str(ARTIFACTS / "planner_plans.png"), full_page=True)
     page.click(".tabs button[data-tab=map]")
+    page.frame_locator("#city-map").locator("path.leaflet-interactive").first.wait_for()
+    page.wait_for_timeout(300)  # let Leaflet finish fitting the bounds
     page.screenshot(path=str(ARTIFACTS / "planner_map.png"))
 
     context.close()
