@@ -351,6 +351,12 @@ def _print_summary(summary: dict) -> None:
     out.print(table)
 
 
+# Sub-apps import helpers defined above from this module, so they are registered down here.
+from gridgov.cli_maps import map_app  # noqa: E402
+
+app.add_typer(map_app, name="map")
+
+
 def _report(exc: GridgovError) -> None:
     lang = state.lang
     if lang in ("zh", "en"):

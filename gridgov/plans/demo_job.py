@@ -60,5 +60,9 @@ def run_demo(
     say("写入数据库 / writing the store")
     save_demo(store, data)
     summary = {"数据库 store": store.url, "种子 seed": seed, **data_summary(store)}
+    say("绘制覆盖地图 / drawing the coverage map")
+    from gridgov.maps import write_city_map
+
+    summary["覆盖地图 map"] = str(write_city_map(store, out_dir))
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
