@@ -244,8 +244,10 @@ def _site_mask(cand: Candidates, group: tuple[str, ...]) -> np.ndarray:
 
 def _check_counts(options: StudioOptions, n_fixed: int, n_sites: int, label: str) -> None:
     if options.model in ("median", "coverage"):
-        if options.count is None or options.count < 1:
+        if options.count is None:
             raise UserError(f"{options.model} 模型需要工作室数量 --count", f"the {options.model} model needs --count")
+        if options.count < 1:
+            raise UserError(f"工作室数量 --count 至少为 1（收到 {options.count}）", f"--count must be at least 1 (got {options.count})")
         if options.count < n_fixed:
             raise UserError(
                 f"{label}：已建成工作室 {n_fixed} 个，多于 --count {options.count}；增大数量或使用 --no-keep-existing",
