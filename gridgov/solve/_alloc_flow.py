@@ -55,6 +55,7 @@ def solve_flow(
     max_rounds: int = 60,
     penalty: int | None = None,
     spill_extra: np.ndarray | None = None,
+    per_row: int = 8,
 ) -> FlowOutcome:
     """Min-cost assignment of every grid to one candidate worker (or to the spill), with duals.
 
@@ -66,14 +67,23 @@ def solve_flow(
     """
     rows, cols, cost = (np.asarray(a, dtype=np.int64) for a in (rows, cols, cost))
     m = int(capacity_units.size)
-    base = penalty if penalty is not None else spill_penalty(n_grids, int(cost.max(initial=1)))
-    pen = np.full(n_grids, base, dtype=np.int64)
-    if spill_extra is not None:
-        pen += spill_extra.astype(np.int64)
+    final = penalty if penalty is not None else spill_penalty(n_grids, int(cost.max(initial=1)))
+    extra = np.zeros(n_grids, dtype=np.int64) if spill_extra is None else spill_extra.astype(
+        np.int64)
+    pen = final + extra
     rounds = 0
     while True:
         rounds += 1
         worker_of, objective = _min_cost_flow(n_grids, capacity_units, rows, cols, cost, pen)
+        if price is not None and rounds < max_rounds and (worker_of < 0).any():
+            # Cover first: LP duals next to an uncovered grid carry its huge penalty and would
+            # make pricing add almost every pair, so widen the uncovered grids' own candidate
+            # lists (cheapest first, doubling) until they are covered or have no pair left.
+            more = _widen_uncovered(price, worker_of, final, m, per_row << min(rounds, 10))
+            before = rows.size
+            rows, cols, cost = _merge(rows, cols, cost, *more, m)
+            if rows.size > before:
+                continue
         u, v, dual = _duals(n_grids, capacity_units, rows, cols, cost, worker_of, pen)
         if price is None:
             return FlowOutcome(worker_of, objective, dual, False, rounds, rows.size, pen)
@@ -82,7 +92,39 @@ def solve_flow(
             return FlowOutcome(worker_of, objective, dual, True, rounds, rows.size, pen)
         if rounds >= max_rounds:
             return FlowOutcome(worker_of, objective, dual, False, rounds, rows.size, pen)
+        new_r, new_c, new_cost = _most_negative(new_r, new_c, new_cost, u, v[:m], per_row)
         rows, cols, cost = _merge(rows, cols, cost, new_r, new_c, new_cost, m)
+
+
+def _widen_uncovered(
+    price: IntPricing, worker_of: np.ndarray, big: int, m: int, per_row: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cheapest missing pairs of uncovered grids (u = +big there, -big elsewhere, v = 0)."""
+    u = np.where(worker_of < 0, big, -big).astype(np.int64)
+    v = np.zeros(m, dtype=np.int64)
+    rows, cols, cost = price(u, v)
+    mine = worker_of[np.asarray(rows, dtype=np.int64)] < 0
+    return _most_negative(rows[mine], cols[mine], cost[mine], u, v, per_row)
+
+
+def _most_negative(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    cost: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    per_row: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Only the ``per_row`` most improving pairs of each grid: early duals are poor, and adding
+    every negative pair would grow the candidate set towards the dense problem."""
+    rows, cols, cost = (np.asarray(a, dtype=np.int64) for a in (rows, cols, cost))
+    reduced = cost - u[rows] - v[cols]
+    order = np.lexsort((reduced, rows))
+    rows, cols, cost = rows[order], cols[order], cost[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
+    rank = np.arange(rows.size) - np.repeat(starts, np.diff(np.r_[starts, rows.size]))
+    keep = rank < per_row
+    return rows[keep], cols[keep], cost[keep]
 
 
 def _merge(

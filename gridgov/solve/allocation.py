@@ -207,7 +207,8 @@ def allocate_sparse(
     proven = out.proven or price is None
     exact = _is_exact(scale, values)
     worker_of = out.worker_of
-    true_cost = _true_cost_sparse(coo, worker_of, int_price.true_cost if int_price else {})
+    known = int_price.with_candidates(coo) if int_price else coo
+    true_cost = _true_cost_sparse(known, worker_of)
     bound = _flow_bound(out, scale, exact, worker_of) if proven else None
     bound = min(bound, true_cost) if bound is not None else None
     _report(progress, "flow", true_cost, bound)
@@ -603,7 +604,7 @@ class _PricedPairs:
         self._price = price
         self._scale = scale
         self._ceiling = ceiling
-        self.true_cost: dict[tuple[int, int], float] = {}
+        self._found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def __call__(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         f = self._scale.factor
@@ -617,10 +618,17 @@ class _PricedPairs:
         rows, cols, costs = rows[keep].astype(np.int64), cols[keep].astype(np.int64), costs[keep]
         ints = self._scale.to_int(costs)
         improving = ints - u[rows] - v[cols] < 0
-        for r, c, k in zip(rows[improving].tolist(), cols[improving].tolist(),
-                           costs[improving].tolist(), strict=True):
-            self.true_cost.setdefault((r, c), k)
-        return rows[improving], cols[improving], ints[improving]
+        rows, cols, costs = rows[improving], cols[improving], costs[improving]
+        self._found.append((rows, cols, costs))
+        return rows, cols, ints[improving]
+
+    def with_candidates(self, coo: sp.coo_matrix) -> sp.coo_matrix:
+        """The candidates plus every pair the oracle added, each once (candidates win)."""
+        rows = np.concatenate([coo.row, *(r for r, _, _ in self._found)]).astype(np.int64)
+        cols = np.concatenate([coo.col, *(c for _, c, _ in self._found)]).astype(np.int64)
+        costs = np.concatenate([coo.data, *(k for _, _, k in self._found)])
+        _, first = np.unique(rows * coo.shape[1] + cols, return_index=True)
+        return sp.coo_matrix((costs[first], (rows[first], cols[first])), shape=coo.shape)
 
 
 def _penalty(n: int, scale: IntegerScale, ceiling: float) -> int:
@@ -780,24 +788,18 @@ def _true_cost(cost: np.ndarray, worker_of: np.ndarray) -> float:
     return float(cost[grids, worker_of[grids]].sum())
 
 
-def _true_cost_sparse(
-    coo: sp.coo_matrix, worker_of: np.ndarray, priced: dict[tuple[int, int], float]
-) -> float:
-    """Sum over covered grids, from the candidates or, for priced pairs, the oracle's cost."""
+def _true_cost_sparse(coo: sp.coo_matrix, worker_of: np.ndarray) -> float:
+    """Sum of the stored costs of the pairs the plan uses (pairs not stored add nothing)."""
     m = coo.shape[1]
     keys = coo.row.astype(np.int64) * m + coo.col
+    if keys.size == 0:
+        return 0.0
     order = np.argsort(keys)
     grids = np.flatnonzero(worker_of >= 0)
     want = grids * m + worker_of[grids]
-    total = 0.0
-    if keys.size:
-        pos = np.minimum(np.searchsorted(keys, want, sorter=order), keys.size - 1)
-        found = keys[order[pos]] == want
-        total = float(coo.data[order[pos[found]]].sum())
-        grids = grids[~found]
-    for g in grids.tolist():
-        total += priced[(g, int(worker_of[g]))]
-    return total
+    pos = np.minimum(np.searchsorted(keys, want, sorter=order), keys.size - 1)
+    found = keys[order[pos]] == want
+    return float(coo.data[order[pos[found]]].sum())
 
 
 def _moves(current: np.ndarray | None, worker_of: np.ndarray) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import W1, W2
+from api_city import W1, W2
 
 # (method, path, roles allowed, scoped). Scoped paths name street1's ward (own) through {ward},
 # {grid} and {worker}; the "other" column swaps in street2's ward. Everyone not allowed gets 403;

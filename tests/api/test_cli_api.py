@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typer
-from conftest import PASSWORD, W1, make_client
+from api_city import PASSWORD, W1, make_client
 from typer.testing import CliRunner
 
 from gridgov.cli_api import user_app

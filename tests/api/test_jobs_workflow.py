@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from conftest import W1, make_client, token
+from api_city import W1, make_client, token
 
 from gridgov.api.jobs import JobRunner, enqueue_solve, recover_stale
 from gridgov.plans.versions import published_plan

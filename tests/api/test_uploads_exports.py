@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import W1, W2
+from api_city import W1, W2
 
 from gridgov.errors import ValidationError
 from gridgov.plans.imports import import_file
