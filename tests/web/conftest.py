@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,13 +18,18 @@ from gridgov.plans.run import solve_plan
 from gridgov.settings import Settings
 from gridgov.store import open_store
 
-# The hand-made city of the API tests (no __init__.py in tests/, so load it by path).
-_spec = importlib.util.spec_from_file_location(
-    "gridgov_api_test_city", Path(__file__).resolve().parents[1] / "api" / "conftest.py")
-city = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(city)
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+def _api_city():
+    """The hand-made city of the API tests (no __init__.py in tests/, so loaded by path, once)."""
+    if "api_city" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("api_city", Path(__file__).resolve().parents[1] / "api" / "api_city.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["api_city"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["api_city"]
+
+
+city = _api_city()
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,7 @@ class Served:
     url: str
     draft_id: int
     published_id: int
+    password: str
 
 
 def _free_port() -> int:
@@ -60,6 +67,6 @@ def served(tmp_path) -> Iterator[Served]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("uvicorn did not start", pytrace=False)
         time.sleep(0.05)
-    yield Served(f"http://127.0.0.1:{port}", int(draft), int(published))
+    yield Served(f"http://127.0.0.1:{port}", int(draft), int(published), city.PASSWORD)
     server.should_exit = True
     thread.join(10)
