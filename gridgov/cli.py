@@ -353,8 +353,10 @@ def _print_summary(summary: dict) -> None:
 
 # Sub-apps import helpers defined above from this module, so they are registered down here.
 from gridgov.cli_maps import map_app  # noqa: E402
+from gridgov.cli_studios import studios_app  # noqa: E402
 
 app.add_typer(map_app, name="map")
+app.add_typer(studios_app, name="studios")
 
 
 def _report(exc: GridgovError) -> None:

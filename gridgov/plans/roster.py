@@ -18,10 +18,11 @@ def available_workers(workers: gpd.GeoDataFrame, *, on: date | None = None) -> g
     """Workers who can take grids on ``on`` (today by default): not retired, not in an absence."""
     on = on or date.today()
     status = workers["status"].fillna("active")
-    start = pd.to_datetime(workers["unavailable_from"]).dt.date
-    end = pd.to_datetime(workers["unavailable_to"]).dt.date
-    # An absence with no end date lasts until someone changes the status back.
-    absent = (status == "unavailable") & start.fillna(date.min).le(on) & end.fillna(date.max).ge(on)
+    day = pd.Timestamp(on)
+    start = pd.to_datetime(workers["unavailable_from"])
+    end = pd.to_datetime(workers["unavailable_to"])
+    # An absence with no start began long ago; one with no end lasts until the status changes back.
+    absent = (status == "unavailable") & ~(start > day) & ~(end < day)
     return workers[(status != "retired") & ~absent]
 
 
