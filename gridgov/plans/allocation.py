@@ -205,6 +205,8 @@ def solve_ward(problem: WardProblem) -> WardOutcome:
     from gridgov.solve import allocate
 
     n_workers = len(problem.worker_ids)
+    if n_workers == 0:
+        return _nobody(problem)
     result = allocate(
         problem.cost,
         load=problem.load if problem.rule == "several" else None,
@@ -229,6 +231,18 @@ def solve_ward(problem: WardProblem) -> WardOutcome:
         moves=int(result.moves), wall_s=float(result.wall_s), workers_used=int(used.size),
         workers_pool=n_workers,
         loads={problem.worker_ids[j]: round(float(loads[j]), 3) for j in used},
+    )
+
+
+def _nobody(problem: WardProblem) -> WardOutcome:
+    """A ward whose pool is empty: every grid uncovered, with the reason a planner can act on."""
+    reason = ("本街道及相邻街道没有可用劳模（在岗、未暂停）/ no available worker lives in this ward "
+              "or its neighbours")
+    return WardOutcome(
+        ward_code=problem.ward_code, rule=problem.rule,
+        assignment={g: None for g in problem.grid_codes}, reasons={g: reason for g in problem.grid_codes},
+        status="feasible", cost=0.0, bound=0.0, gap=None, moves=0, wall_s=0.0,
+        workers_used=0, workers_pool=0,
     )
 
 

@@ -44,23 +44,48 @@ def data_summary(store: SqlStore) -> dict[str, Any]:
     }
 
 
+# The demo's studios: one set per frequent dispute type, existing studios kept.
+DEMO_STUDIO_TYPES = ("劳动争议", "邻里", "婚姻家庭", "物业")
+
+
 def run_demo(
     store: SqlStore,
     *,
     out_dir: Path,
     seed: int = 2026,
     scale: float = 1.0,
+    time_limit: float = 3.0,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Generate the seeded Jiaozuo demo into ``store`` and write ``summary.json`` to ``out_dir``."""
+    """The main job: build the seeded demo, solve and publish the grid plan, place and staff
+    studios, draw the coverage map, and write ``summary.json`` to ``out_dir``."""
     from gridgov.demo import generate_demo, save_demo
+    from gridgov.plans.allocation import AllocationOptions
+    from gridgov.plans.run import solve_plan
+    from gridgov.plans.studios import StudioOptions, place_studios, studio_summary
+    from gridgov.plans.versions import publish_plan
 
     say = progress or (lambda _msg: None)
     say("生成示例数据 / generating the demo")
     data = generate_demo(seed=seed, scale=scale, progress=say)
     say("写入数据库 / writing the store")
     save_demo(store, data)
+    for layer in ("assignments", "plans", "ledger", "jobs"):
+        store.delete(layer)  # plans of an earlier demo refer to grids that no longer exist
     summary = {"数据库 store": store.url, "种子 seed": seed, **data_summary(store)}
+
+    def on_ward(outcome: Any, done: int, total: int) -> None:
+        say(f"求解街道 / solving wards {done}/{total}")
+
+    plan = solve_plan(store, options=AllocationOptions(time_limit=time_limit), progress=on_ward, actor="demo")
+    publish_plan(store, int(plan.plan_id), actor="demo")
+    summary.update({f"包格方案 plan {plan.plan_id}: {k}": v for k, v in plan.summary.items()})
+    say("布局调解工作室 / placing mediation studios")
+    studios = place_studios(
+        store, options=StudioOptions(types=DEMO_STUDIO_TYPES, joint=False, count=4), actor="demo"
+    )
+    publish_plan(store, int(studios.plan_id), actor="demo")
+    summary.update(studio_summary(store))
     say("绘制覆盖地图 / drawing the coverage map")
     from gridgov.maps import write_city_map
 
