@@ -70,41 +70,30 @@ def solve_flow(
     final = penalty if penalty is not None else spill_penalty(n_grids, int(cost.max(initial=1)))
     extra = np.zeros(n_grids, dtype=np.int64) if spill_extra is None else spill_extra.astype(
         np.int64)
-    pen = final + extra
+    # With pricing, start from a modest spill penalty: a huge one makes the duals of every
+    # worker near an uncovered grid huge too, and pricing would then add almost every pair.
+    # A plan without uncovered grids that prices out at a lower penalty is optimal at the
+    # final one as well (the same duals stay feasible), so the penalty only rises while grids
+    # remain uncovered.
+    level = final if price is None else min(final, 2 * int(cost.max(initial=1)) + 1)
     rounds = 0
     while True:
         rounds += 1
+        pen = level + extra
         worker_of, objective = _min_cost_flow(n_grids, capacity_units, rows, cols, cost, pen)
-        if price is not None and rounds < max_rounds and (worker_of < 0).any():
-            # Cover first: LP duals next to an uncovered grid carry its huge penalty and would
-            # make pricing add almost every pair, so widen the uncovered grids' own candidate
-            # lists (cheapest first, doubling) until they are covered or have no pair left.
-            more = _widen_uncovered(price, worker_of, final, m, per_row << min(rounds, 10))
-            before = rows.size
-            rows, cols, cost = _merge(rows, cols, cost, *more, m)
-            if rows.size > before:
-                continue
         u, v, dual = _duals(n_grids, capacity_units, rows, cols, cost, worker_of, pen)
         if price is None:
             return FlowOutcome(worker_of, objective, dual, False, rounds, rows.size, pen)
         new_r, new_c, new_cost = price(u, v[:m])
         if new_r.size == 0:
-            return FlowOutcome(worker_of, objective, dual, True, rounds, rows.size, pen)
+            if level == final or (worker_of >= 0).all():
+                return FlowOutcome(worker_of, objective, dual, True, rounds, rows.size, pen)
+            level = min(final, 4 * level)
+            continue
         if rounds >= max_rounds:
             return FlowOutcome(worker_of, objective, dual, False, rounds, rows.size, pen)
         new_r, new_c, new_cost = _most_negative(new_r, new_c, new_cost, u, v[:m], per_row)
         rows, cols, cost = _merge(rows, cols, cost, new_r, new_c, new_cost, m)
-
-
-def _widen_uncovered(
-    price: IntPricing, worker_of: np.ndarray, big: int, m: int, per_row: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The cheapest missing pairs of uncovered grids (u = +big there, -big elsewhere, v = 0)."""
-    u = np.where(worker_of < 0, big, -big).astype(np.int64)
-    v = np.zeros(m, dtype=np.int64)
-    rows, cols, cost = price(u, v)
-    mine = worker_of[np.asarray(rows, dtype=np.int64)] < 0
-    return _most_negative(rows[mine], cols[mine], cost[mine], u, v, per_row)
 
 
 def _most_negative(
