@@ -12,6 +12,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from gridgov.cli_api import serve as _serve, user_app
+from gridgov.cli_common import DbOption, _open, _say, err, out, state
+from gridgov.cli_maps import map_app
+from gridgov.cli_studios import studios_app
 from gridgov.errors import GridgovError, UserError
 
 app = typer.Typer(
@@ -20,18 +24,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
-
-
-class _State:
-    db: str | None = None
-    lang: str = "both"
-
-
-state = _State()
-
-
 class ImportLayer(str, Enum):
     wards = "wards"
     grids = "grids"
@@ -51,12 +43,6 @@ class ExportLayer(str, Enum):
     ledger = "ledger"
 
 
-DbOption = Annotated[
-    Optional[str],
-    typer.Option("--db", help="数据库：.gpkg 文件或 postgresql:// 地址（默认 GRIDGOV_DB 或 ./gridgov.gpkg）"),
-]
-
-
 @app.callback()
 def _main(
     db: DbOption = None,
@@ -64,25 +50,6 @@ def _main(
 ) -> None:
     state.db = db
     state.lang = lang
-
-
-def _db(db: str | None) -> str | None:
-    return db or state.db
-
-
-def _open(db: str | None, *, create: bool = False):
-    from gridgov.store import open_store
-
-    return open_store(_db(db), create=create)
-
-
-def _say(zh: str, en: str) -> None:
-    if state.lang == "en":
-        out.print(en)
-    elif state.lang == "zh":
-        out.print(zh)
-    else:
-        out.print(f"{zh}\n[dim]{en}[/dim]")
 
 
 @app.command()
@@ -351,12 +318,10 @@ def _print_summary(summary: dict) -> None:
     out.print(table)
 
 
-# Sub-apps import helpers defined above from this module, so they are registered down here.
-from gridgov.cli_maps import map_app  # noqa: E402
-from gridgov.cli_studios import studios_app  # noqa: E402
-
 app.add_typer(map_app, name="map")
 app.add_typer(studios_app, name="studios")
+app.add_typer(user_app, name="user")
+app.command("serve")(_serve)
 
 
 def _report(exc: GridgovError) -> None:

@@ -22,7 +22,7 @@ def _open(db: str | None):
 
     if db is None:
         # The global --db of the main app, when it is set (the callback stores it there).
-        from gridgov.cli import state
+        from gridgov.cli_common import state
 
         db = state.db
     return open_store(db)
@@ -102,7 +102,7 @@ def serve(
     from gridgov.settings import Settings
 
     if db is None:
-        from gridgov.cli import state
+        from gridgov.cli_common import state
 
         db = state.db
     settings = Settings(**({"db": db} if db else {}), api_run_jobs=jobs)

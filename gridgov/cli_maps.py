@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from gridgov.cli import DbOption, _open, _say, state
+from gridgov.cli_common import DbOption, _open, _say, state
 
 map_app = typer.Typer(help="覆盖图（离线可用的 HTML）/ coverage maps (offline HTML)", no_args_is_help=True)
 

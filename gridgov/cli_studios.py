@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from gridgov.cli import DbOption, _open, _say, out
+from gridgov.cli_common import DbOption, _open, _say, out
 from gridgov.errors import UserError
 
 studios_app = typer.Typer(help="调解工作室：纠纷热点、选址、配人 / mediation studios: hotspots, placement, staffing",

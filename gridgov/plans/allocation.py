@@ -60,6 +60,7 @@ class WardProblem:
     locked: tuple[tuple[int, int], ...]
     balance: float | None
     time_limit: float
+    max_distance_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -91,77 +92,91 @@ def grid_loads(grids: pd.DataFrame, options: AllocationOptions) -> np.ndarray:
 
 
 # -- apportionment -------------------------------------------------------------------------------
+_UNITS = 100  # capacity and load are flowed in hundredths of a standard grid
+
+
 def apportion_workers(
     wards: gpd.GeoDataFrame,
     grids: gpd.GeoDataFrame,
     workers: gpd.GeoDataFrame,
     options: AllocationOptions,
 ) -> dict[str, list[str]]:
-    """Which workers each ward draws on: a min-cost flow of worker counts over neighbouring wards.
+    """Which workers each ward draws on: a min-cost flow of capacity from workers to wards.
 
-    Each ward needs enough workers for its load (or one per grid under 一格一劳模); a ward short
-    of people draws on its neighbours' spare workers, nearest first. Workers nobody needs stay
-    in their home ward's pool, so every available worker is in exactly one pool.
+    Each ward needs its grids' load (with ``spare_factor`` head-room; one worker per grid under
+    一格一劳模). A worker's capacity may flow to any ward within ``max_distance_m`` of their
+    home, costing the distance (their own ward costs nothing), so a ward short of people draws
+    on the nearest spare capacity around it. The flow covers as much need as possible, then
+    travels least. Each worker then joins the ward that took most of their capacity; workers
+    nobody needs stay in their home ward's pool, so every available worker is in one pool.
     """
     from ortools.graph.python import min_cost_flow
 
     codes = list(wards["code"])
-    index = {c: i for i, c in enumerate(codes)}
-    n = len(codes)
-    home = workers["home_ward"].map(index)
-    supply = np.bincount(home.dropna().astype(int), minlength=n)
-    need = _worker_need(codes, grids, workers, options)
-    anchors = anchor_points_m(wards)
-    edges = adjacency_edges(wards.geometry, min_shared_m=50.0, snap_m=20.0)
-    pairs = np.concatenate([edges, edges[:, ::-1], np.column_stack([np.arange(n)] * 2)])
-    dist = np.hypot(*(anchors[pairs[:, 0]] - anchors[pairs[:, 1]]).T)
-
-    source, sink = 0, 1
+    n_wards, n_workers = len(codes), len(workers)
+    if n_workers == 0:
+        return {c: [] for c in codes}
+    supply, need = _flow_sizes(codes, grids, workers, options)
+    w_idx, v_idx, dist = _reachable_wards(wards, workers, options)
+    # Nodes: 0 source, 1 sink, 2.. workers, then wards.
+    worker_node = 2 + np.arange(n_workers)
+    ward_node = 2 + n_workers + np.arange(n_wards)
     flow = min_cost_flow.SimpleMinCostFlow()
-    tails = np.concatenate([np.full(n, source), 2 + pairs[:, 0], 2 + n + np.arange(n)])
-    heads = np.concatenate([2 + np.arange(n), 2 + n + pairs[:, 1], np.full(n, sink)])
-    caps = np.concatenate([supply, supply[pairs[:, 0]], need])
-    costs = np.concatenate([np.zeros(n), np.round(dist), np.zeros(n)]).astype(np.int64)
-    arcs = flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps.astype(np.int64), costs)
+    tails = np.concatenate([np.zeros(n_workers), worker_node[w_idx], ward_node]).astype(np.int64)
+    heads = np.concatenate([worker_node, ward_node[v_idx], np.ones(n_wards)]).astype(np.int64)
+    caps = np.concatenate([supply, supply[w_idx], need]).astype(np.int64)
+    costs = np.concatenate([np.zeros(n_workers), np.round(dist), np.zeros(n_wards)]).astype(np.int64)
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     total = int(supply.sum())
-    flow.set_nodes_supplies(np.array([source, sink]), np.array([total, -total]))
+    flow.set_nodes_supplies(np.array([0, 1]), np.array([total, -total]))
     flow.solve_max_flow_with_min_cost()
-    moved = flow.flows(arcs[n : n + len(pairs)])
-    return _pick_movers(codes, workers, anchors, pairs, moved)
+    sent = flow.flows(arcs[n_workers : n_workers + len(w_idx)])
+    return _pools_from_flow(codes, workers, w_idx, v_idx, sent)
 
 
-def _worker_need(
+def _flow_sizes(
     codes: list[str], grids: gpd.GeoDataFrame, workers: gpd.GeoDataFrame, options: AllocationOptions
-) -> np.ndarray:
-    mean_capacity = float(pd.to_numeric(workers["capacity"], errors="coerce").fillna(1.0).mean() or 1.0)
+) -> tuple[np.ndarray, np.ndarray]:
+    """(supply per worker, need per ward) in flow units."""
+    if options.rule == "one":
+        count = grids.groupby("ward_code").size()
+        return np.full(len(workers), _UNITS), np.array([int(count.get(c, 0)) * _UNITS for c in codes])
+    capacity = pd.to_numeric(workers["capacity"], errors="coerce").fillna(1.0).to_numpy(dtype=float)
     load = pd.Series(grid_loads(grids, options), index=grids.index).groupby(grids["ward_code"]).sum()
-    count = grids.groupby("ward_code").size()
-    need = []
-    for code in codes:
-        by_load = math.ceil(options.spare_factor * float(load.get(code, 0.0)) / max(mean_capacity, 1e-9))
-        need.append(int(count.get(code, 0)) if options.rule == "one" else by_load)
-    return np.asarray(need, dtype=np.int64)
+    need = [math.ceil(options.spare_factor * float(load.get(c, 0.0)) * _UNITS) for c in codes]
+    return np.round(capacity * _UNITS).astype(np.int64), np.asarray(need, dtype=np.int64)
 
 
-def _pick_movers(
-    codes: list[str], workers: gpd.GeoDataFrame, anchors: np.ndarray, pairs: np.ndarray, moved: np.ndarray
+def _reachable_wards(
+    wards: gpd.GeoDataFrame, workers: gpd.GeoDataFrame, options: AllocationOptions
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(worker, ward, metres) for every ward within reach of a worker's home; own ward costs 0."""
+    homes = to_metric(workers.geometry)
+    areas = to_metric(wards.geometry)
+    w_idx, v_idx = shapely.STRtree(areas.to_numpy()).query(
+        homes.to_numpy(), predicate="dwithin", distance=options.max_distance_m
+    )
+    anchors = anchor_points_m(wards)
+    home_xy = shapely.get_coordinates(homes.to_numpy())
+    dist = np.hypot(*(home_xy[w_idx] - anchors[v_idx]).T)
+    own = workers["home_ward"].to_numpy()[w_idx] == wards["code"].to_numpy()[v_idx]
+    return w_idx, v_idx, np.where(own, 0.0, dist)
+
+
+def _pools_from_flow(
+    codes: list[str], workers: gpd.GeoDataFrame, w_idx: np.ndarray, v_idx: np.ndarray, sent: np.ndarray
 ) -> dict[str, list[str]]:
     pools: dict[str, list[str]] = {c: [] for c in codes}
-    homes = anchor_points_m(workers) if len(workers) else np.empty((0, 2))
-    by_home: dict[str, list[int]] = {}
-    for i, code in enumerate(workers["home_ward"]):
-        by_home.setdefault(code, []).append(i)
-    ids = list(workers["worker_id"])
-    taken: set[int] = set()
-    for (src, dst), k in zip(pairs, moved):
-        if src == dst or k == 0:
-            continue
-        candidates = [i for i in by_home.get(codes[src], []) if i not in taken]
-        nearest = sorted(candidates, key=lambda i: float(np.hypot(*(homes[i] - anchors[dst]))))[: int(k)]
-        taken.update(nearest)
-        pools[codes[dst]].extend(ids[i] for i in nearest)
-    for code in codes:
-        pools[code].extend(ids[i] for i in by_home.get(code, []) if i not in taken)
+    best_ward = np.full(len(workers), -1)
+    best_flow = np.zeros(len(workers))
+    for w, v, f in zip(w_idx, v_idx, sent):
+        if f > best_flow[w]:
+            best_flow[w], best_ward[w] = f, v
+    home = workers["home_ward"].to_numpy()
+    for i, worker_id in enumerate(workers["worker_id"]):
+        code = codes[best_ward[i]] if best_ward[i] >= 0 else home[i]
+        if code in pools:
+            pools[code].append(worker_id)
     return pools
 
 
@@ -197,6 +212,7 @@ def build_ward_problem(
         ward_code=ward_code, rule=rule, grid_codes=grid_codes, worker_ids=worker_ids, cost=cost,
         load=grid_loads(grids, options), capacity=capacity, edges=edges, current=cur, locked=pins,
         balance=options.balance if rule == "several" else None, time_limit=options.time_limit,
+        max_distance_m=options.max_distance_m,
     )
 
 
@@ -222,7 +238,7 @@ def solve_ward(problem: WardProblem) -> WardOutcome:
     assignment = {
         g: (problem.worker_ids[w] if w >= 0 else None) for g, w in zip(problem.grid_codes, worker_of)
     }
-    reasons = {problem.grid_codes[int(u.grid)]: f"{u.reason} / {u.reason_en}" for u in result.uncovered}
+    reasons = {problem.grid_codes[int(u.grid)]: _reason(u, problem) for u in result.uncovered}
     loads = np.bincount(worker_of[worker_of >= 0], weights=problem.load[worker_of >= 0], minlength=n_workers)
     used = np.unique(worker_of[worker_of >= 0])
     return WardOutcome(
@@ -232,6 +248,19 @@ def solve_ward(problem: WardProblem) -> WardOutcome:
         workers_pool=n_workers,
         loads={problem.worker_ids[j]: round(float(loads[j]), 3) for j in used},
     )
+
+
+def _reason(u: Any, problem: WardProblem) -> str:
+    """The core's reason, in the planner's terms where the geography explains it better."""
+    if u.code == "no_eligible_worker":
+        km = _max_km(problem)
+        return (f"{km:g} 公里内没有可用劳模（本街道的劳模池中）/ no available worker in this ward's "
+                f"pool lives within {km:g} km")
+    return f"{u.reason} / {u.reason_en}"
+
+
+def _max_km(problem: WardProblem) -> float:
+    return round(float(problem.max_distance_m or 0.0) / 1000, 1)
 
 
 def _nobody(problem: WardProblem) -> WardOutcome:

@@ -79,7 +79,8 @@ def run_demo(
 
     plan = solve_plan(store, options=AllocationOptions(time_limit=time_limit), progress=on_ward, actor="demo")
     publish_plan(store, int(plan.plan_id), actor="demo")
-    summary.update({f"包格方案 plan {plan.plan_id}: {k}": v for k, v in plan.summary.items()})
+    summary["包格方案 grid plan"] = f"{plan.plan_id}（已发布 published）"
+    summary.update({f"包格 {k}": v for k, v in plan.summary.items()})
     say("布局调解工作室 / placing mediation studios")
     studios = place_studios(
         store, options=StudioOptions(types=DEMO_STUDIO_TYPES, joint=False, count=4), actor="demo"
