@@ -73,8 +73,13 @@ def solve_plan(
     executor: Executor | None = None,
     progress: WardProgress | None = None,
     actor: str = "cli",
+    use_current: bool = True,
 ) -> PlanOutcome:
-    """Solve the scope and store a complete city draft plan (unsolved wards keep the published plan)."""
+    """Solve the scope and store a complete city draft plan (unsolved wards keep the published plan).
+
+    With ``use_current`` (the default) the published plan is the solver's ``current``: it moves
+    as few grids as it can. Without it the scope is solved from scratch.
+    """
     all_wards = list(store.load("wards")["code"])
     if not all_wards:
         raise UserError("数据库中没有街道，请先导入或运行 gridgov demo", "the store has no wards: import some or run gridgov demo")
@@ -88,7 +93,8 @@ def solve_plan(
     by_ward = {code: grids[grids["ward_code"] == code] for code in scope}
     pins = list(locked)
     problems = [
-        build_ward_problem(code, by_ward[code], data["pools"][code], options, current=current or None, locked=pins)
+        build_ward_problem(code, by_ward[code], data["pools"][code], options,
+                           current=(current or None) if use_current else None, locked=pins)
         for code in scope if len(by_ward[code])
     ]
     outcomes = [territory_measures(o, by_ward[o.ward_code]) for o in solve_wards(problems, executor=executor, progress=progress)]
