@@ -1,0 +1,113 @@
+"""The command line as a user meets it: the bad-input corpus, exit codes, no tracebacks, store unchanged."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gridgov.cli import main
+from gridgov.plans.imports import import_file
+from gridgov.store import open_store
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+BAD = sorted(p for p in (DATA / "bad").iterdir() if p.name != "README.md")
+LAYERS = ("wards", "grids", "workers", "incidents", "sites")
+
+
+def _layer_of(path: Path) -> str:
+    """The layer a corpus file is meant for; format-only junk is tried as what its format holds."""
+    prefix = path.name.split("_")[0]
+    if prefix in LAYERS:
+        return prefix
+    return "grids" if path.suffix in (".geojson", ".zip", ".gpkg") else "workers"
+
+
+def _run(argv: list[str], capsys) -> tuple[int, str, str]:
+    old = sys.argv
+    sys.argv = ["gridgov", *argv]
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    finally:
+        sys.argv = old
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def seeded_url(store_url: str) -> str:
+    """A store holding the corpus's reference wards and grids (see tests/data/bad/README.md)."""
+    with open_store(store_url, create=True) as store:
+        import_file(store, "wards", DATA / "good" / "wards.geojson", actor="test")
+        import_file(store, "grids", DATA / "good" / "grids.geojson", actor="test")
+    return store_url
+
+
+def test_corpus_is_large_enough():
+    assert len(BAD) >= 30
+
+
+@pytest.mark.parametrize("path", BAD, ids=[p.name for p in BAD])
+def test_every_bad_file_exits_2_with_a_clear_message_and_changes_nothing(path, seeded_url, fingerprint, capsys):
+    with open_store(seeded_url) as store:
+        before = fingerprint(store)
+    code, out, err = _run(["--db", seeded_url, "import", _layer_of(path), str(path)], capsys)
+    assert code == 2, out + err
+    assert "Traceback" not in out + err
+    assert path.name in err  # the message names the file …
+    assert "未写入任何数据" in err and "nothing was written" in err  # … in Chinese and English
+    with open_store(seeded_url) as store:
+        assert fingerprint(store) == before
+
+
+def test_a_very_large_file_with_one_bad_row_at_the_end(tmp_path, seeded_url, fingerprint, capsys):
+    path = tmp_path / "劳模名册_大.csv"
+    rows = 100_000
+    with open(path, "w", encoding="gb18030", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["编号", "姓名", "电话", "居住街道", "经度", "纬度", "承担能力"])
+        for i in range(rows):
+            phone = "1380000" + f"{i % 10000:04d}" if i < rows - 1 else "12345"
+            out.writerow([f"LM{i:06d}", f"劳模{i}", phone, "410802001", 113.205, 35.205, 2])
+    with open_store(seeded_url) as store:
+        before = fingerprint(store)
+    code, _out, err = _run(["--db", seeded_url, "import", "workers", str(path)], capsys)
+    assert code == 2
+    assert f"{rows + 1}" in err and "电话" in err  # the last data row is spreadsheet row 100,001
+    with open_store(seeded_url) as store:
+        assert fingerprint(store) == before
+
+
+def test_real_process_prints_no_traceback(tmp_path):
+    db = tmp_path / "s.gpkg"
+    cmd = [sys.executable, "-m", "gridgov.cli", "--db", str(db), "import", "workers", str(DATA / "bad" / "junk.xlsx")]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "junk.xlsx" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "argv, code, text",
+    [
+        (["status"], 2, "gridgov init"),  # no store yet
+        (["--db", "x.sqlite", "init"], 2, ".gpkg"),
+        (["plan", "publish", "99"], 2, "99"),
+        (["worker", "retire", "nobody"], 2, "nobody"),
+        (["worker", "unavailable", "nobody", "--from", "2026-13-01"], 2, "YYYY-MM-DD"),
+        (["solve", "--ward", "999999999"], 2, "999999999"),
+    ],
+)
+def test_user_errors_exit_2_without_traceback(argv, code, text, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    if argv[0] != "status" and "x.sqlite" not in argv:
+        with open_store(str(tmp_path / "gridgov.gpkg"), create=True) as store:
+            import_file(store, "wards", DATA / "good" / "wards.geojson", actor="test")
+    got, out, err = _run(argv, capsys)
+    assert got == code, out + err
+    assert text in err and "Traceback" not in err
