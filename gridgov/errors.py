@@ -105,3 +105,17 @@ class MissingExtraError(GridgovError):
         )
         self.package = package
         self.extra = extra
+
+
+class LockedError(UserError):
+    """Another solve holds a ward this one needs; retry when it has finished."""
+
+    def __init__(self, ward: str, *, holder: str | None = None) -> None:
+        by_zh = f"（{holder}）" if holder else ""
+        by_en = f" ({holder})" if holder else ""
+        super().__init__(
+            f"另一个求解{by_zh}正在处理街道 {ward}，请等它完成后再试",
+            f"another solve{by_en} is working on ward {ward}: try again when it has finished",
+        )
+        self.ward = ward
+        self.holder = holder

@@ -212,12 +212,30 @@ JOBS = Layer(
     label="后台任务", autoincrement=True,
 )
 
+# Solve locks of the GeoPackage store (PostGIS uses advisory locks and leaves this table empty):
+# one row per locked ward, written in its own short transaction; a row whose process is gone
+# (same host, pid dead) or whose heartbeat is older than the stale limit may be taken over.
+LOCKS = Layer(
+    "locks", ("resource",),
+    (
+        _c("resource", "text", "锁定对象", True),  # "ward:<code>"
+        _c("owner", "text", "持有者", True),  # who solves (user name, job)
+        _c("token", "text", "持有凭据", True),  # one per opened store: tells our rows from others'
+        _c("host", "text", "主机"),
+        _c("pid", "int", "进程号"),
+        _c("acquired_at", "datetime", "加锁时间"),
+        _c("heartbeat_at", "datetime", "心跳时间"),
+    ),
+    label="求解锁",
+)
+
 ROLES: tuple[str, ...] = ("admin", "planner", "street")
 JOB_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed")
 
 LAYERS: dict[str, Layer] = {
     layer.name: layer
-    for layer in (COUNTIES, WARDS, GRIDS, WORKERS, INCIDENTS, SITES, PLANS, ASSIGNMENTS, LEDGER, USERS, JOBS)
+    for layer in (COUNTIES, WARDS, GRIDS, WORKERS, INCIDENTS, SITES, PLANS, ASSIGNMENTS, LEDGER, USERS, JOBS,
+                  LOCKS)
 }
 
 # Layers a user imports from files, and the ones holding personal data (never logged).

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from gridgov.errors import (
     GridgovError,
     InfeasibleError,
+    LockedError,
     MissingExtraError,
     NotFoundError,
     StoreError,
@@ -25,6 +26,7 @@ _STATUS: tuple[tuple[type[GridgovError], int], ...] = (
     (ValidationError, 422),
     (NotFoundError, 404),
     (InfeasibleError, 422),
+    (LockedError, 409),  # another solve holds the ward: retry when it has finished
     (UserError, 400),
     (StoreUnavailableError, 503),
     (StoreError, 500),

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from gridgov.api.pool import StorePool
-from gridgov.errors import GridgovError, StoreUnavailableError
+from gridgov.errors import GridgovError, LockedError, StoreUnavailableError
 from gridgov.plans.allocation import AllocationOptions, WardOutcome
 from gridgov.plans.run import solve_plan
 from gridgov.store import SqlStore, now_utc
@@ -16,6 +16,12 @@ from gridgov.store import SqlStore, now_utc
 log = logging.getLogger("gridgov.api.jobs")
 
 INTERRUPTED = "服务重启中断，已重新排队（新任务 {new}） / interrupted by a restart; queued again as job {new}"
+DB_LOST = "求解中数据库连接中断，未保存任何方案；已重新排队（新任务 {new}） / the database connection was lost " \
+          "during the solve; nothing was saved; queued again as job {new}"
+DB_LOST_FINAL = "求解中数据库连接多次中断，未保存任何方案，请稍后重新发起 / the database connection was lost " \
+                "during the solve again; nothing was saved: start the solve again later"
+WAITING = "等待中：{zh} / waiting: {en}"
+MAX_ATTEMPTS = 3  # a solve that lost the database this many times fails for good
 
 
 def enqueue_solve(
@@ -23,9 +29,16 @@ def enqueue_solve(
     options: dict[str, Any] | None = None, reason: str = "", retry_of: int | None = None,
 ) -> int:
     """Queue a solve; a roster re-solve joins a queued one (it reads the stale wards when it starts)."""
-    params = {"wards": wards, "changed": changed, "options": options or {}, "reason": reason}
+    params: dict[str, Any] = {"wards": wards, "changed": changed, "options": options or {}, "reason": reason}
     if retry_of is not None:
         params["retry_of"] = retry_of
+    elif not changed:
+        # A solve of these wards running now (in any process): answer LockedError (409) at once
+        # rather than queue a second solve of them. The lock taken by the solve itself is what
+        # guarantees exclusion; this is only the early, friendly answer.
+        codes = wards if wards else list(store.load("wards")["code"])
+        with store.ward_locks(codes, owner=actor):
+            pass
     with store.transaction():
         if changed and not wards:
             queued = store.load("jobs", where={"kind": "solve", "status": "queued"})
@@ -90,8 +103,41 @@ def options_of(raw: dict[str, Any] | None) -> AllocationOptions:
     return AllocationOptions(**kwargs)
 
 
-def run_job(store: SqlStore, job: dict[str, Any]) -> None:
-    """Run one claimed solve job to done or failed; solve_plan writes only a draft, never the published plan."""
+def requeue_lost(store: SqlStore, job_id: int) -> int | None:
+    """Settle a job whose solve lost the database, once it is back: failed, and queued again.
+
+    Returns the new job's id (None when the job was settled elsewhere or ran out of attempts).
+    The solve saved nothing (its draft is one transaction), so the published plan is untouched.
+    """
+    rows = store.load("jobs", where={"job_id": int(job_id)})
+    if rows.empty:
+        return None
+    row = rows.iloc[0].to_dict()
+    params = dict(row.get("params") or {})
+    attempt = int(params.get("attempt") or 1)
+    with store.transaction():
+        claimed = store.update("jobs", {"job_id": int(job_id), "status": "running"},
+                               {"status": "failed", "finished_at": now_utc(), "message": DB_LOST_FINAL})
+        if not claimed or attempt >= MAX_ATTEMPTS:
+            return None
+        new_id = enqueue_solve(
+            store, actor=str(row.get("created_by") or "system"), wards=params.get("wards"),
+            changed=bool(params.get("changed")), options=params.get("options"),
+            reason=str(params.get("reason") or ""), retry_of=int(job_id),
+        )
+        new_params = store.load("jobs", where={"job_id": new_id}).iloc[0]["params"]
+        store.update("jobs", {"job_id": new_id}, {"params": {**new_params, "attempt": attempt + 1}})
+        store.update("jobs", {"job_id": int(job_id)}, {"message": DB_LOST.format(new=new_id)})
+    log.warning("job %s lost the database; queued again as %s", job_id, new_id)
+    return new_id
+
+
+def run_job(store: SqlStore, job: dict[str, Any]) -> str:
+    """Run one claimed solve job; returns its status: done, failed, or queued (its wards were busy).
+
+    solve_plan writes only a draft, never the published plan. When the database goes away the
+    error propagates (the job cannot be written); the runner settles it with ``requeue_lost``.
+    """
     job_id = int(job["job_id"])
     params = job.get("params") or {}
 
@@ -107,19 +153,25 @@ def run_job(store: SqlStore, job: dict[str, Any]) -> None:
             changed=bool(params.get("changed")), progress=progress, actor=str(job.get("created_by") or "api"),
         )
     except StoreUnavailableError:
-        raise  # the database is gone: the job stays running and is recovered once it is back
+        raise  # the database is gone: the runner settles the job once it is back
+    except LockedError as exc:
+        # Another process solves these wards now: queue this job again; it runs after that one.
+        store.update("jobs", {"job_id": job_id, "status": "running"},
+                     {"status": "queued", "message": WAITING.format(zh=exc.message, en=exc.message_en)})
+        return "queued"
     except GridgovError as exc:
         _finish(store, job_id, "failed", f"{exc.message} / {exc.message_en}")
-        return
+        return "failed"
     except Exception as exc:  # a bug must not kill the worker thread; the class names it, no data
         log.exception("job %s failed", job_id)
         _finish(store, job_id, "failed", f"内部错误，请联系管理员 / internal error ({type(exc).__name__})")
-        return
+        return "failed"
     if outcome.plan_id is None:
         _finish(store, job_id, "done", "没有需要重新求解的街道 / nothing needed re-solving")
     else:
         _finish(store, job_id, "done", f"已生成草稿方案 {outcome.plan_id} / draft plan {outcome.plan_id} stored",
                 plan_id=outcome.plan_id, total=len(outcome.scope), summary=outcome.summary)
+    return "done"
 
 
 def _finish(store: SqlStore, job_id: int, status: str, message: str, *, plan_id: int | None = None,
@@ -140,6 +192,7 @@ class JobRunner:
         self.stale_s = stale_s
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._lost: list[int] = []  # jobs whose solve lost the database: settled when it is back
         self._thread = threading.Thread(target=self._loop, name="gridgov-jobs", daemon=True)
 
     def start(self) -> None:
@@ -157,6 +210,9 @@ class JobRunner:
     def run_once(self) -> bool:
         """Recover, then run at most one job; True when one ran."""
         with self.pool.store() as store:
+            while self._lost:  # the database is back: settle what it interrupted, now
+                requeue_lost(store, self._lost[0])
+                self._lost.pop(0)
             recover_stale(store, stale_after_s=self.stale_s)
             job = claim_next(store)
             if job is None:
@@ -166,12 +222,15 @@ class JobRunner:
             beat = threading.Thread(target=self._heartbeat, args=(int(job["job_id"]), stop_beat), daemon=True)
             beat.start()
             try:
-                run_job(store, job)
+                status = run_job(store, job)
+            except StoreUnavailableError:
+                self._lost.append(int(job["job_id"]))
+                raise
             finally:
                 stop_beat.set()
                 beat.join()
-            log.info("job %s finished", job["job_id"])
-            return True
+            log.info("job %s %s", job["job_id"], status)
+            return status != "queued"  # a job waiting for busy wards: poll again later
 
     def _heartbeat(self, job_id: int, stop: threading.Event) -> None:
         """Keep the heartbeat fresh while one ward solves for a long time (its own store: no sharing)."""

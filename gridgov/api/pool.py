@@ -39,6 +39,8 @@ class StorePool:
             healthy = False  # its connection is gone: open a fresh one next time
             raise
         finally:
+            # A store whose connection died under another error (or without one) is dropped too.
+            healthy = healthy and bool(getattr(store, "alive", True))
             with self._lock:
                 keep = healthy and not self._closed and self._idle.qsize() < self._size
             if keep:

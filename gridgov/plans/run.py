@@ -20,7 +20,7 @@ from gridgov.plans.allocation import (
     solve_wards,
     territory_measures,
 )
-from gridgov.plans.versions import plan_assignment, published_plan, save_plan, stale_wards
+from gridgov.plans.versions import published_assignment, save_plan, stale_wards
 from gridgov.store import SqlStore
 
 
@@ -74,20 +74,43 @@ def solve_plan(
     progress: WardProgress | None = None,
     actor: str = "cli",
     use_current: bool = True,
+    lock_wait: float = 0.0,
 ) -> PlanOutcome:
     """Solve the scope and store a complete city draft plan (unsolved wards keep the published plan).
 
     With ``use_current`` (the default) the published plan is the solver's ``current``: it moves
     as few grids as it can. Without it the scope is solved from scratch.
+
+    The scope's wards are locked in the database for the whole solve, so two solves of one ward
+    never run at once, in any process: the second raises ``LockedError`` (after ``lock_wait``
+    seconds of trying).
     """
     all_wards = list(store.load("wards")["code"])
     if not all_wards:
         raise UserError("数据库中没有街道，请先导入或运行 gridgov demo", "the store has no wards: import some or run gridgov demo")
     scope = _scope(store, all_wards, wards, changed)
-    published = published_plan(store)
-    current = plan_assignment(store, int(published["plan_id"])) if published else {}
     if not scope:
         return PlanOutcome(None, (), (), {"message": "没有需要重新求解的街道 / nothing changed"})
+    with store.ward_locks(scope, owner=actor, wait=lock_wait):
+        return _solve_locked(store, scope, all_wards, options=options, locked=locked, executor=executor,
+                             progress=progress, actor=actor, use_current=use_current)
+
+
+def _solve_locked(
+    store: SqlStore,
+    scope: list[str],
+    all_wards: list[str],
+    *,
+    options: AllocationOptions,
+    locked: Iterable[tuple[str, str]],
+    executor: Executor | None,
+    progress: WardProgress | None,
+    actor: str,
+    use_current: bool,
+) -> PlanOutcome:
+    """solve_plan once its wards are held: read the published plan, solve, store the draft."""
+    # One snapshot: the published plan and its assignments as one committed state.
+    published, current = published_assignment(store)
     data = _pools(store, scope, options, current)
     grids = data["grids"]
     by_ward = {code: grids[grids["ward_code"] == code] for code in scope}

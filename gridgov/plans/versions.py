@@ -26,6 +26,17 @@ def published_plan(store: SqlStore, *, kind: str = "grid") -> dict[str, Any] | N
     return None if plans.empty else plans.iloc[-1].to_dict()
 
 
+def published_assignment(store: SqlStore, *, kind: str = "grid") -> tuple[dict[str, Any] | None, dict[str, str | None]]:
+    """The published plan of ``kind`` and its assignment, read as one consistent snapshot.
+
+    Readers running while a plan is published see the old plan with its grids or the new one
+    with its grids, never a mix: both reads share one read transaction.
+    """
+    with store.snapshot():
+        plan = published_plan(store, kind=kind)
+        return plan, (plan_assignment(store, int(plan["plan_id"])) if plan is not None else {})
+
+
 def get_plan(store: SqlStore, plan_id: int) -> dict[str, Any]:
     plans = store.load("plans", where={"plan_id": int(plan_id)})
     if plans.empty:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
@@ -14,7 +15,7 @@ import pandas as pd
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from gridgov.errors import NotFoundError, SchemaVersionError
+from gridgov.errors import LockedError, NotFoundError, SchemaVersionError
 from gridgov.geo.crs import STORAGE_CRS
 from gridgov.schema import LAYERS, Column, Layer
 from gridgov.store.migrations import MIGRATIONS, SCHEMA_VERSION
@@ -38,6 +39,8 @@ class Store(Protocol):
     def delete(self, layer: str, *, where: Where | None = None) -> int: ...
     def count(self, layer: str, *, where: Where | None = None) -> int: ...
     def schema_version(self) -> int: ...
+    def snapshot(self) -> Any: ...
+    def ward_locks(self, codes: Iterable[str], *, owner: str, wait: float = 0.0) -> Any: ...
     def close(self) -> None: ...
 
 
@@ -85,6 +88,10 @@ class SqlStore:
 
     def __init__(self) -> None:
         self._depth = 0
+        self._held: dict[str, int] = {}  # ward lock resource -> how many nested holds
+
+    # Seconds between two tries while ``ward_locks(wait=…)`` waits for a busy ward.
+    LOCK_POLL_S = 0.2
 
     # -- dialect hooks -------------------------------------------------------------------------
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -103,6 +110,18 @@ class SqlStore:
         raise NotImplementedError
 
     def _rollback(self) -> None:
+        raise NotImplementedError
+
+    def _begin_snapshot(self) -> None:
+        """Start a read-only transaction whose reads all see one committed state."""
+        raise NotImplementedError
+
+    def _try_locks(self, resources: list[str], *, owner: str) -> tuple[str, str | None] | None:
+        """Take every resource or none; None when taken, else (the busy resource, its holder if known)."""
+        raise NotImplementedError
+
+    def _release_locks(self, resources: list[str]) -> None:
+        """Give the resources back; a lost connection has given them back already."""
         raise NotImplementedError
 
     def _geom_param_sql(self) -> str:
@@ -161,9 +180,71 @@ class SqlStore:
             if self._depth == 0:
                 self._rollback()
             raise
+        if self._depth == 1:
+            try:
+                # Still inside (depth 1): a backend must not retry a COMMIT on a new connection.
+                self._commit()
+            except BaseException:
+                # A COMMIT that failed may leave the transaction open (SQLite when busy):
+                # end it, so the next call starts clean instead of joining a dead transaction.
+                self._depth = 0
+                self._rollback()
+                raise
         self._depth -= 1
-        if self._depth == 0:
-            self._commit()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Group reads: all of them see one committed state, even while another process writes.
+
+        Inside a transaction the reads already share one (this joins it).
+        """
+        if self._depth > 0:
+            yield
+            return
+        self._begin_snapshot()
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            self._rollback()  # nothing was written: ending the read transaction is all
+
+    # -- solve locks ----------------------------------------------------------------------------
+    @contextmanager
+    def ward_locks(self, codes: Iterable[str], *, owner: str, wait: float = 0.0) -> Iterator[None]:
+        """Hold the wards ``codes`` for one solve, across processes and app instances.
+
+        Raises ``LockedError`` naming a busy ward when another store holds it after ``wait``
+        seconds (0: do not wait). Wards are taken in sorted order, all or none, so two solves
+        never hold parts of each other's scope. Holding them again on the same store nests.
+        Call it outside a transaction: the GeoPackage lock is a row other processes must see.
+        """
+        resources = [f"ward:{c}" for c in sorted(set(codes))]
+        new = [r for r in resources if r not in self._held]
+        if new:
+            if self._depth > 0:
+                raise RuntimeError("ward_locks must be taken outside a transaction")
+            deadline = time.monotonic() + max(0.0, wait)
+            while True:
+                busy = self._try_locks(new, owner=owner)
+                if busy is None:
+                    break
+                if time.monotonic() >= deadline:
+                    resource, holder = busy
+                    raise LockedError(resource.split(":", 1)[1], holder=holder)
+                time.sleep(self.LOCK_POLL_S)
+        for r in resources:
+            self._held[r] = self._held.get(r, 0) + 1
+        try:
+            yield
+        finally:
+            for r in resources:
+                self._held[r] -= 1
+            done = [r for r in resources if self._held[r] == 0]
+            for r in done:
+                del self._held[r]
+            if done:
+                self._release_locks(done)
 
     # -- migrations -----------------------------------------------------------------------------
     def schema_version(self) -> int:

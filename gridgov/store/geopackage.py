@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
 import sqlite3
 import struct
+import threading
+import uuid
+from datetime import timedelta
 from collections.abc import Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -14,7 +20,9 @@ from shapely.geometry.base import BaseGeometry
 
 from gridgov.errors import StoreError
 from gridgov.schema import Layer
-from gridgov.store.base import GEOM_COL, SqlStore
+from gridgov.store.base import GEOM_COL, SqlStore, now_utc
+
+log = logging.getLogger(__name__)
 
 _SRS_ID = 4490
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
@@ -61,6 +69,9 @@ class GeoPackageStore(SqlStore):
         super().__init__()
         self.path = Path(path)
         self.url = str(self.path)
+        self._token = uuid.uuid4().hex  # tells this store's lock rows from every other's
+        self._beat: threading.Thread | None = None
+        self._beat_stop = threading.Event()
         if not self.path.exists() and not create:
             from gridgov.errors import NotFoundError
 
@@ -112,8 +123,86 @@ class GeoPackageStore(SqlStore):
         if self._conn.in_transaction:
             self._conn.execute("ROLLBACK")
 
+    def _begin_snapshot(self) -> None:
+        # A deferred read transaction keeps SQLite's shared lock from its first read to its end:
+        # a writer cannot commit in between, so every read sees the same state.
+        self._execute("BEGIN DEFERRED")
+
     def close(self) -> None:
+        self._stop_heartbeat()
         self._conn.close()
+
+    # -- solve locks ----------------------------------------------------------------------------
+    # A lock is a row of the ``locks`` layer, written in its own short BEGIN IMMEDIATE transaction
+    # (one writer at a time, so check-then-insert is atomic across processes). SQLite has no
+    # session whose end frees the row, so a holder proves it is alive: a thread refreshes
+    # ``heartbeat_at`` every LOCK_STALE_S / 4 on its own connection. A row may be taken over
+    # when its process is gone (same host, pid not running: a SIGKILL) or its heartbeat is
+    # older than LOCK_STALE_S (another host, a hung process).
+    LOCK_STALE_S = 120.0
+
+    def _stale(self, row: dict[str, Any]) -> bool:
+        beat = row.get("heartbeat_at") or row.get("acquired_at")
+        if beat is None or beat < now_utc() - timedelta(seconds=self.LOCK_STALE_S):
+            return True
+        if row.get("host") == socket.gethostname() and row.get("pid") is not None:
+            return not _pid_alive(int(row["pid"]))
+        return False
+
+    def _try_locks(self, resources: list[str], *, owner: str) -> tuple[str, str | None] | None:
+        token = self._token
+        with self.transaction():
+            for row in self.load("locks", where={"resource": resources}).to_dict("records"):
+                if row["token"] != token and not self._stale(row):
+                    return str(row["resource"]), str(row["owner"])
+            now = now_utc()
+            self.save("locks", [
+                {"resource": r, "owner": owner, "token": token, "host": socket.gethostname(),
+                 "pid": os.getpid(), "acquired_at": now, "heartbeat_at": now}
+                for r in resources
+            ])
+        self._start_heartbeat()
+        return None
+
+    def _release_locks(self, resources: list[str]) -> None:
+        if not self._held:
+            self._stop_heartbeat()
+        try:
+            with self.transaction():
+                self._execute(
+                    f"DELETE FROM locks WHERE token = ? AND resource IN ({', '.join('?' * len(resources))})",
+                    (self._token, *resources),
+                )
+        except StoreError:  # the rows go stale without a heartbeat and are taken over then
+            log.warning("ward locks not released; they expire after %s s", self.LOCK_STALE_S)
+
+    def _start_heartbeat(self) -> None:
+        if self._beat is not None:
+            return
+        stop = threading.Event()
+        self._beat_stop = stop
+        self._beat = threading.Thread(target=self._heartbeat, args=(stop,), name="gridgov-lock-beat", daemon=True)
+        self._beat.start()
+
+    def _stop_heartbeat(self) -> None:
+        beat = self._beat
+        if beat is not None:
+            self._beat_stop.set()
+            beat.join(timeout=5)
+            self._beat = None
+
+    def _heartbeat(self, stop: threading.Event) -> None:
+        """Refresh our lock rows on a connection of this thread's own (sqlite3 objects are not shared)."""
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        try:
+            while not stop.wait(self.LOCK_STALE_S / 4):
+                try:
+                    conn.execute("UPDATE locks SET heartbeat_at = ? WHERE token = ?",
+                                 (self._encode_datetime(now_utc()), self._token))
+                except sqlite3.DatabaseError as exc:
+                    log.warning("lock heartbeat not written: %s", exc)
+        finally:
+            conn.close()
 
     # -- value coding ---------------------------------------------------------------------------
     def _encode_geom(self, geom: BaseGeometry) -> Any:
@@ -204,3 +293,14 @@ class GeoPackageStore(SqlStore):
                 "INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)",
                 (layer.name, GEOM_COL, layer.geometry, _SRS_ID),
             )
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with ``pid`` runs on this host (signal 0 checks without signalling)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by someone else
+        return True
+    return True

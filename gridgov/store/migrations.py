@@ -24,10 +24,16 @@ def _v2_accounts_and_jobs(store: SqlStore) -> None:
         store.create_layer(LAYERS[name])
 
 
+def _v3_solve_locks(store: SqlStore) -> None:
+    """The lock table two solves of one ward meet at (GeoPackage; PostGIS uses advisory locks)."""
+    store.create_layer(LAYERS["locks"])
+
+
 # (version reached, step). Append new steps; never edit a released one: a step names the layers
 # it creates, so later changes to the data model need a step of their own.
 MIGRATIONS: list[tuple[int, Callable[[SqlStore], None]]] = [
     (1, _v1_initial),
     (2, _v2_accounts_and_jobs),
+    (3, _v3_solve_locks),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

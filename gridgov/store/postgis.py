@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +14,12 @@ from gridgov.errors import MissingExtraError, StoreError, StoreUnavailableError
 from gridgov.schema import Layer
 from gridgov.store.base import GEOM_COL, SqlStore
 
+log = logging.getLogger(__name__)
+
 _SRID = 4490
+# SQLSTATE classes meaning the connection itself is gone: 08 connection exception, 57P01-03
+# the server shut down or terminated this backend (pg_terminate_backend).
+_LOST_STATES = ("08", "57P01", "57P02", "57P03")
 _SQL_TYPES = {
     "text": "TEXT", "int": "BIGINT", "float": "DOUBLE PRECISION", "bool": "BOOLEAN",
     "date": "DATE", "datetime": "TIMESTAMPTZ", "json": "JSONB",
@@ -45,6 +52,7 @@ class PostGISStore(SqlStore):
         self._dsn = url
         self.url = _redact(url)
         self._conn: Any = None
+        self._sticky = False  # True while statements must stay on one session (taking locks)
         self._connect()
         self._migrate(create=create)
 
@@ -66,6 +74,31 @@ class PostGISStore(SqlStore):
             "the URL is right; nothing was written",
         )
 
+    def _lost(self, exc: Exception) -> bool:
+        """Whether ``exc`` means the connection is gone (not a refused statement, a deadlock …)."""
+        import psycopg2
+
+        if isinstance(exc, psycopg2.InterfaceError) or self._conn is None or self._conn.closed:
+            return True
+        code = getattr(exc, "pgcode", None)
+        return code is None or code.startswith(_LOST_STATES)
+
+    def _drop(self) -> None:
+        """Forget a dead connection so the next call opens a new one."""
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # closing a broken socket may fail too; it is gone either way
+                pass
+        self._conn = None
+
+    def _locks_lost(self) -> StoreUnavailableError:
+        return StoreUnavailableError(
+            f"与数据库 {self.url} 的连接中断，求解持有的街道锁已随之释放；本次求解未保存，请稍后重试",
+            f"the connection to {self.url} was lost and with it this solve's ward locks; "
+            "nothing was saved: try again later",
+        )
+
     def _cursor(self) -> Any:
         if self._conn is None or self._conn.closed:
             if self._depth > 0:
@@ -73,21 +106,42 @@ class PostGISStore(SqlStore):
                     f"与数据库 {self.url} 的连接在事务中断开；事务已回滚",
                     f"the connection to {self.url} was lost inside a transaction; it was rolled back",
                 )
+            if self._held or self._sticky:
+                # The advisory locks died with the old session: reconnecting silently would
+                # let this solve save while another one may hold its wards.
+                raise self._locks_lost()
             self._connect()
         return self._conn.cursor()
 
     def _run(self, fn: Any) -> Any:
         import psycopg2
 
-        try:
-            return fn(self._cursor())
-        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
-            raise self._unavailable(exc) from exc
-        except psycopg2.Error as exc:
-            raise StoreError(
-                f"数据库 {self.url} 拒绝了写入：{str(exc).strip()}（已回滚）",
-                f"the database {self.url} refused the operation: {str(exc).strip()} (rolled back)",
-            ) from exc
+        for attempt in (1, 2):
+            reused = self._conn is not None and not self._conn.closed
+            try:
+                return fn(self._cursor())
+            except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+                if not self._lost(exc):
+                    raise self._refused(exc) from exc
+                self._drop()
+                # Outside a transaction a statement is a read or the BEGIN of one: nothing was
+                # written, so it is safe to try once more on a new connection. That hides a
+                # connection that died while idle (database restarted, a pooled store).
+                if attempt == 1 and reused and self._depth == 0 and not (self._held or self._sticky):
+                    log.warning("database connection lost while idle; reconnecting")
+                    continue
+                if self._held or self._sticky:
+                    raise self._locks_lost() from exc
+                raise self._unavailable(exc) from exc
+            except psycopg2.Error as exc:
+                raise self._refused(exc) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _refused(self, exc: Exception) -> StoreError:
+        return StoreError(
+            f"数据库 {self.url} 拒绝了写入：{str(exc).strip()}（已回滚）",
+            f"the database {self.url} refused the operation: {str(exc).strip()} (rolled back)",
+        )
 
     # -- connection hooks -----------------------------------------------------------------------
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -116,11 +170,58 @@ class PostGISStore(SqlStore):
             try:
                 self._conn.cursor().execute("ROLLBACK")
             except Exception:  # the connection died: the server has rolled back already
-                self._conn.close()
+                self._drop()
+
+    def _begin_snapshot(self) -> None:
+        # REPEATABLE READ: every statement of the snapshot sees the state at its first read.
+        self._execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
     def close(self) -> None:
         if self._conn is not None and not self._conn.closed:
             self._conn.close()
+
+    @property
+    def alive(self) -> bool:
+        """False once the connection is known to be gone (the next call reconnects)."""
+        return self._conn is not None and not self._conn.closed
+
+    # -- solve locks ----------------------------------------------------------------------------
+    def _lock_key(self, namespace: str, resource: str) -> int:
+        """A signed 64-bit advisory lock key; the namespace keeps two schemas' wards apart."""
+        digest = hashlib.blake2b(f"gridgov\0{namespace}\0{resource}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big", signed=True)
+
+    def _namespace(self) -> str:
+        db, schema = self._query("SELECT current_database(), current_schema()")[0]
+        return f"{db}.{schema}"
+
+    def _try_locks(self, resources: list[str], *, owner: str) -> tuple[str, str | None] | None:
+        # Session-level advisory locks on the store's own connection: the server drops them
+        # when the session ends, so a killed process or a cut connection never leaves one behind.
+        ns = self._namespace()
+        taken: list[int] = []
+        self._sticky = True  # locks taken on one session must not be retried on another
+        try:
+            for resource in resources:
+                key = self._lock_key(ns, resource)
+                if not self._query("SELECT pg_try_advisory_lock(%s)", (key,))[0][0]:
+                    for k in taken:
+                        self._execute("SELECT pg_advisory_unlock(%s)", (k,))
+                    return resource, None
+                taken.append(key)
+        finally:
+            self._sticky = False
+        return None
+
+    def _release_locks(self, resources: list[str]) -> None:
+        if not self.alive:
+            return  # the session ended: the server released them
+        try:
+            ns = self._namespace()
+            for resource in resources:
+                self._execute("SELECT pg_advisory_unlock(%s)", (self._lock_key(ns, resource),))
+        except StoreError:
+            self._drop()  # ending the session releases whatever is still held
 
     # -- value coding ---------------------------------------------------------------------------
     def _geom_param_sql(self) -> str:
