@@ -217,11 +217,15 @@ def build_ward_problem(
 
 
 def solve_ward(problem: WardProblem) -> WardOutcome:
-    """Solve one ward with the core; a pure function of its input, so any executor can run it."""
+    """Solve one ward with the core; a pure function of its input, so any executor can run it.
+
+    With contiguity, region growing gives a connected plan in milliseconds; the exact model may
+    find a better one within the time limit, or none at all in a large ward. The better of the
+    two is kept (more load covered, then less cost), and the status says which it is.
+    """
     from gridgov.solve import allocate
 
-    n_workers = len(problem.worker_ids)
-    if n_workers == 0:
+    if not problem.worker_ids:
         return _nobody(problem)
     result = allocate(
         problem.cost,
@@ -235,17 +239,53 @@ def solve_ward(problem: WardProblem) -> WardOutcome:
         balance=problem.balance,
     )
     worker_of = np.asarray(result.worker_of)
-    assignment = {
-        g: (problem.worker_ids[w] if w >= 0 else None) for g, w in zip(problem.grid_codes, worker_of)
-    }
     reasons = {problem.grid_codes[int(u.grid)]: _reason(u, problem) for u in result.uncovered}
-    loads = np.bincount(worker_of[worker_of >= 0], weights=problem.load[worker_of >= 0], minlength=n_workers)
-    used = np.unique(worker_of[worker_of >= 0])
+    status, bound, gap = result.status, result.bound, result.gap
+    if problem.edges is not None and len(problem.edges) and problem.rule == "several":
+        grown = _grown_plan(problem)
+        if _covers_better(grown, worker_of, problem):
+            worker_of, status, bound, gap = grown, "feasible", None, None
+            reasons = {problem.grid_codes[i]: _GROWN_REASON for i in np.flatnonzero(grown < 0)}
+    return _outcome(problem, worker_of, reasons, status=status, bound=bound, gap=gap, wall_s=float(result.wall_s))
+
+
+_GROWN_REASON = ("在辖区连片且不超过承担能力的前提下，相邻劳模都已满额 / every neighbouring worker is at "
+                 "capacity while keeping territories contiguous")
+
+
+def _grown_plan(problem: WardProblem) -> np.ndarray:
+    from gridgov.solve._alloc_grow import grow_territories
+
+    load = np.repeat(problem.load[:, None], len(problem.worker_ids), axis=1)
+    return grow_territories(problem.cost, load, problem.capacity, problem.edges,
+                            current=problem.current, locked=list(problem.locked) or None)
+
+
+def _covers_better(candidate: np.ndarray, incumbent: np.ndarray, problem: WardProblem) -> bool:
+    def score(worker_of: np.ndarray) -> tuple[float, float]:
+        on = worker_of >= 0
+        return (round(float(problem.load[on].sum()), 6), -float(problem.cost[np.flatnonzero(on), worker_of[on]].sum()))
+
+    return score(candidate) > score(incumbent)
+
+
+def _outcome(
+    problem: WardProblem, worker_of: np.ndarray, reasons: dict[str, str], *,
+    status: str, bound: float | None, gap: float | None, wall_s: float,
+) -> WardOutcome:
+    on = worker_of >= 0
+    loads = np.bincount(worker_of[on], weights=problem.load[on], minlength=len(problem.worker_ids))
+    used = np.unique(worker_of[on])
+    moves = 0
+    if problem.current is not None:
+        held = problem.current >= 0
+        moves = int((worker_of[held] != problem.current[held]).sum())
     return WardOutcome(
-        ward_code=problem.ward_code, rule=problem.rule, assignment=assignment, reasons=reasons,
-        status=result.status, cost=float(result.cost), bound=result.bound, gap=result.gap,
-        moves=int(result.moves), wall_s=float(result.wall_s), workers_used=int(used.size),
-        workers_pool=n_workers,
+        ward_code=problem.ward_code, rule=problem.rule,
+        assignment={g: (problem.worker_ids[w] if w >= 0 else None) for g, w in zip(problem.grid_codes, worker_of)},
+        reasons=reasons, status=status, cost=float(problem.cost[np.flatnonzero(on), worker_of[on]].sum()),
+        bound=bound, gap=gap, moves=moves, wall_s=wall_s, workers_used=int(used.size),
+        workers_pool=len(problem.worker_ids),
         loads={problem.worker_ids[j]: round(float(loads[j]), 3) for j in used},
     )
 
