@@ -13,7 +13,7 @@ from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
 from gridgov.solve import allocate
-from gridgov.solve.allocation import allocate_sparse
+from gridgov.solve.allocation import EuclideanPairs, allocate_sparse
 
 CITY_M = 40_000.0  # a 40 x 40 km city
 CLUSTERS = 30  # neighbourhoods; grids and people both follow them
@@ -85,10 +85,11 @@ def kdtree_pricing(grids: np.ndarray, workers: np.ndarray) -> Callable[..., tupl
 
 
 def run_sparse(grids: np.ndarray, workers: np.ndarray) -> tuple[float, float, object]:
+    """Candidates, pricing oracle and solve, all timed: EuclideanPairs (k nearest both ways;
+    exact pricing of the grids its k-th-neighbour radius cannot clear)."""
     t0 = time.perf_counter()
-    cand = knn_candidates(grids, workers, K_NEAREST)
-    res = allocate_sparse(cand, rule="one", price=kdtree_pricing(grids, workers),
-                          cost_ceiling=CITY_M * np.sqrt(2.0))
+    pairs = EuclideanPairs(grids, workers, k=K_NEAREST)
+    res = allocate_sparse(pairs.candidates, rule="one", price=pairs, cost_ceiling=pairs.ceiling)
     return time.perf_counter() - t0, res.cost, res
 
 

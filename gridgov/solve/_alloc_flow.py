@@ -27,6 +27,7 @@ class FlowOutcome:
     rounds: int
     n_arcs: int
     penalty: np.ndarray  # integer cost of leaving each grid uncovered
+    method: str = "min_cost_flow"  # which solver found the plan
 
 
 def spill_penalty(n_grids: int, max_pair_cost: int) -> int:

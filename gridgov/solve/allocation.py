@@ -39,12 +39,15 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from gridgov.errors import UserError
+from gridgov.solve._alloc_assign import solve_assignment
+from gridgov.solve._alloc_geo import EuclideanPairs
 from gridgov.solve._alloc_cpsat import CpInput, solve_cpsat
 from gridgov.solve._alloc_explain import ExplainInput, Uncovered, explain
 from gridgov.solve._alloc_flow import (
     FlowOutcome,
     max_int_for_flow,
     solve_flow,
+    spill_penalty,
 )
 from gridgov.solve.common import (
     IntegerScale,
@@ -54,13 +57,15 @@ from gridgov.solve.common import (
     relative_gap,
 )
 
-__all__ = ["AllocationResult", "Pricing", "Uncovered", "allocate", "allocate_sparse"]
+__all__ = ["AllocationResult", "EuclideanPairs", "Pricing", "Uncovered", "allocate", "allocate_sparse"]
 
 # price(u, v) -> (rows, cols, costs): allowed pairs missing from the candidates whose reduced
 # cost ``cost - u[row] - v[col]`` is negative (u per grid, v per worker, in cost units).
 Pricing = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 _CANDIDATES = 10  # cheapest pairs per grid and per worker that seed the flow
+_SHIFT = 0.51  # integer units by which sparse pricing lowers u (see _PricedPairs)
+_PRICE_PER_ROW = 8  # improving pairs per grid that dense pricing returns
 _CPSAT_OBJECTIVE_MAX = 2**53  # CP-SAT reports objectives as doubles: stay exact
 
 
@@ -202,8 +207,8 @@ def allocate_sparse(
     rows, cols, values = coo.row[finite], coo.col[finite], coo.data[finite]
     scale = IntegerScale.for_costs(np.append(values, ceiling), max_int=max_int_for_flow(n, m))
     int_price = _PricedPairs(price, scale, ceiling) if price is not None else None
-    out = solve_flow(n, cap_units, rows, cols, scale.to_int(values), price=int_price,
-                     max_rounds=max_rounds, penalty=_penalty(n, scale, ceiling))
+    out = _solve_units(n, cap_units, rows, cols, scale.to_int(values), int_price, max_rounds,
+                       _penalty(n, scale, ceiling))
     proven = out.proven or price is None
     exact = _is_exact(scale, values)
     worker_of = out.worker_of
@@ -228,7 +233,7 @@ def allocate_sparse(
     return AllocationResult(
         worker_of=_frozen(worker_of), status="optimal" if proven else "feasible",
         cost=true_cost, bound=bound, gap=relative_gap(true_cost, bound), moves=0,
-        uncovered=reasons, wall_s=clock.elapsed, algorithm=f"min_cost_flow+pricing({out.rounds})",
+        uncovered=reasons, wall_s=clock.elapsed, algorithm=f"{out.method}+pricing({out.rounds})",
         load_of=_frozen(load_of), covered_load=float(covered.sum()) * unit,
         total_load=float(n) * unit, notes=notes,
     )
@@ -516,8 +521,13 @@ def _solve_by_flow(
     rows, cols = _seed_candidates(penalised, allowed, p.current, free)
     # Leaving a published grid uncovered is a move too.
     extra = None if p.current is None else move_weight * (p.current[free] >= 0)
-    out = solve_flow(free.size, units, rows, cols, penalised[rows, cols],
-                     price=_dense_pricing(penalised, allowed), spill_extra=extra)
+    pricing = _dense_pricing(penalised, allowed)
+    if extra is None:
+        out = _solve_units(free.size, units, rows, cols, penalised[rows, cols], pricing, 60,
+                           spill_penalty(free.size, int(penalised[allowed].max(initial=1))))
+    else:
+        out = solve_flow(free.size, units, rows, cols, penalised[rows, cols], price=pricing,
+                         spill_extra=extra)
     worker_of = p.lock_worker.copy()
     worker_of[free] = out.worker_of
     if (out.worker_of < 0).any() and not _uniform_cover(p):
@@ -535,7 +545,7 @@ def _solve_by_flow(
     note = (f"最小费用流：定价 {out.rounds} 轮，{out.n_arcs} 条候选边 / min-cost flow: "
             f"{out.rounds} pricing round(s), {out.n_arcs} candidate pairs",)
     return _finish(p, worker_of, "optimal" if out.proven else "feasible", bound,
-                   f"min_cost_flow+pricing({out.rounds})", note, True, None, clock)
+                   f"{out.method}+pricing({out.rounds})", note, True, None, clock)
 
 
 def _uniform_cover(p: _Problem) -> bool:
@@ -579,14 +589,23 @@ def _seed_candidates(
 
 
 def _dense_pricing(cost: np.ndarray, allowed: np.ndarray) -> Callable[..., Any]:
-    """Every allowed pair with negative reduced cost, in row chunks to bound memory."""
+    """The most improving allowed pairs (negative reduced cost) of each grid, in row chunks."""
+
+    big = np.iinfo(np.int64).max // 4
 
     def price(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         found_r, found_c = [], []
+        k = min(_PRICE_PER_ROW, cost.shape[1])
         for start in range(0, cost.shape[0], 1024):
             stop = min(start + 1024, cost.shape[0])
-            reduced = cost[start:stop] - u[start:stop, None] - v[None, :]
-            r, c = np.nonzero(allowed[start:stop] & (reduced < 0))
+            reduced = np.where(allowed[start:stop],
+                               cost[start:stop] - u[start:stop, None] - v[None, :], big)
+            if k < cost.shape[1]:  # the most improving few per grid: enough, and small
+                pick = np.argpartition(reduced, k - 1, axis=1)[:, :k]
+                local, slot = np.nonzero(np.take_along_axis(reduced, pick, axis=1) < 0)
+                r, c = local, pick[local, slot]
+            else:
+                r, c = np.nonzero(reduced < 0)
             found_r.append(r + start)
             found_c.append(c)
         rows = np.concatenate(found_r) if found_r else np.zeros(0, dtype=np.int64)
@@ -608,7 +627,10 @@ class _PricedPairs:
 
     def __call__(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         f = self._scale.factor
-        rows, cols, costs = (np.asarray(a) for a in self._price(u / f, v / f))
+        # Ask for pairs below -_SHIFT units: each then improves the integer model (rounding
+        # moves a cost by at most 0.5 unit), and none returned proves the float duals
+        # (u - _SHIFT) / f, v / f feasible for every pair: the bound allows for that shift.
+        rows, cols, costs = (np.asarray(a) for a in self._price((u - _SHIFT) / f, v / f))
         costs = costs.astype(float)
         if costs.size and (costs > self._ceiling * (1 + 1e-12)).any():
             raise UserError(f"定价返回的费用 {costs.max():g} 超过 cost_ceiling {self._ceiling:g}",
@@ -631,6 +653,27 @@ class _PricedPairs:
         return sp.coo_matrix((costs[first], (rows[first], cols[first])), shape=coo.shape)
 
 
+def _solve_units(
+    n: int,
+    units: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    cost: np.ndarray,
+    price: Callable[..., Any] | None,
+    max_rounds: int,
+    penalty: int,
+) -> FlowOutcome:
+    """One grid per worker and every grid coverable: the assignment path (linear sum
+    assignment + shortest-path duals); anything else, or when it does not apply: the flow."""
+    if units.size >= n and bool(np.all(units == 1)):
+        out = solve_assignment(n, int(units.size), rows, cols, cost, price=price,
+                               max_rounds=max_rounds, penalty=penalty)
+        if out is not None:
+            return out
+    return solve_flow(n, units, rows, cols, cost, price=price, max_rounds=max_rounds,
+                      penalty=penalty)
+
+
 def _penalty(n: int, scale: IntegerScale, ceiling: float) -> int:
     return (n + 1) * max(int(round(ceiling * scale.factor)), 1) + 1
 
@@ -638,7 +681,7 @@ def _penalty(n: int, scale: IntegerScale, ceiling: float) -> int:
 def _flow_bound(
     out: FlowOutcome, scale: IntegerScale, exact: bool, worker_of: np.ndarray
 ) -> float:
-    slack = 0.0 if exact else 0.5 * float((worker_of >= 0).sum())
+    slack = 0.0 if exact else _SHIFT * float((worker_of >= 0).sum())
     return (out.objective - slack) / scale.factor
 
 
