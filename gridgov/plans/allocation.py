@@ -36,7 +36,7 @@ class AllocationOptions:
     max_distance_m: float = 15000.0  # beyond this a worker is not eligible for a grid
     households_per_unit: float = 400.0  # one standard grid (标准网格) of load
     min_load: float = 0.25  # a grid is never less than this much work
-    spare_factor: float = 1.15  # workers apportioned per ward beyond the bare capacity need
+    spare_factor: float = 1.05  # capacity apportioned per ward beyond its load (measured: 1.05 covers more than 1.15 or 1.3)
     time_limit: float = 10.0  # seconds per ward
     on: date | None = None  # availability date; today by default
 

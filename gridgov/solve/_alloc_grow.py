@@ -106,6 +106,34 @@ class _Growth:
         self.take(best[1], best[2])
         return True
 
+    def make_room(self) -> bool:
+        """Cover a free grid by ejection: a full neighbouring territory A hands one of its border
+        grids to a third territory B with room, then takes the free grid; A and B stay connected."""
+        progress = False
+        for u in np.flatnonzero(self.owner < 0):
+            for a in {int(self.owner[k]) for k in self.nbrs[u]} - {-1}:
+                if not np.isfinite(self.cost[u, a]) or self._eject_for(int(u), a):
+                    progress = progress or self.owner[u] >= 0
+                    if self.owner[u] >= 0:
+                        break
+        return progress
+
+    def _eject_for(self, u: int, a: int) -> bool:
+        need = self.used[a] + self.load[u, a] - self.capacity[a]
+        if need <= 1e-9:
+            self.take(u, a)
+            return True
+        for b in sorted(self.cells[a], key=lambda c: -self.cost[c, a]):
+            if self.pinned[b] or self.load[b, a] + 1e-9 < need:
+                continue
+            for other in {int(self.owner[k]) for k in self.nbrs[b]} - {a, -1}:
+                rest = self.cells[a] - {b}
+                if self.fits(b, other) and _connected(rest | {u}, self.nbrs) and _connected(rest, self.nbrs):
+                    self.take(b, other)
+                    self.take(u, a)
+                    return True
+        return False
+
     def improve(self, passes: int = 4) -> None:
         """Move border grids to a cheaper neighbouring territory when both stay connected."""
         for _ in range(passes):
@@ -149,6 +177,10 @@ def grow_territories(
         _keep_current(state, np.asarray(current))
     state.grow()
     while (state.owner < 0).any() and state.seed_idle():
+        state.grow()
+    for _ in range(6):
+        if not ((state.owner < 0).any() and state.make_room()):
+            break
         state.grow()
     state.improve()
     return state.owner.copy()
