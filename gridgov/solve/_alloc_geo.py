@@ -21,7 +21,7 @@ from scipy.spatial import cKDTree
 
 _CHUNK = 1 << 21  # grid x cell entries per chunk of rows
 _PER_CELL = 8  # workers per cell, on average
-_FIRST_CELLS = 16  # cells per grid in the first, cheap pass
+_FIRST_CELLS = 4  # cells per grid in the first, cheap pass
 
 
 class EuclideanPairs:
