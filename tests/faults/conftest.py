@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from faultkit import api_city
 from pgproxy import PgProxy
 
 from gridgov.store import open_store
 from gridgov.store.postgis import PostGISStore
-
-
-def api_city() -> Any:
-    """tests/api/api_city.py (the seeded 3-ward city), imported as ``api_city`` like tests/api does."""
-    here = str(Path(__file__).resolve().parents[1] / "api")
-    if here not in sys.path:
-        sys.path.append(here)
-    import api_city
-
-    return api_city
 
 
 @pytest.fixture
@@ -85,15 +74,3 @@ def fault_on(monkeypatch: pytest.MonkeyPatch) -> FaultHook:
         return fired
 
     return arm
-
-
-def terminate(admin: Any) -> Callable[[PostGISStore], None]:
-    """An action killing the store's server process (pg_terminate_backend) from an admin connection."""
-
-    def action(store: PostGISStore) -> None:
-        pid = store._conn.get_backend_pid()
-        with admin.cursor() as cur:
-            cur.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
-            assert cur.fetchone()[0]
-
-    return action

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import api_city
+from faultkit import api_city
 from pgproxy import PgProxy
 
 from gridgov.api.jobs import JobRunner

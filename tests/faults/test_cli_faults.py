@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import api_city
+from faultkit import api_city
 from pgproxy import PgProxy
 
 GRIDGOV = Path(sys.executable).parent / "gridgov"

@@ -6,10 +6,8 @@ server process is killed with pg_terminate_backend. The shared server itself kee
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from conftest import api_city, terminate
+from faultkit import api_city, terminate, workers_csv
 from pgproxy import PgProxy
 
 from gridgov.errors import StoreUnavailableError
@@ -19,15 +17,6 @@ from gridgov.plans.versions import publish_plan, published_plan
 from gridgov.store import open_store
 
 W1, W2 = api_city().W1, api_city().W2
-
-
-def _workers_csv(path: Path, n: int) -> Path:
-    """A roster of ``n`` new workers living in W1 (the header of tests/data/good/workers.csv)."""
-    lines = ["编号,姓名,荣誉,行业,所在单位,手机,居住街道,状态,承担网格数,经度,纬度"]
-    lines += [f"N{i:03d},新劳模{i},\"焦作工匠(市,2020)\",企业,焦作煤业集团,1380391{i:04d},{W1},在岗,2,"
-              f"{113.201 + i * 0.0001:.4f},35.2050" for i in range(n)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 def test_solve_cut_mid_write_is_rolled_back_and_the_store_recovers(via_proxy, pg_city, proxy: PgProxy,
@@ -67,7 +56,7 @@ def test_solve_whose_backend_is_terminated_mid_transaction(pg_city, admin_conn, 
 
 def test_import_cut_mid_transaction_writes_nothing(via_proxy, pg_city, proxy: PgProxy, fault_on,
                                                    fingerprint, tmp_path):
-    roster = _workers_csv(tmp_path / "roster.csv", 40)
+    roster = workers_csv(tmp_path / "roster.csv", 40)
     store = open_store(via_proxy)
     direct = open_store(pg_city)
     before = fingerprint(direct)
