@@ -12,7 +12,7 @@ from fastapi.security import OAuth2PasswordBearer
 from gridgov.api.accounts import User, get_user
 from gridgov.api.errors import http_error, not_visible
 from gridgov.api.pool import StorePool
-from gridgov.api.security import read_token
+from gridgov.api.security import LoginLimiter, read_token
 from gridgov.plans.versions import plan_assignment, published_plan
 from gridgov.settings import Settings
 from gridgov.store import SqlStore
@@ -33,7 +33,12 @@ def get_store(pool: Annotated[StorePool, Depends(get_pool)]) -> Iterator[SqlStor
         yield store
 
 
+def get_login_limiter(request: Request) -> LoginLimiter:
+    return request.app.state.login_limiter
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+LoginLimiterDep = Annotated[LoginLimiter, Depends(get_login_limiter)]
 StoreDep = Annotated[SqlStore, Depends(get_store)]
 
 

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gridgov.api import errors
 from gridgov.api.deps import StoreDep
 from gridgov.api.jobs import JobRunner
+from gridgov.api.models import SERVICE_ERRORS, SIGNED_IN_ERRORS
 from gridgov.api.pool import StorePool
+from gridgov.api.security import LoginLimiter
 from gridgov.api.routes import (
     exports, grids, jobs, ledger, login, maps, plans, studios, uploads, users, wards, workers,
 )
@@ -36,6 +41,122 @@ def swagger_dir() -> Path:
     import swagger_ui_bundle
 
     return Path(swagger_ui_bundle.swagger_ui_path)
+
+
+_PLACES = {"body": ("请求体", "body"), "query": ("查询参数", "query"), "path": ("路径", "path"),
+           "header": ("请求头", "header"), "cookie": ("Cookie", "cookie")}
+
+
+async def on_invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 in the body every other error has, so the page shows it in both languages.
+
+    The offending input is never echoed: it can be a name or a phone number.
+    """
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for err in exc.errors():
+        loc = [str(x) for x in err.get("loc", ())]
+        where_zh, where_en = _PLACES.get(loc[0], (loc[0], loc[0])) if loc else ("请求", "request")
+        field = ".".join(loc[1:]) or None
+        problems.append({
+            "where": where_en, "field": field,
+            "message": f"{where_zh}{' ' + field if field else ''} 无效：{err.get('msg', '')}",
+            "message_en": f"{where_en}{' ' + field if field else ''}: {err.get('msg', 'invalid')}",
+        })
+    detail = {"message": "请求参数有误", "message_en": "the request is invalid", "problems": problems}
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+_STATUS_ZH = {400: "请求无法解析", 404: "不存在", 405: "不支持此方法", 413: "请求过大", 415: "不支持的内容类型"}
+
+
+async def on_http_error(_request: Request, exc: Exception) -> Response:
+    """Every HTTPException in the one bilingual body, including the framework's own ones
+    (a body it cannot parse answers {"detail": "There was an error parsing the body"} otherwise)."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    detail = exc.detail
+    if not (isinstance(detail, dict) and "message" in detail and "message_en" in detail):
+        detail = {"message": _STATUS_ZH.get(exc.status_code, "请求无法处理"), "message_en": str(detail)}
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+def _errors_as_json(spec: dict) -> dict:
+    """Error answers are JSON on every route: FastAPI files them under the route's own media type
+    (application/geo+json, text/html, the xlsx type), which would tell clients the wrong thing."""
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            for code, answer in operation.get("responses", {}).items():
+                content = answer.get("content")
+                if code[:1] in ("4", "5") and content and "application/json" not in content:
+                    answer["content"] = {"application/json": next(iter(content.values()))}
+    return spec
+
+
+_NUL_BODY_TYPES = (b"application/json", b"application/x-www-form-urlencoded")
+_NUL = {"detail": {"message": "请求含有空字符（\\0），无法处理", "message_en": "the request holds a NUL character (\\0)"}}
+
+
+class GuardMiddleware:
+    """Headers on every answer and NUL characters refused, as plain ASGI (no per-request task).
+
+    - ``/api/`` answers carry names and phone numbers: ``Cache-Control: no-store`` keeps them out
+      of shared and browser caches; ``X-Content-Type-Options: nosniff`` everywhere.
+    - PostgreSQL text cannot hold NUL: one in a path, query or JSON/form body would reach the
+      driver and fail there (a 500); it is refused up front with 422 for both stores alike.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        api = scope["path"].startswith("/api/")
+        if api and ("\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")):
+            await self._reject(scope, receive, send)
+            return
+        content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
+        if api and content_type.startswith(_NUL_BODY_TYPES):
+            chunks, more = [], True
+            while more:  # these bodies are small (the uploads are multipart and not read here)
+                message = await receive()
+                chunks.append(message.get("body", b""))
+                more = message.get("more_body", False)
+            data = b"".join(chunks)
+            if b"\\u0000" in data or b"%00" in data or b"\x00" in data:
+                await self._reject(scope, receive, send)
+                return
+            replayed = False
+
+            async def receive_again() -> dict:
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": data, "more_body": False}
+                return await receive()
+
+            receive = receive_again
+
+        async def send_with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                if api:
+                    headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"no-store"))
+                if b"x-content-type-options" not in names:
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def _reject(self, scope: dict, receive: Callable, send: Callable) -> None:
+        response = JSONResponse(_NUL, status_code=422, headers={"Cache-Control": "no-store"})
+        await response(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -73,12 +194,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.warning("GRIDGOV_API_SECRET 未设置：使用随机密钥，重启后需重新登录 / no API secret set: "
                     "a random one is used and sign-ins end with a restart")
     errors.install(app)
+    app.state.login_limiter = LoginLimiter()
+
+    app.add_exception_handler(RequestValidationError, on_invalid_request)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    plain_openapi = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = _errors_as_json(plain_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     api = APIRouter(prefix="/api")
-    for module in (login, users, wards, grids, workers, uploads, plans, jobs, studios, ledger, maps, exports):
-        api.include_router(module.router)
+    api.include_router(login.router, responses=SERVICE_ERRORS)  # /me adds its own 401
+    for module in (users, wards, grids, workers, uploads, plans, jobs, studios, ledger, maps, exports):
+        api.include_router(module.router, responses=SIGNED_IN_ERRORS)
 
-    @api.get("/health", tags=["health"])
+    @api.get("/health", tags=["health"], responses={503: SERVICE_ERRORS[503]})
     def health(store: StoreDep) -> dict[str, str]:
         """服务与数据库状态（无需登录）/ service and database up (no sign-in); 503 when the database is down."""
         store.count("wards")
@@ -86,14 +220,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(api)
 
-    @app.middleware("http")
-    async def no_store(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        if request.url.path.startswith("/api/"):
-            # Answers carry names and phone numbers: no shared or browser cache keeps them.
-            response.headers["Cache-Control"] = "no-store"
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
+    app.add_middleware(GuardMiddleware)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

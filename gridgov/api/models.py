@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from gridgov.api.accounts import User
 
@@ -27,6 +27,18 @@ def clean(value: Any) -> Any:
     if hasattr(value, "item") and not isinstance(value, (list, dict, str)):
         return value.item()
     return value
+
+
+def _iso_text(value: Any) -> Any:
+    # Lax pydantic reads 0 as 1970-01-01: a date must be written out, so a slip is a 422, not 1970.
+    if isinstance(value, (int, float)):
+        raise ValueError("日期须写作 YYYY-MM-DD / a date must be written YYYY-MM-DD")
+    return value
+
+
+# Request bodies are strict (false is no latitude, 0 is no "changed" flag); dates stay ISO text.
+STRICT = ConfigDict(strict=True)
+IsoDate = Annotated[date, Strict(False), BeforeValidator(_iso_text)]
 
 
 def pick(row: dict[str, Any], names: list[str]) -> dict[str, Any]:
@@ -58,6 +70,8 @@ class UserOut(BaseModel):
 
 
 class UserCreate(BaseModel):
+    model_config = STRICT
+
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=8, max_length=256)
     role: Literal["admin", "planner", "street"]
@@ -66,6 +80,8 @@ class UserCreate(BaseModel):
 
 
 class UserUpdate(BaseModel):
+    model_config = STRICT
+
     password: str | None = Field(default=None, min_length=8, max_length=256)
     role: Literal["admin", "planner", "street"] | None = None
     wards: list[str] | None = None
@@ -80,6 +96,8 @@ class WardOut(BaseModel):
 
 
 class Honour(BaseModel):
+    model_config = STRICT
+
     title: str | None = None
     level: str | None = None
     year: int | None = None
@@ -103,6 +121,8 @@ class WorkerOut(BaseModel):
 
 
 class WorkerCreate(BaseModel):
+    model_config = STRICT
+
     worker_id: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=64)
     phone: str | None = Field(default=None, max_length=32)
@@ -118,22 +138,29 @@ class WorkerCreate(BaseModel):
 class WorkerUpdate(BaseModel):
     """Contact details and home; status and capacity change through the roster routes."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=64)
+    model_config = STRICT
+
+    # Absent = unchanged; null is refused where the store needs a value (a name, a home).
+    name: str = Field(default=None, min_length=1, max_length=64)  # type: ignore[assignment]
     phone: str | None = Field(default=None, max_length=32)
     employer: str | None = Field(default=None, max_length=128)
     sector: str | None = Field(default=None, max_length=32)
-    honours: list[Honour] | None = None
-    home_ward: str | None = None
-    lon: float | None = Field(default=None, ge=-180, le=180)
-    lat: float | None = Field(default=None, ge=-90, le=90)
+    honours: list[Honour] = Field(default=None)  # type: ignore[assignment]
+    home_ward: str = Field(default=None, min_length=1, max_length=64)  # type: ignore[assignment]
+    lon: float = Field(default=None, ge=-180, le=180)  # type: ignore[assignment]
+    lat: float = Field(default=None, ge=-90, le=90)  # type: ignore[assignment]
 
 
 class UnavailableIn(BaseModel):
-    start: date
-    end: date | None = None
+    model_config = STRICT
+
+    start: IsoDate
+    end: IsoDate | None = None
 
 
 class CapacityIn(BaseModel):
+    model_config = STRICT
+
     capacity: float = Field(gt=0, le=50)
 
 
@@ -161,6 +188,8 @@ class PlanOut(BaseModel):
 
 
 class SolveIn(BaseModel):
+    model_config = STRICT
+
     wards: list[str] | None = None
     changed: bool = False
     rule: Literal["one", "several", "auto"] = "auto"
@@ -226,3 +255,51 @@ class ImportOut(BaseModel):
     notices: list[dict[str, Any]] = []
     message: str
     message_en: str
+
+
+class Problem(BaseModel):
+    """One thing wrong with a request or an uploaded file, in both languages, with how to fix it."""
+
+    file: str | None = None
+    where: str | None = None
+    field: str | None = None
+    message: str
+    message_en: str
+    fix: str | None = None
+    fix_en: str | None = None
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    message_en: str
+    problems: list[Problem] | None = None
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: {"detail": {"message": 中文, "message_en": English, "problems"?: [...]}}."""
+
+    detail: ErrorDetail
+
+
+def _error(description: str, *, retry_after: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {"model": ErrorOut, "description": description}
+    if retry_after:
+        out["headers"] = {"Retry-After": {"description": "秒 / seconds to wait", "schema": {"type": "string"}}}
+    return out
+
+
+# Documented on every route, so clients (and the schemathesis run in CI) know every answer.
+SERVICE_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: _error("请求或文件有误（逐条说明）/ the request or file is invalid (every problem listed)"),
+    503: _error("数据库暂不可用，稍后重试 / the database is away: retry later", retry_after=True),
+}
+SIGNED_IN_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _error("无法执行（原因见说明）/ cannot be done (the message says why)"),
+    401: _error("未登录或登录已过期 / not signed in or the session expired"),
+    403: _error("角色无权使用 / the role may not use this route"),
+    404: _error("不存在或不在您负责的街道内 / does not exist or is outside your wards"),
+    **SERVICE_ERRORS,
+}
+TOO_MANY = _error("登录失败次数过多，请稍后再试 / too many failed sign-ins: wait and retry", retry_after=True)
+TOO_LARGE = _error("文件过大 / the file is too large")
+NOT_AVAILABLE = _error("地图模块不可用 / the maps module is not available")

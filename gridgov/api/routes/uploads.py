@@ -20,9 +20,17 @@ _CHUNK = 1 << 20
 
 
 def _safe_name(name: str | None) -> str:
-    """The upload's base name without any directory part (the suffix picks the reader)."""
+    """The upload's base name without any directory part (the suffix picks the reader).
+
+    Only word characters, dots and dashes survive, so "../../evil.xlsx" is "evil.xlsx" inside the
+    request's own temporary directory; at most 100 characters (a longer name would fail the
+    file system's limit, a 500) with the suffix kept.
+    """
     base = Path((name or "upload").replace("\\", "/")).name
     base = re.sub(r"[^\w.\-\u4e00-\u9fff]", "_", base).lstrip(".")
+    if len(base) > 100:
+        suffix = "".join(Path(base).suffixes)[-20:]
+        base = base[: 100 - len(suffix)] + suffix
     return base or "upload"
 
 

@@ -1,0 +1,90 @@
+"""Sign-in rate limit: 5 failures per user name and client address in 5 minutes → 429 with Retry-After."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import api_city
+
+from gridgov.api.security import LoginLimiter
+
+PASSWORD = api_city().PASSWORD
+
+
+@pytest.fixture(scope="module")
+def city_url(tmp_path_factory) -> str:
+    """The GeoPackage city only: the limit involves no store logic, so one backend suffices."""
+    from gridgov.store import open_store
+
+    url = str(tmp_path_factory.mktemp("limit") / "store.gpkg")
+    with open_store(url, create=True) as store:
+        api_city().seed_city(store)
+    return url
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(sec_client) -> Clock:
+    """A fresh limiter on the shared app, with a clock the test moves (no sleeping)."""
+    clock = Clock()
+    sec_client.app.state.login_limiter = LoginLimiter(clock=clock)
+    return clock
+
+
+def _login(client, username: str, password: str):
+    return client.post("/api/login/access-token", data={"username": username, "password": password})
+
+
+def test_five_failures_lock_the_pair_out_for_five_minutes(sec_client, clock):
+    for _ in range(5):
+        assert _login(sec_client, "street1", "wrong-password").status_code == 401
+    clock.now += 10
+    r = _login(sec_client, "street1", PASSWORD)  # even the right password: nothing is learnt
+    assert r.status_code == 429
+    assert r.headers["retry-after"] == "290"
+    detail = r.json()["detail"]
+    assert "登录失败次数过多" in detail["message"] and "too many failed sign-ins" in detail["message_en"]
+    assert "5 分钟" in detail["message"] and "5 min" in detail["message_en"]
+    # Another account from the same address is not locked out; the name is matched case-blind.
+    assert _login(sec_client, "planner", PASSWORD).status_code == 200
+    assert _login(sec_client, "STREET1", "wrong-password").status_code == 429
+    clock.now += 290  # the oldest failure ages out
+    assert _login(sec_client, "street1", PASSWORD).status_code == 200
+
+
+def test_a_successful_sign_in_clears_the_count(sec_client, clock):
+    for _ in range(4):
+        assert _login(sec_client, "street1", "wrong-password").status_code == 401
+    assert _login(sec_client, "street1", PASSWORD).status_code == 200
+    for _ in range(4):
+        assert _login(sec_client, "street1", "wrong-password").status_code == 401
+    assert _login(sec_client, "street1", PASSWORD).status_code == 200
+    for _ in range(5):
+        _login(sec_client, "street1", "wrong-password")
+    assert _login(sec_client, "street1", PASSWORD).status_code == 429
+
+
+def test_unknown_user_names_are_limited_too(sec_client, clock):
+    for _ in range(5):
+        assert _login(sec_client, "nobody", "x").status_code == 401
+    assert _login(sec_client, "nobody", "x").status_code == 429
+
+
+def test_limiter_keys_on_the_client_address_and_stays_bounded():
+    clock = Clock()
+    limiter = LoginLimiter(max_failures=2, window_s=60, max_keys=100, clock=clock)
+    for _ in range(2):
+        limiter.failed("street1", "10.0.0.1")
+    assert limiter.retry_after("street1", "10.0.0.1") == 60
+    assert limiter.retry_after("street1", "10.0.0.2") == 0  # another address is not locked out
+    clock.now += 30
+    assert limiter.retry_after("street1", "10.0.0.1") == 30
+    for i in range(1000):  # a spray of user names cannot grow the table without bound
+        limiter.failed(f"user{i}", "10.0.0.3")
+    assert len(limiter._failures) <= 100
