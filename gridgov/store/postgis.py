@@ -163,7 +163,16 @@ class PostGISStore(SqlStore):
         self._execute("BEGIN")
 
     def _commit(self) -> None:
-        self._execute("COMMIT")
+        try:
+            self._execute("COMMIT")
+        except StoreUnavailableError as exc:
+            # The server may have committed before the connection died: say so, not "nothing written".
+            raise StoreUnavailableError(
+                f"提交时与数据库 {self.url} 的连接中断：这次写入可能已生效也可能未生效（不会只生效一半），"
+                "请在数据库恢复后查看再决定是否重做",
+                f"the connection to {self.url} was lost while committing: the write either happened "
+                "whole or not at all; look once the database is back before redoing it",
+            ) from exc
 
     def _rollback(self) -> None:
         if self._conn is not None and not self._conn.closed:

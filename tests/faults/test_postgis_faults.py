@@ -117,3 +117,19 @@ def test_an_idle_connection_that_died_is_replaced_on_the_next_call(via_proxy, pr
     proxy.allow()
     assert store.count("wards") == 3
     store.close()
+
+
+def test_connection_lost_at_commit_is_not_retried_and_says_the_outcome_is_unknown(via_proxy, pg_city,
+                                                                                   proxy: PgProxy, fault_on,
+                                                                                   fingerprint):
+    store = open_store(via_proxy)
+    direct = open_store(pg_city)
+    before = fingerprint(direct)
+    fault_on("COMMIT", lambda _s: proxy.cut())  # the COMMIT never reaches the server
+    with pytest.raises(StoreUnavailableError) as err:
+        store.update("workers", {"worker_id": "A"}, {"capacity": 9.0})
+    assert "可能已生效也可能未生效" in err.value.message and "whole or not at all" in err.value.message_en
+    assert fingerprint(direct) == before  # a COMMIT retried on a new session would have "succeeded"
+    assert store.load("workers", where={"worker_id": "A"}).iloc[0]["capacity"] == 3.0
+    store.close()
+    direct.close()
