@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from faultkit import api_city
@@ -15,7 +17,9 @@ from gridgov.store.postgis import PostGISStore
 
 @pytest.fixture
 def proxy() -> Iterator[PgProxy]:
-    p = PgProxy()
+    """A proxy in front of the test server (GRIDGOV_TEST_PG, as in tests/conftest.py)."""
+    url = urlsplit(os.environ.get("GRIDGOV_TEST_PG", "postgresql://postgres@127.0.0.1:5432/gridgov_test"))
+    p = PgProxy((url.hostname or "127.0.0.1", url.port or 5432))
     yield p
     p.close()
 

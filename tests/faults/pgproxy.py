@@ -60,6 +60,8 @@ class PgProxy:
             self._refuse_after = then_refuse
 
     def close(self) -> None:
+        if self._closed:
+            return
         self._closed = True
         self.refuse()
         _kill(self._listener)

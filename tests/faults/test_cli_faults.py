@@ -20,8 +20,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("command", [["status"], ["solve", "--ward", api_city().W1], ["plan", "list"]])
-def test_cli_exits_3_when_the_database_is_down(pg_city, command):
-    proxy = PgProxy()
+def test_cli_exits_3_when_the_database_is_down(pg_city, proxy: PgProxy, command):
     url = proxy.url(pg_city)
     proxy.close()  # nothing listens on that port any more: connection refused
     done = _run(*command, "--db", url)
