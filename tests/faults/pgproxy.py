@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Callable
 
 
 class PgProxy:
@@ -133,5 +132,3 @@ def _kill(s: socket.socket) -> None:
     except OSError:
         pass
 
-
-Action = Callable[..., None]
