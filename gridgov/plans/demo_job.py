@@ -48,13 +48,22 @@ def data_summary(store: SqlStore) -> dict[str, Any]:
 DEMO_STUDIO_TYPES = ("劳动争议", "邻里", "婚姻家庭", "物业")
 
 
+def _studio_count(store: SqlStore, *, new_per_type: int = 3) -> int:
+    """Studios per type: every existing one that handles any demo type, plus a few new ones."""
+    sites = store.load("sites")
+    existing = sites[sites["existing"].fillna(False).astype(bool)]
+    handles = existing["types"].apply(lambda ts: bool(set(ts or []) & set(DEMO_STUDIO_TYPES)))
+    return int(handles.sum()) + new_per_type
+
+
 def run_demo(
     store: SqlStore,
     *,
     out_dir: Path,
     seed: int = 2026,
     scale: float = 1.0,
-    time_limit: float = 3.0,
+    time_limit: float = 1.0,  # seconds per ward; the demo must finish in under two minutes
+    studio_time_limit: float = 6.0,  # seconds per studio model (one per dispute type)
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """The main job: build the seeded demo, solve and publish the grid plan, place and staff
@@ -83,7 +92,10 @@ def run_demo(
     summary.update({f"包格 {k}": v for k, v in plan.summary.items()})
     say("布局调解工作室 / placing mediation studios")
     studios = place_studios(
-        store, options=StudioOptions(types=DEMO_STUDIO_TYPES, joint=False, count=4), actor="demo"
+        store,
+        options=StudioOptions(types=DEMO_STUDIO_TYPES, joint=False, count=_studio_count(store),
+                              time_limit=studio_time_limit),
+        actor="demo",
     )
     publish_plan(store, int(studios.plan_id), actor="demo")
     summary.update(studio_summary(store))
