@@ -298,6 +298,7 @@ SIGNED_IN_ERRORS: dict[int | str, dict[str, Any]] = {
     401: _error("未登录或登录已过期 / not signed in or the session expired"),
     403: _error("角色无权使用 / the role may not use this route"),
     404: _error("不存在或不在您负责的街道内 / does not exist or is outside your wards"),
+    409: _error("该街道正在求解，稍后重试 / a solve holds the ward: retry when it has finished"),
     **SERVICE_ERRORS,
 }
 TOO_MANY = _error("登录失败次数过多，请稍后再试 / too many failed sign-ins: wait and retry", retry_after=True)

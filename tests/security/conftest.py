@@ -7,10 +7,8 @@ rather than one per case (they would take minutes on 2 cores otherwise).
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -18,14 +16,7 @@ import pytest
 PG_URL = os.environ.get("GRIDGOV_TEST_PG", "postgresql://postgres@127.0.0.1:5432/gridgov_test")
 
 
-# tests/api/api_city.py, the hand-made city (no __init__.py in tests/, so by path; one module either way).
-if "api_city" not in sys.modules:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
-import api_city as _city  # noqa: E402
-
-
-def api_city():
-    return _city
+from seckit import city
 
 
 def _pg_schema_url() -> Iterator[str]:
@@ -60,7 +51,7 @@ def city_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         gen = _pg_schema_url()
     url = next(gen)
     with open_store(url, create=True) as store:
-        api_city().seed_city(store)
+        city.seed_city(store)
     yield url
     for _ in gen:  # drops the PostGIS schema
         pass
@@ -68,12 +59,11 @@ def city_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 @pytest.fixture(scope="module")
 def sec_client(city_url: str):
-    with api_city().make_client(city_url) as client:
+    with city.make_client(city_url) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
 def sec_auth(sec_client) -> dict[str, dict[str, str]]:
     """Authorization headers per user name (signed in through the login route)."""
-    city = api_city()
     return {u: {"Authorization": f"Bearer {city.token(sec_client, u)}"} for u in city.USERS}

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from conftest import api_city
+from seckit import city
 
 from gridgov.api.security import LoginLimiter
 
-PASSWORD = api_city().PASSWORD
+PASSWORD = city.PASSWORD
 
-
-@pytest.fixture(scope="module")
-def city_url(tmp_path_factory) -> str:
-    """The GeoPackage city only: the limit involves no store logic, so one backend suffices."""
-    from gridgov.store import open_store
-
-    url = str(tmp_path_factory.mktemp("limit") / "store.gpkg")
-    with open_store(url, create=True) as store:
-        api_city().seed_city(store)
-    return url
+# No store logic here: the GeoPackage city only.
+GPKG = pytest.mark.parametrize("city_url", ["gpkg"], indirect=True)
 
 
 class Clock:
@@ -41,6 +33,7 @@ def _login(client, username: str, password: str):
     return client.post("/api/login/access-token", data={"username": username, "password": password})
 
 
+@GPKG
 def test_five_failures_lock_the_pair_out_for_five_minutes(sec_client, clock):
     for _ in range(5):
         assert _login(sec_client, "street1", "wrong-password").status_code == 401
@@ -58,6 +51,7 @@ def test_five_failures_lock_the_pair_out_for_five_minutes(sec_client, clock):
     assert _login(sec_client, "street1", PASSWORD).status_code == 200
 
 
+@GPKG
 def test_a_successful_sign_in_clears_the_count(sec_client, clock):
     for _ in range(4):
         assert _login(sec_client, "street1", "wrong-password").status_code == 401
@@ -70,6 +64,7 @@ def test_a_successful_sign_in_clears_the_count(sec_client, clock):
     assert _login(sec_client, "street1", PASSWORD).status_code == 429
 
 
+@GPKG
 def test_unknown_user_names_are_limited_too(sec_client, clock):
     for _ in range(5):
         assert _login(sec_client, "nobody", "x").status_code == 401

@@ -13,7 +13,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from gridgov.api.deps import PlannerUser, SettingsDep, StoreDep
 from gridgov.api.errors import http_error
 from gridgov.api.jobs import enqueue_solve
-from gridgov.api.models import ImportOut
+from gridgov.api.models import TOO_LARGE, ImportOut
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 _CHUNK = 1 << 20
@@ -34,7 +34,20 @@ def _safe_name(name: str | None) -> str:
     return base or "upload"
 
 
-@router.post("/{layer}", response_model=ImportOut)
+def _check_crs(crs: str | None) -> None:
+    """An unknown CRS is the caller's mistake (422), not a crash deep in the reader (pyproj's CRSError)."""
+    if not crs:
+        return
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        CRS.from_user_input(crs)
+    except CRSError:
+        raise http_error(422, "无法识别的坐标系（crs），请填写如 EPSG:4490", "unknown coordinate system (crs): give e.g. EPSG:4490") from None
+
+
+@router.post("/{layer}", response_model=ImportOut, responses={413: TOO_LARGE})
 def upload(
     layer: Literal["wards", "grids", "workers", "incidents", "sites"],
     request: Request, store: StoreDep, user: PlannerUser, settings: SettingsDep,
@@ -47,6 +60,7 @@ def upload(
     """上传并导入（全部成功或全部不写入）/ upload a file and import it, all or nothing."""
     from gridgov.plans.imports import import_file
 
+    _check_crs(crs)
     limit = int(settings.api_max_upload_mb * (1 << 20))
     with tempfile.TemporaryDirectory(prefix="gridgov-upload-") as tmp:
         path = Path(tmp) / _safe_name(file.filename)
