@@ -1,75 +1,10 @@
-"""MIP models for the capacitated p-median, maximal covering (MCLP) and set covering (LSCP)."""
+"""MIP models for maximal covering (MCLP) and set covering (LSCP), with greedy fallbacks."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from gridgov.solve._sites_mip import MipModel, MipOutcome, solve_mip, stack
-
-
-def capacitated_model(
-    dist: np.ndarray,
-    weight: np.ndarray,
-    load: np.ndarray,
-    capacity: np.ndarray,
-    p: int,
-    fixed: np.ndarray,
-) -> tuple[MipModel, np.ndarray, np.ndarray]:
-    """Single-sourcing capacitated p-median over the usable pairs (finite, load fits capacity).
-
-    Columns: y (n_sites), then one x per usable pair. Rows: each demand once; load per
-    site <= capacity * y; x_ij <= y_j (the strong linking rows that make the LP tight);
-    sum y = p. Returns the model and the pairs (demand, site) of the x columns.
-    """
-    n, m = dist.shape
-    usable = np.isfinite(dist) & (load[:, None] <= capacity[None, :] + 1e-9)
-    ii, jj = np.nonzero(usable)
-    k = ii.size
-    xcol = m + np.arange(k)
-    r_assign = n
-    r_cap = r_assign + m
-    r_link = r_cap + k
-    a = stack(
-        [
-            (ii, xcol, np.ones(k)),  # sum_j x_ij = 1
-            (r_assign + jj, xcol, load[ii]),  # sum_i load_i x_ij - cap_j y_j <= 0
-            (r_assign + np.arange(m), np.arange(m), -capacity),
-            (r_cap + np.arange(k), xcol, np.ones(k)),  # x_ij - y_j <= 0
-            (r_cap + np.arange(k), jj, -np.ones(k)),
-            (np.full(m, r_link), np.arange(m), np.ones(m)),  # sum y = p
-        ],
-        (r_link + 1, m + k),
-    )
-    row_lb = np.concatenate([np.ones(n), np.full(m + k, -np.inf), [p]])
-    row_ub = np.concatenate([np.ones(n), np.zeros(m + k), [p]])
-    lb = np.zeros(m + k)
-    lb[fixed] = 1.0
-    obj = np.concatenate([np.zeros(m), weight[ii] * dist[ii, jj]])
-    return MipModel(a, row_lb, row_ub, lb, np.ones(m + k), obj, np.arange(m + k)), ii, jj
-
-
-def solve_capacitated(
-    dist: np.ndarray,
-    weight: np.ndarray,
-    load: np.ndarray,
-    capacity: np.ndarray,
-    p: int,
-    fixed: np.ndarray,
-    *,
-    time_limit: float,
-    workers: int,
-) -> tuple[MipOutcome, np.ndarray | None, np.ndarray | None]:
-    """Solve the capacitated model; returns the outcome, open sites and each demand's site."""
-    model, ii, jj = capacitated_model(dist, weight, load, capacity, p, fixed)
-    out = solve_mip(model, time_limit=time_limit, workers=workers)
-    if out.x is None:
-        return out, None, None
-    m = dist.shape[1]
-    open_sites = np.flatnonzero(out.x[:m] > 0.5)
-    site_of = np.full(dist.shape[0], -1, dtype=np.int64)
-    chosen = out.x[m:] > 0.5
-    site_of[ii[chosen]] = jj[chosen]
-    return out, open_sites, site_of
+from gridgov.solve._sites_mip import MipModel, stack
 
 
 def coverage_model(

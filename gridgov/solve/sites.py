@@ -9,6 +9,7 @@ from typing import Literal
 import numpy as np
 
 from gridgov.errors import UserError
+from gridgov.solve._sites_capacitated import solve_cpmp
 from gridgov.solve._sites_median import solve_median
 from gridgov.solve._sites_mip import solve_mip
 from gridgov.solve._sites_models import (
@@ -16,7 +17,6 @@ from gridgov.solve._sites_models import (
     coverage_model,
     greedy_cover_all,
     greedy_coverage,
-    solve_capacitated,
 )
 from gridgov.solve.common import ProgressCallback, Status, Stopwatch, relative_gap
 
@@ -208,16 +208,19 @@ def _median(
     assert inp.p is not None
     if inp.capacity is not None:
         assert inp.load is not None
-        out, open_sites, sub_site = solve_capacitated(
+        cap = solve_cpmp(
             d, w, inp.load[rows], inp.capacity, inp.p, inp.fixed,
-            time_limit=clock.remaining(time_limit), workers=workers,
+            time_limit=time_limit, workers=workers, clock=clock,
         )
-        if open_sites is None or sub_site is None:
-            note = "" if out.infeasible else "no solution found within the time limit"
-            return _empty(inp, rows, clock, "capacitated-mip", note)
-        site_of[rows] = sub_site
-        status: Status = "optimal" if out.proven else "feasible"
-        return _finish(inp, open_sites, site_of, status, out.bound, clock, "capacitated-mip")
+        algorithm = f"capacitated:heuristic+lagrange+mip ({cap.stage})"
+        if cap.open_sites is None or cap.site_of is None:
+            # Status has no "unknown": with no plan at all it stays "infeasible", and ``note``
+            # says when that is not proven (nothing found within the time limit).
+            note = "" if cap.infeasible else "no solution found within the time limit (not proven infeasible)"
+            return _empty(inp, rows, clock, algorithm, note)
+        site_of[rows] = cap.site_of
+        status: Status = "optimal" if cap.proven else "feasible"
+        return _finish(inp, cap.open_sites, site_of, status, cap.bound, clock, algorithm, note=cap.note)
     med = solve_median(
         d, w, inp.p, inp.fixed, time_limit=time_limit, workers=workers, progress=progress, clock=clock
     )
@@ -314,6 +317,7 @@ def _finish(
     bound: float | None,
     clock: Stopwatch,
     algorithm: str,
+    note: str = "",
 ) -> SiteResult:
     open_sites = np.sort(np.asarray(open_sites, dtype=np.int64))
     objective = _objective(inp, open_sites, site_of)
@@ -338,6 +342,7 @@ def _finish(
         model=inp.model,
         algorithm=algorithm,
         unreachable=_frozen(_unreachable(inp)),
+        note=note,
     )
 
 
