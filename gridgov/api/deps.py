@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -72,13 +73,48 @@ AdminUser = Annotated[User, Depends(require_role("admin"))]
 PlannerUser = Annotated[User, Depends(require_role("planner"))]
 
 
+class _NoKey:
+    """Wraps the store so lru_cache keys on (url, plan_id) only: every store is equal to every other."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _NoKey)
+
+
+@lru_cache(maxsize=16)
+def _cached_assignment(url: str, plan_id: int, created_at: str, store: _NoKey) -> tuple[dict[str, str | None], dict[str, list[str]]]:
+    grid_worker = plan_assignment(store.store, plan_id)
+    held: dict[str, list[str]] = {}
+    for g, w in grid_worker.items():
+        if w:
+            held.setdefault(w, []).append(g)
+    return grid_worker, held
+
+
+def grid_workers(store: SqlStore, plan: dict) -> dict[str, str | None]:
+    """grid -> worker of a plan row; cached per (store URL, plan id, created_at): a saved plan's
+    assignment never changes (a re-solve writes a new plan, publishing flips statuses only), and
+    created_at tells a plan from a later one that reused its id after the plans were cleared."""
+    return _cached_assignment(store.url, int(plan["plan_id"]), str(plan.get("created_at")), _NoKey(store))[0]
+
+
+def held_by_worker(store: SqlStore, plan: dict) -> dict[str, list[str]]:
+    """worker -> grids held in a plan row (cached like grid_workers); callers must not change it."""
+    return _cached_assignment(store.url, int(plan["plan_id"]), str(plan.get("created_at")), _NoKey(store))[1]
+
+
 def workers_of_wards(store: SqlStore, wards: list[str]) -> set[str]:
     """Workers living in ``wards`` or holding one of their grids in the published plan."""
     ids = set(store.load("workers", where={"home_ward": wards})["worker_id"])
     plan = published_plan(store)
     if plan is not None:
         mine = set(store.load("grids", where={"ward_code": wards})["code"])
-        ids |= {w for g, w in plan_assignment(store, int(plan["plan_id"])).items() if w and g in mine}
+        ids |= {w for g, w in grid_workers(store, plan).items() if w and g in mine}
     return ids
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from shapely.geometry import Point
 
-from gridgov.api.deps import PlannerUser, ScopeDep, StoreDep, workers_of_wards
+from gridgov.api.deps import PlannerUser, ScopeDep, StoreDep, held_by_worker, workers_of_wards
 from gridgov.api.jobs import enqueue_solve
 from gridgov.api.models import (
     CapacityIn,
@@ -21,7 +21,7 @@ from gridgov.api.models import (
 )
 from gridgov.api.usecases import update_worker
 from gridgov.plans.roster import add_worker, mark_available, mark_unavailable, retire_worker, set_capacity
-from gridgov.plans.versions import plan_assignment, published_plan
+from gridgov.plans.versions import published_plan
 from gridgov.store import SqlStore
 
 router = APIRouter(prefix="/workers", tags=["workers"])
@@ -30,13 +30,9 @@ _FIELDS = ["worker_id", "name", "phone", "employer", "sector", "home_ward", "sta
 
 
 def _held(store: SqlStore) -> dict[str, list[str]]:
+    """worker id -> grids held in the published plan (the assignment is cached per plan id)."""
     plan = published_plan(store)
-    out: dict[str, list[str]] = {}
-    if plan is not None:
-        for g, w in plan_assignment(store, int(plan["plan_id"])).items():
-            if w:
-                out.setdefault(w, []).append(g)
-    return out
+    return {} if plan is None else held_by_worker(store, plan)
 
 
 def _out(row: dict[str, Any], held: dict[str, list[str]]) -> WorkerOut:
@@ -64,9 +60,9 @@ def _requeue(request: Request, store: SqlStore, actor: str, changed: dict) -> in
 def workers(store: StoreDep, scope: ScopeDep, ward: str | None = None) -> list[WorkerOut]:
     """劳模名单（含联系电话；街道用户只见本街道）/ workers with contacts, scoped to the caller's wards."""
     codes = scope.ward_filter(ward)
-    rows = store.load("workers")
-    if codes is not None:
-        rows = rows[rows["worker_id"].isin(workers_of_wards(store, codes))]
+    # The hot path of a street office: only its own workers are read, not the whole roster.
+    rows = store.load("workers") if codes is None else store.load(
+        "workers", where={"worker_id": sorted(workers_of_wards(store, codes))})
     held = _held(store)
     return [_out(r, held) for r in rows.to_dict("records")]
 
