@@ -32,7 +32,8 @@ class Store(Protocol):
     url: str
 
     def transaction(self) -> Any: ...
-    def load(self, layer: str, *, where: Where | None = None, order_by: str | None = None) -> Frame: ...
+    def load(self, layer: str, *, where: Where | None = None, order_by: str | None = None,
+             columns: Sequence[str] | None = None) -> Frame: ...
     def save(self, layer: str, rows: Frame | Iterable[Mapping[str, Any]]) -> int: ...
     def insert(self, layer: str, row: Mapping[str, Any]) -> int: ...
     def update(self, layer: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> int: ...
@@ -341,22 +342,33 @@ class SqlStore:
                 params.append(self._encode(col, value))
         return " WHERE " + " AND ".join(parts), params
 
-    def load(self, layer: str, *, where: Where | None = None, order_by: str | None = None) -> Frame:
-        """Rows of ``layer`` (a GeoDataFrame in EPSG:4490 for geometry layers), ordered by key."""
+    def load(
+        self,
+        layer: str,
+        *,
+        where: Where | None = None,
+        order_by: str | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> Frame:
+        """Rows of ``layer`` (a GeoDataFrame in EPSG:4490 for geometry layers), ordered by key.
+
+        ``columns`` reads only those (a plain DataFrame unless "geometry" is among them): hot
+        paths that need codes should not decode polygons.
+        """
         spec = LAYERS[layer]
-        cols = spec.column_names
-        select = ", ".join(cols + ([self._geom_select_sql()] if spec.geometry else []))
+        wanted = [c for c in spec.columns if columns is None or c.name in columns]
+        with_geom = spec.geometry is not None and (columns is None or "geometry" in columns)
+        names = [c.name for c in wanted]
+        select = ", ".join(names + ([self._geom_select_sql()] if with_geom else [])) or "1"
         where_sql, params = self._where_sql(spec, where)
         order = order_by or ", ".join(spec.key)
         rows = self._query(f"SELECT {select} FROM {layer}{where_sql} ORDER BY {order}", params)
-        data = {
-            c.name: [self._decode(c, r[i]) for r in rows] for i, c in enumerate(spec.columns)
-        }
-        frame = pd.DataFrame(data, columns=cols)
-        for c in spec.columns:
+        data = {c.name: [self._decode(c, r[i]) for r in rows] for i, c in enumerate(wanted)}
+        frame = pd.DataFrame(data, columns=names)
+        for c in wanted:
             if c.kind == "int":
                 frame[c.name] = frame[c.name].astype("Int64")
-        if not spec.geometry:
+        if not with_geom:
             return frame
         geoms = [self._decode_geom(r[-1]) for r in rows]
         return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=STORAGE_CRS), crs=STORAGE_CRS)

@@ -232,3 +232,12 @@ def test_an_older_store_is_upgraded_in_place(store_url, monkeypatch):
     s.save("users", [{"username": "admin", "role": "admin", "password_hash": "x", "wards": []}])
     assert s.load("users").iloc[0]["wards"] == []
     s.close()
+
+
+def test_load_selected_columns_skips_geometry_unless_asked(store):
+    store.save("wards", _wards())
+    codes = store.load("wards", columns=["code"], where={"county_code": "410802"})
+    assert list(codes.columns) == ["code"] and list(codes["code"]) == ["410802001", "410802002"]
+    assert not isinstance(codes, gpd.GeoDataFrame)
+    with_geom = store.load("wards", columns=["name", "geometry"])
+    assert list(with_geom.columns) == ["name", "geometry"] and with_geom.crs.to_epsg() == 4490

@@ -35,6 +35,16 @@ def _held(store: SqlStore) -> dict[str, list[str]]:
     return {} if plan is None else held_by_worker(store, plan)
 
 
+def _held_within(store: SqlStore, wards: list[str] | None) -> dict[str, list[str]]:
+    """Grids held per worker, only those in ``wards`` (None: all). A worker living in a street
+    office's ward may serve another ward; that ward's grid codes are not the office's to see."""
+    held = _held(store)
+    if wards is None:
+        return held
+    mine = set(store.load("grids", where={"ward_code": list(wards)}, columns=["code"])["code"])
+    return {w: [g for g in grids if g in mine] for w, grids in held.items()}
+
+
 def _out(row: dict[str, Any], held: dict[str, list[str]]) -> WorkerOut:
     geom = row.get("geometry")
     has_point = geom is not None and not geom.is_empty
@@ -63,7 +73,7 @@ def workers(store: StoreDep, scope: ScopeDep, ward: str | None = None) -> list[W
     # The hot path of a street office: only its own workers are read, not the whole roster.
     rows = store.load("workers") if codes is None else store.load(
         "workers", where={"worker_id": sorted(workers_of_wards(store, codes))})
-    held = _held(store)
+    held = _held_within(store, codes)
     return [_out(r, held) for r in rows.to_dict("records")]
 
 
@@ -72,7 +82,7 @@ def worker(worker_id: str, store: StoreDep, scope: ScopeDep) -> WorkerOut:
     """一位劳模 / one worker (404 if outside the caller's wards)."""
     scope.require_worker(store, worker_id)
     row = store.load("workers", where={"worker_id": worker_id}).iloc[0].to_dict()
-    return _out(row, _held(store))
+    return _out(row, _held_within(store, scope.user.wards))
 
 
 @router.post("", response_model=RosterResult, status_code=201)
