@@ -121,6 +121,12 @@ def main() -> None:
                         help="largest n for scipy's dense solve (8 n^2 bytes of memory)")
     args = parser.parse_args()
     sizes = [500, 2000] if args.quick else args.sizes
+    # The compiled path imports numba and loads its cached kernels (compiles them on the very
+    # first run) on its first call in a process: timed here, apart from the figures below.
+    rng = np.random.default_rng(args.seed)
+    t_first, _, res = run_sparse(*city_points(50, rng))
+    print(f"first call in this process (n = 50; numba import + kernel load/compile when "
+          f"{res.algorithm.split('+')[0]} is used): {t_first:.3f} s, not counted below")
     print(f"{'n':>6} {'method':<34} {'seconds':>9} {'cost (m)':>16} {'status':>9} {'gap':>9}")
     for n in sizes:
         rng = np.random.default_rng(args.seed + n)

@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from ortools.graph.python import linear_sum_assignment, min_cost_flow
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
+from gridgov.solve import _alloc_jv
 from gridgov.solve._alloc_flow import FlowOutcome, IntPricing
 
 # Largest block of (uncovered grid x free worker) pairs taken whole when completing the
@@ -30,6 +31,7 @@ from gridgov.solve._alloc_flow import FlowOutcome, IntPricing
 _COMPLETE_BLOCK = 2_000_000
 _COMPLETE_PASSES = 50
 _METHOD = "linear_sum_assignment"
+_METHOD_JV = "sparse_jv"
 
 
 def solve_assignment(
@@ -43,6 +45,7 @@ def solve_assignment(
     max_rounds: int,
     penalty: int,
     per_row: int = 8,
+    use_jv: bool = True,
 ) -> FlowOutcome | None:
     """Min-cost assignment covering every grid, proven over all pairs through ``price``.
 
@@ -53,35 +56,75 @@ def solve_assignment(
         return None
     rows, cols, cost = _unique(np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64),
                                np.asarray(cost, dtype=np.int64), m)
-    done = _complete(n, m, rows, cols, cost, price, penalty, per_row)
-    if done is None:
-        return None
-    rows, cols, cost = done
     pen = np.full(n, penalty, dtype=np.int64)
-    rounds = 0
-    while True:
-        rounds += 1
-        matched = _match(n, m, rows, cols, cost, penalty)
-        if matched is None:
+    # The compiled sparse JV (numba) is warm-started every round: the previous assignment and
+    # prices are kept and only the rows that a new candidate pulls away from their worker (or
+    # that no matching covered yet) are re-augmented. Without numba: OR-Tools' assignment
+    # solved afresh each round and duals by shortest paths.
+    jv = _alloc_jv.SparseJV(n, m) if use_jv and _alloc_jv.available() else None
+    if jv is None:
+        done = _complete(n, m, rows, cols, cost, price, penalty, per_row)
+        if done is None:
             return None
-        worker_of, objective = matched
-        u, v = assignment_duals(n, m, rows, cols, cost, worker_of)
+        rows, cols, cost = done
+    method = _METHOD if jv is None else _METHOD_JV
+    rounds = passes = 0
+    while True:
+        if jv is not None and jv.solve(rows, cols, cost):
+            # Rows the candidates cannot cover stay free: ask the oracle for pairs between
+            # them and the workers nobody holds (as in _complete) and warm-start again.
+            passes += 1
+            grown = _grow_free_block(jv, rows, cols, cost, price, penalty, per_row, m)
+            if grown is None or passes > _COMPLETE_PASSES:
+                return None
+            rows, cols, cost = grown
+            continue
+        rounds += 1
+        if jv is not None:
+            worker_of, objective = jv.x_row.copy(), jv.objective
+            u, v = jv.duals()
+        else:
+            matched = _match(n, m, rows, cols, cost, penalty)
+            if matched is None:
+                return None
+            worker_of, objective = matched
+            u, v = assignment_duals(n, m, rows, cols, cost, worker_of)
         dual = int(u.sum() + v.sum())
-        if price is None:
-            return FlowOutcome(worker_of, objective, dual, False, rounds, rows.size, pen,
-                               _METHOD)
-        new_r, new_c, new_cost = price(u, v)
-        new_r, new_c, new_cost = (np.asarray(a, dtype=np.int64) for a in (new_r, new_c, new_cost))
-        if new_r.size == 0:
-            return FlowOutcome(worker_of, objective, dual, True, rounds, rows.size, pen,
-                               _METHOD)
-        if rounds >= max_rounds:
-            return FlowOutcome(worker_of, objective, dual, False, rounds, rows.size, pen,
-                               _METHOD)
-        keep = most_improving(new_r, new_c, new_cost - u[new_r] - v[new_c], per_row)
-        rows, cols, cost = _unique(np.concatenate([rows, new_r[keep]]),
-                                   np.concatenate([cols, new_c[keep]]),
-                                   np.concatenate([cost, new_cost[keep]]), m)
+        grown = None if price is None else _priced(price, u, v, rows, cols, cost, m, per_row)
+        if grown is None or rounds >= max_rounds:
+            proven = price is not None and grown is None
+            return FlowOutcome(worker_of, objective, dual, proven, rounds, rows.size, pen,
+                               method)
+        rows, cols, cost = grown
+
+
+def _grow_free_block(
+    jv: _alloc_jv.SparseJV, rows: np.ndarray, cols: np.ndarray, cost: np.ndarray,
+    price: IntPricing | None, penalty: int, per_row: int, m: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The candidates plus the oracle's pairs between free grids and free workers; None when
+    there is no oracle or it adds nothing."""
+    if price is None:
+        return None
+    free_rows, free_cols = jv.free_block()
+    new_r, new_c, new_cost = _block_pairs(free_rows, free_cols, price, penalty, per_row)
+    grown = _unique(np.concatenate([rows, new_r]), np.concatenate([cols, new_c]),
+                    np.concatenate([cost, new_cost]), m)
+    return None if grown[0].size == rows.size else grown
+
+
+def _priced(
+    price: IntPricing, u: np.ndarray, v: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+    cost: np.ndarray, m: int, per_row: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The candidates grown by the most improving pairs the oracle finds; None when it finds
+    none (the duals are then feasible for every pair: the plan is optimal)."""
+    new_r, new_c, new_cost = (np.asarray(a, dtype=np.int64) for a in price(u, v))
+    if new_r.size == 0:
+        return None
+    keep = most_improving(new_r, new_c, new_cost - u[new_r] - v[new_c], per_row)
+    return _unique(np.concatenate([rows, new_r[keep]]), np.concatenate([cols, new_c[keep]]),
+                   np.concatenate([cost, new_cost[keep]]), m)
 
 
 def most_improving(rows: np.ndarray, cols: np.ndarray, reduced: np.ndarray, k: int) -> np.ndarray:
@@ -140,24 +183,32 @@ def _complete(
             return rows, cols, cost
         if price is None:
             return None
-        grids = np.flatnonzero(mate < 0)
         free = np.ones(m, dtype=bool)
         free[mate[mate >= 0]] = False
-        u = np.zeros(n, dtype=np.int64)
-        u[grids] = big
-        v = np.where(free, 0, -big).astype(np.int64)
-        new_r, new_c, new_cost = (np.asarray(a, dtype=np.int64) for a in price(u, v))
-        block = (u[new_r] == big) & (v[new_c] == 0)
-        new_r, new_c, new_cost = new_r[block], new_c[block], new_cost[block]
-        if new_r.size > _COMPLETE_BLOCK:
-            keep = most_improving(new_r, new_c, new_cost, per_row)
-            new_r, new_c, new_cost = new_r[keep], new_c[keep], new_cost[keep]
+        new_r, new_c, new_cost = _block_pairs(mate < 0, free, price, big, per_row)
         size = rows.size
         rows, cols, cost = _unique(np.concatenate([rows, new_r]), np.concatenate([cols, new_c]),
                                    np.concatenate([cost, new_cost]), m)
         if rows.size == size:
             return None
     return None
+
+
+def _block_pairs(
+    free_rows: np.ndarray, free_cols: np.ndarray, price: IntPricing, big: int, per_row: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Allowed pairs between the masked grids and workers, from the oracle: u = ``big`` (above
+    any cost) on those grids and 0 elsewhere; v = 0 on those workers and -``big`` elsewhere:
+    exactly that block has negative reduced cost."""
+    u = np.where(free_rows, big, 0).astype(np.int64)
+    v = np.where(free_cols, 0, -big).astype(np.int64)
+    new_r, new_c, new_cost = (np.asarray(a, dtype=np.int64) for a in price(u, v))
+    block = free_rows[new_r] & free_cols[new_c]
+    new_r, new_c, new_cost = new_r[block], new_c[block], new_cost[block]
+    if new_r.size > _COMPLETE_BLOCK:
+        keep = most_improving(new_r, new_c, new_cost, per_row)
+        new_r, new_c, new_cost = new_r[keep], new_c[keep], new_cost[keep]
+    return new_r, new_c, new_cost
 
 
 def _match(

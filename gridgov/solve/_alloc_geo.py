@@ -19,6 +19,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
+from gridgov.solve import _alloc_jv
+
 _CHUNK = 1 << 21  # grid x cell entries per chunk of rows
 _PER_CELL = 8  # workers per cell, on average
 _FIRST_CELLS = 4  # cells per grid in the first, cheap pass
@@ -79,17 +81,39 @@ class EuclideanPairs:
         sorted_cell = cell[self._order]
         self._starts = np.r_[0, np.flatnonzero(np.diff(sorted_cell)) + 1]
         self._sizes = np.diff(np.r_[self._starts, m])
-        pts = self.workers[self._order]
+        pts = self._pts = np.ascontiguousarray(self.workers[self._order])
         self._box_lo = np.minimum.reduceat(pts, self._starts, axis=0)
         self._box_hi = np.maximum.reduceat(pts, self._starts, axis=0)
 
     def __call__(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """First the few most promising cells of each grid; only when they hold no improving
-        pair at all, every cell (so an empty answer still proves that none exists)."""
+        """Compiled (numba, when installed): every cell that could hold an improving worker,
+        the most improving ``per_grid`` pairs of each grid. numpy: first the few most promising
+        cells of each grid; only when they hold no improving pair at all, every cell (so an
+        empty answer still proves that none exists)."""
+        if _alloc_jv.available():
+            return self._price_compiled(u, v)
         found = self._price(u, v, _FIRST_CELLS)
         if found[0].size:
             return found
         return self._price(u, v, np.iinfo(np.int64).max)
+
+    def _price_compiled(
+        self, u: np.ndarray, v: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        u = np.ascontiguousarray(u, dtype=float)
+        v = np.ascontiguousarray(v, dtype=float)
+        if self.workers.shape[0] == 0 or self.grids.shape[0] == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+        rows = np.flatnonzero(u + v.max() > self.radius)
+        self.checked_rows += int(rows.size)
+        if rows.size == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+        if not hasattr(self, "_order"):
+            self._cells()
+        cell_v = np.maximum.reduceat(v[self._order], self._starts)
+        return _alloc_jv.kernels().price_cells(
+            self.grids, self._pts, self._order, self._starts, self._sizes, self._box_lo,
+            self._box_hi, cell_v, u, v, rows, self.radius, self.scale, self.per_grid)
 
     def _price(
         self, u: np.ndarray, v: np.ndarray, cells_per_grid: int

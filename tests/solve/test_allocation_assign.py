@@ -24,17 +24,19 @@ def _random_matching_problem(rng: np.random.Generator, n: int, m: int, density: 
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(1, 8), st.integers(0, 4), st.floats(0.1, 1.0), st.integers(0, 2**31 - 1))
+@given(st.integers(1, 8), st.integers(0, 4), st.floats(0.1, 1.0), st.integers(0, 2**31 - 1),
+       st.booleans())
 def test_duals_satisfy_complementary_slackness(n: int, extra: int, density: float,
-                                               seed: int) -> None:
+                                               seed: int, use_jv: bool) -> None:
     rng = np.random.default_rng(seed)
     m = n + extra
     cost, rows, cols = _random_matching_problem(rng, n, m, density)
     out = solve_assignment(n, m, rows, cols, cost[rows, cols], price=None, max_rounds=1,
-                           penalty=10**6)
+                           penalty=10**6, use_jv=use_jv)
     assert out is not None
     w = out.worker_of
     assert (w >= 0).all() and np.unique(w).size == n
+    assert int(out.dual_bound) == out.objective
     u, v = assignment_duals(n, m, rows, cols, cost[rows, cols], w)
     reduced = cost[rows, cols] - u[rows] - v[cols]
     assert (reduced >= 0).all()  # dual feasible on every candidate
@@ -74,7 +76,7 @@ def test_integer_costs_give_an_exact_bound_and_use_the_assignment_solver() -> No
     res = allocate(cost, rule="one")
     r, c = linear_sum_assignment(cost)
     assert res.cost == cost[r, c].sum() and res.bound == res.cost
-    assert res.algorithm.startswith("linear_sum_assignment")
+    assert res.algorithm.startswith(("sparse_jv", "linear_sum_assignment"))
     more = allocate(cost[:, :20], rule="one")  # more grids than workers: the flow path
     assert more.algorithm.startswith("min_cost_flow")
     assert more.n_uncovered == 10
@@ -94,7 +96,7 @@ def test_sparse_candidates_without_a_covering_matching_are_completed_by_the_orac
 
     res = allocate_sparse(cand, rule="one", price=price, cost_ceiling=9.0)
     assert res.status == "optimal" and res.cost == 7.0 and res.bound == 7.0
-    assert res.algorithm.startswith("linear_sum_assignment")
+    assert res.algorithm.startswith(("sparse_jv", "linear_sum_assignment"))
 
 
 def test_most_improving_keeps_the_best_per_grid_and_per_worker() -> None:
