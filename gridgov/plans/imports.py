@@ -11,7 +11,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from gridgov.errors import Problem, UserError
+from gridgov.errors import Problem, UserError, ValidationError
 from gridgov.geo.shipped import load_townships
 from gridgov.io.readers import FEATURE_SUFFIXES, TABLE_SUFFIXES, check_suffix, read_features, read_table
 from gridgov.io.validate import ValidationContext, validate
@@ -80,6 +80,25 @@ def read_any(path: str | Path, *, layer_name: str | None = None) -> pd.DataFrame
     return read_features(path, layer=layer_name)
 
 
+def _declared_crs(crs: Any, file: str) -> Any:
+    """``--crs`` as given (4490, "4490", "EPSG:4547", a WKT …), or a ValidationError naming it."""
+    if crs is None or crs == "":
+        return None
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    text = str(crs).strip()
+    candidate = f"EPSG:{text}" if text.isdigit() else text
+    try:
+        CRS.from_user_input(candidate)
+    except CRSError:
+        raise ValidationError([Problem(
+            file, "整个文件", "--crs", f"无法识别的坐标系“{text}”", f"unknown coordinate system “{text}”",
+            "填写 EPSG 代码，如 4490（CGCS2000）、4326（WGS84）、4547", "give an EPSG code, e.g. 4490 (CGCS2000), 4326 (WGS84), 4547",
+        )], file=file) from None
+    return candidate
+
+
 def import_file(
     store: SqlStore,
     layer: str,
@@ -100,6 +119,7 @@ def import_file(
         raise UserError(f"不能导入“{layer}”：可导入 {'、'.join(IMPORTABLE)}",
                         f"cannot import “{layer}”: importable layers are {', '.join(IMPORTABLE)}")
     file = Path(path).name
+    crs = _declared_crs(crs, file)
     raw = read_any(path, layer_name=layer_name)
     context = context_from_store(store, repair=repair, crs=crs, layer=layer)
     checked = validate(layer, raw, file=file, context=context)

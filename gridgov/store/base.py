@@ -15,7 +15,7 @@ import pandas as pd
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from gridgov.errors import LockedError, NotFoundError, SchemaVersionError
+from gridgov.errors import LockedError, NotFoundError, SchemaVersionError, UserError
 from gridgov.geo.crs import STORAGE_CRS
 from gridgov.schema import LAYERS, Column, Layer
 from gridgov.store.migrations import MIGRATIONS, SCHEMA_VERSION
@@ -69,6 +69,16 @@ def _as_datetime(value: Any) -> datetime:
     if not isinstance(value, datetime):
         value = datetime.fromisoformat(str(value))
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _no_nul(col: Column, text: str) -> str:
+    """PostgreSQL cannot store NUL in text; refuse it on both backends alike, naming the field."""
+    if "\x00" in text or "\\u0000" in text:
+        raise UserError(
+            f"字段 {col.label}（{col.name}）含有空字符（NUL），请删除后重试",
+            f"the field {col.name} contains a NUL character: remove it and try again",
+        )
+    return text
 
 
 def _promote(geom: BaseGeometry, layer: Layer) -> BaseGeometry:
@@ -290,7 +300,7 @@ class SqlStore:
             return None
         kind = col.kind
         if kind == "json":
-            return json.dumps(value, ensure_ascii=False, default=str)
+            return _no_nul(col, json.dumps(value, ensure_ascii=False, default=str))
         if kind == "int":
             return int(value)
         if kind == "float":
@@ -301,7 +311,7 @@ class SqlStore:
             return self._encode_date(_as_date(value))
         if kind == "datetime":
             return self._encode_datetime(_as_datetime(value))
-        return str(value)
+        return _no_nul(col, str(value))
 
     @staticmethod
     def _decode(col: Column, value: Any) -> Any:

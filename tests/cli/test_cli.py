@@ -111,3 +111,13 @@ def test_user_errors_exit_2_without_traceback(argv, code, text, tmp_path, monkey
     got, out, err = _run(argv, capsys)
     assert got == code, out + err
     assert text in err and "Traceback" not in err
+
+
+def test_an_unknown_crs_is_a_clear_error(seeded_url, fingerprint, capsys):
+    with open_store(seeded_url) as store:
+        before = fingerprint(store)
+    code, _out, err = _run(["--db", seeded_url, "import", "wards", str(DATA / "good" / "wards.geojson"),
+                            "--crs", "99999"], capsys)
+    assert code == 2 and "--crs" in err and "99999" in err and "Traceback" not in err
+    with open_store(seeded_url) as store:
+        assert fingerprint(store) == before

@@ -241,3 +241,12 @@ def test_load_selected_columns_skips_geometry_unless_asked(store):
     assert not isinstance(codes, gpd.GeoDataFrame)
     with_geom = store.load("wards", columns=["name", "geometry"])
     assert list(with_geom.columns) == ["name", "geometry"] and with_geom.crs.to_epsg() == 4490
+
+
+def test_nul_in_text_is_refused_alike_and_writes_nothing(store, fingerprint):
+    before = fingerprint(store)
+    with pytest.raises(UserError, match="NUL"):
+        store.save("workers", [_worker("A"), _worker("B", name="张\x00三")])
+    with pytest.raises(UserError, match="NUL"):
+        store.save("workers", [_worker("C", honours=[{"title": "劳模\x00"}])])
+    assert fingerprint(store) == before
