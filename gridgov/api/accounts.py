@@ -38,8 +38,8 @@ def _user(row: dict[str, Any]) -> User:
 
 
 def get_user(store: SqlStore, username: str) -> User | None:
-    rows = store.load("users", where={"username": username})
-    return None if rows.empty else _user(rows.iloc[0].to_dict())
+    rows = store.rows("users", where={"username": username})
+    return _user(rows[0]) if rows else None
 
 
 def list_users(store: SqlStore) -> list[User]:

@@ -110,10 +110,10 @@ def held_by_worker(store: SqlStore, plan: dict) -> dict[str, list[str]]:
 
 def workers_of_wards(store: SqlStore, wards: list[str]) -> set[str]:
     """Workers living in ``wards`` or holding one of their grids in the published plan."""
-    ids = set(store.load("workers", where={"home_ward": wards}, columns=["worker_id"])["worker_id"])
+    ids = {r["worker_id"] for r in store.rows("workers", where={"home_ward": wards}, columns=["worker_id"])}
     plan = published_plan(store)
     if plan is not None:
-        mine = set(store.load("grids", where={"ward_code": wards}, columns=["code"])["code"])
+        mine = {r["code"] for r in store.rows("grids", where={"ward_code": wards}, columns=["code"])}
         ids |= {w for g, w in grid_workers(store, plan).items() if w and g in mine}
     return ids
 

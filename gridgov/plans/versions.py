@@ -22,8 +22,8 @@ class GridMove:
 
 def published_plan(store: SqlStore, *, kind: str = "grid") -> dict[str, Any] | None:
     """The published plan of ``kind`` as a dict, or None when none is published yet."""
-    plans = store.load("plans", where={"kind": kind, "status": "published"})
-    return None if plans.empty else plans.iloc[-1].to_dict()
+    plans = store.rows("plans", where={"kind": kind, "status": "published"})
+    return plans[-1] if plans else None
 
 
 def published_assignment(store: SqlStore, *, kind: str = "grid") -> tuple[dict[str, Any] | None, dict[str, str | None]]:

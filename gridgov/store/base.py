@@ -34,6 +34,8 @@ class Store(Protocol):
     def transaction(self) -> Any: ...
     def load(self, layer: str, *, where: Where | None = None, order_by: str | None = None,
              columns: Sequence[str] | None = None) -> Frame: ...
+    def rows(self, layer: str, *, where: Where | None = None, order_by: str | None = None,
+             columns: Sequence[str] | None = None) -> list[dict[str, Any]]: ...
     def save(self, layer: str, rows: Frame | Iterable[Mapping[str, Any]]) -> int: ...
     def insert(self, layer: str, row: Mapping[str, Any]) -> int: ...
     def update(self, layer: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> int: ...
@@ -352,6 +354,18 @@ class SqlStore:
                 params.append(self._encode(col, value))
         return " WHERE " + " AND ".join(parts), params
 
+    def _select(
+        self, layer: str, where: Where | None, order_by: str | None, columns: Sequence[str] | None
+    ) -> tuple[list[Column], bool, list[tuple[Any, ...]]]:
+        """The columns read, whether geometry is read (last), and the raw rows."""
+        spec = LAYERS[layer]
+        wanted = [c for c in spec.columns if columns is None or c.name in columns]
+        with_geom = spec.geometry is not None and (columns is None or "geometry" in columns)
+        select = ", ".join([c.name for c in wanted] + ([self._geom_select_sql()] if with_geom else [])) or "1"
+        where_sql, params = self._where_sql(spec, where)
+        order = order_by or ", ".join(spec.key)
+        return wanted, with_geom, self._query(f"SELECT {select} FROM {layer}{where_sql} ORDER BY {order}", params)
+
     def load(
         self,
         layer: str,
@@ -365,14 +379,8 @@ class SqlStore:
         ``columns`` reads only those (a plain DataFrame unless "geometry" is among them): hot
         paths that need codes should not decode polygons.
         """
-        spec = LAYERS[layer]
-        wanted = [c for c in spec.columns if columns is None or c.name in columns]
-        with_geom = spec.geometry is not None and (columns is None or "geometry" in columns)
+        wanted, with_geom, rows = self._select(layer, where, order_by, columns)
         names = [c.name for c in wanted]
-        select = ", ".join(names + ([self._geom_select_sql()] if with_geom else [])) or "1"
-        where_sql, params = self._where_sql(spec, where)
-        order = order_by or ", ".join(spec.key)
-        rows = self._query(f"SELECT {select} FROM {layer}{where_sql} ORDER BY {order}", params)
         data = {c.name: [self._decode(c, r[i]) for r in rows] for i, c in enumerate(wanted)}
         frame = pd.DataFrame(data, columns=names)
         for c in wanted:
@@ -382,6 +390,24 @@ class SqlStore:
             return frame
         geoms = [self._decode_geom(r[-1]) for r in rows]
         return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=STORAGE_CRS), crs=STORAGE_CRS)
+
+    def rows(
+        self,
+        layer: str,
+        *,
+        where: Where | None = None,
+        order_by: str | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Like ``load`` but plain dicts (geometry under "geometry"): no pandas, for request paths."""
+        wanted, with_geom, rows = self._select(layer, where, order_by, columns)
+        out = []
+        for r in rows:
+            rec = {c.name: self._decode(c, r[i]) for i, c in enumerate(wanted)}
+            if with_geom:
+                rec["geometry"] = self._decode_geom(r[-1])
+            out.append(rec)
+        return out
 
     def count(self, layer: str, *, where: Where | None = None) -> int:
         spec = LAYERS[layer]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from shapely.geometry import MultiPolygon, Point, box
 
@@ -250,3 +251,17 @@ def test_nul_in_text_is_refused_alike_and_writes_nothing(store, fingerprint):
     with pytest.raises(UserError, match="NUL"):
         store.save("workers", [_worker("C", honours=[{"title": "劳模\x00"}])])
     assert fingerprint(store) == before
+
+
+def test_rows_equal_load(store):
+    store.save("wards", _wards())
+    store.save("workers", [_worker("A"), _worker("B", capacity=None, honours=[])])
+    for layer in ("wards", "workers"):
+        frame = store.load(layer)
+        plain = store.rows(layer)
+        assert [r["geometry"].wkb for r in plain] == [g.wkb for g in frame.geometry]
+        for rec, (_, row) in zip(plain, frame.iterrows()):
+            for key, value in rec.items():
+                if key != "geometry":
+                    assert value == row[key] or (value is None and pd.isna(row[key])), (layer, key)
+    assert store.rows("workers", columns=["worker_id"], where={"worker_id": "B"}) == [{"worker_id": "B"}]

@@ -41,7 +41,7 @@ def _held_within(store: SqlStore, wards: list[str] | None) -> dict[str, list[str
     held = _held(store)
     if wards is None:
         return held
-    mine = set(store.load("grids", where={"ward_code": list(wards)}, columns=["code"])["code"])
+    mine = {r["code"] for r in store.rows("grids", where={"ward_code": list(wards)}, columns=["code"])}
     return {w: [g for g in grids if g in mine] for w, grids in held.items()}
 
 
@@ -71,10 +71,10 @@ def workers(store: StoreDep, scope: ScopeDep, ward: str | None = None) -> list[W
     """劳模名单（含联系电话；街道用户只见本街道）/ workers with contacts, scoped to the caller's wards."""
     codes = scope.ward_filter(ward)
     # The hot path of a street office: only its own workers are read, not the whole roster.
-    rows = store.load("workers") if codes is None else store.load(
+    rows = store.rows("workers") if codes is None else store.rows(
         "workers", where={"worker_id": sorted(workers_of_wards(store, codes))})
     held = _held_within(store, codes)
-    return [_out(r, held) for r in rows.to_dict("records")]
+    return [_out(r, held) for r in rows]
 
 
 @router.get("/{worker_id}", response_model=WorkerOut)
