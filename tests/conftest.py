@@ -83,3 +83,4 @@ def store_fingerprint(store: SqlStore) -> str:
 def fingerprint():
     """The ``store_fingerprint`` function, for tests that check a store is unchanged."""
     return store_fingerprint
+

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from corpus import BAD_CORPUS as BAD
+from corpus import corpus_layer
 
 from gridgov.store import open_store
-
-BAD = sorted(p for p in (Path(__file__).resolve().parents[1] / "data" / "bad").iterdir() if p.name != "README.md")
-LAYERS = ("wards", "grids", "workers", "incidents", "sites")
-
-
-def _layer_of(path: Path) -> str:
-    prefix = path.name.split("_")[0]
-    if prefix in LAYERS:
-        return prefix
-    return "grids" if path.suffix in (".geojson", ".zip", ".gpkg") else "workers"
 
 
 def test_every_bad_upload_is_422_and_changes_nothing(client, auth, city, fingerprint):
@@ -24,7 +15,7 @@ def test_every_bad_upload_is_422_and_changes_nothing(client, auth, city, fingerp
     for path in BAD:
         with open_store(city) as store:
             before = fingerprint(store)
-        r = client.post(f"/api/uploads/{_layer_of(path)}", files={"file": (path.name, path.read_bytes())},
+        r = client.post(f"/api/uploads/{corpus_layer(path)}", files={"file": (path.name, path.read_bytes())},
                         headers=auth["planner"])
         body = r.json()
         problems = body.get("detail", {}).get("problems") if isinstance(body.get("detail"), dict) else None

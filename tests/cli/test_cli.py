@@ -8,22 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from corpus import BAD_CORPUS, corpus_layer
 
 from gridgov.cli import main
 from gridgov.plans.imports import import_file
 from gridgov.store import open_store
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-BAD = sorted(p for p in (DATA / "bad").iterdir() if p.name != "README.md")
-LAYERS = ("wards", "grids", "workers", "incidents", "sites")
-
-
-def _layer_of(path: Path) -> str:
-    """The layer a corpus file is meant for; format-only junk is tried as what its format holds."""
-    prefix = path.name.split("_")[0]
-    if prefix in LAYERS:
-        return prefix
-    return "grids" if path.suffix in (".geojson", ".zip", ".gpkg") else "workers"
+BAD = BAD_CORPUS
 
 
 def _run(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -57,7 +49,7 @@ def test_corpus_is_large_enough():
 def test_every_bad_file_exits_2_with_a_clear_message_and_changes_nothing(path, seeded_url, fingerprint, capsys):
     with open_store(seeded_url) as store:
         before = fingerprint(store)
-    code, out, err = _run(["--db", seeded_url, "import", _layer_of(path), str(path)], capsys)
+    code, out, err = _run(["--db", seeded_url, "import", corpus_layer(path), str(path)], capsys)
     assert code == 2, out + err
     assert "Traceback" not in out + err
     assert path.name in err  # the message names the file …
