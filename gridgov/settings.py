@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     api_job_poll_s: float = 1.0
     api_job_stale_s: float = 60.0  # a running job whose heartbeat is older was left by a dead process
     api_max_upload_mb: float = 50.0
+    api_solve_threads: int = 1  # wards a background solve job works on at once, each in a child process at niceness 19
 
 
 @lru_cache(maxsize=1)

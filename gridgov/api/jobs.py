@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,6 +16,7 @@ from gridgov.api.pool import StorePool
 from gridgov.errors import GridgovError, LockedError, StoreUnavailableError
 from gridgov.plans.allocation import AllocationOptions, WardOutcome
 from gridgov.plans.run import solve_plan
+from gridgov.settings import get_settings
 from gridgov.store import SqlStore, now_utc
 
 log = logging.getLogger("gridgov.api.jobs")
@@ -21,6 +27,8 @@ DB_LOST = "求解中数据库连接中断，未保存任何方案；已重新排
 DB_LOST_FINAL = "求解中数据库连接多次中断，未保存任何方案，请稍后重新发起 / the database connection was lost " \
                 "during the solve again; nothing was saved: start the solve again later"
 WAITING = "等待中：{zh} / waiting: {en}"
+SOLVER_DIED = "求解进程意外终止（{zh}），未保存任何方案，已发布的方案不受影响，请重新发起 / the solver process " \
+              "ended unexpectedly ({en}); nothing was saved and the published plan is untouched: start the solve again"
 MAX_ATTEMPTS = 3  # a solve that lost the database this many times fails for good
 
 
@@ -132,28 +140,112 @@ def requeue_lost(store: SqlStore, job_id: int) -> int | None:
     return new_id
 
 
+def _lowest_priority() -> None:
+    """In the solver process, before any solve: the web workers get the CPU whenever they want it."""
+    try:
+        os.nice(19)
+    except OSError:  # not allowed here: still a separate process, at the inherited priority
+        pass
+
+
+def _solve_in_child(fn: Callable[..., Any], *args: Any) -> tuple[int, int, Any]:
+    return os.getpid(), os.nice(0), fn(*args)
+
+
+class SolverProcess(Executor):
+    """The CPU-bound ward solves of one job in a child process (spawned, niceness 19).
+
+    Everything else of the job stays in the runner thread: the database reads, the ward locks,
+    progress and heartbeat writes, the draft's save. The child touches no store, so a child that
+    dies (OOM killer, SIGKILL) cannot leave anything half-written: ``BrokenProcessPool`` comes out
+    of ``solve_plan``, whose ward locks are released as it unwinds, and the job fails.
+    """
+
+    def __init__(self, workers: int = 1) -> None:
+        self._pool = ProcessPoolExecutor(max_workers=max(1, workers), initializer=_lowest_priority,
+                                         mp_context=multiprocessing.get_context("spawn"))
+        self._procs: dict[int, Any] = {}
+        self.pid: int | None = None  # the child that solved the latest ward, and its niceness
+        self.nice: int | None = None
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        if kwargs:
+            raise TypeError("SolverProcess.submit takes positional arguments only")
+        outer: Future = Future()
+        inner = self._pool.submit(_solve_in_child, fn, *args)
+        self._procs.update(getattr(self._pool, "_processes", None) or {})
+
+        def relay(f: Future) -> None:
+            if f.cancelled():
+                outer.cancel()
+            elif f.exception() is not None:
+                outer.set_exception(f.exception())
+            else:
+                self.pid, self.nice, result = f.result()
+                outer.set_result(result)
+
+        inner.add_done_callback(relay)
+        return outer
+
+    def exit_codes(self) -> list[int]:
+        return [p.exitcode for p in self._procs.values() if p.exitcode not in (None, 0)]
+
+    def kill(self) -> None:
+        """Stop the child at once (the job was abandoned: no solve may outlive it)."""
+        self._procs.update(getattr(self._pool, "_processes", None) or {})
+        for proc in self._procs.values():
+            if proc.is_alive():
+                proc.kill()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def _died(solver: SolverProcess) -> str:
+    codes = solver.exit_codes()
+    if codes and codes[0] < 0:
+        return SOLVER_DIED.format(zh=f"被信号 {-codes[0]} 终止", en=f"killed by signal {-codes[0]}")
+    if codes:
+        return SOLVER_DIED.format(zh=f"退出码 {codes[0]}", en=f"exit code {codes[0]}")
+    return SOLVER_DIED.format(zh="进程已退出", en="the process exited")
+
+
 def run_job(store: SqlStore, job: dict[str, Any]) -> str:
     """Run one claimed solve job; returns its status: done, failed, or queued (its wards were busy).
 
     solve_plan writes only a draft, never the published plan. When the database goes away the
     error propagates (the job cannot be written); the runner settles it with ``requeue_lost``.
+    The wards are solved in a child process at the lowest CPU priority (``SolverProcess``),
+    ``api_solve_threads`` of them at once.
     """
     job_id = int(job["job_id"])
     params = job.get("params") or {}
+    solver = SolverProcess(get_settings().api_solve_threads)
 
     def progress(outcome: WardOutcome, done: int, total: int) -> None:
         store.update("jobs", {"job_id": job_id}, {
-            "progress": {"done": done, "total": total, "ward": outcome.ward_code, "status": outcome.status},
+            "progress": {"done": done, "total": total, "ward": outcome.ward_code, "status": outcome.status,
+                         "solver_pid": solver.pid, "solver_nice": solver.nice},
             "heartbeat_at": now_utc(),
         })
 
+    finished = False
     try:
         outcome = solve_plan(
             store, options=options_of(params.get("options")), wards=params.get("wards") or None,
             changed=bool(params.get("changed")), progress=progress, actor=str(job.get("created_by") or "api"),
+            executor=solver,
         )
+        finished = True
     except StoreUnavailableError:
         raise  # the database is gone: the runner settles the job once it is back
+    except BrokenProcessPool:
+        solver.kill()
+        solver.shutdown(wait=True, cancel_futures=True)
+        message = _died(solver)
+        log.warning("job %s: %s", job_id, message.split(" / ", 1)[1])
+        _finish(store, job_id, "failed", message)
+        return "failed"
     except LockedError as exc:
         # Another process solves these wards now: queue this job again; it runs after that one.
         store.update("jobs", {"job_id": job_id, "status": "running"},
@@ -166,20 +258,26 @@ def run_job(store: SqlStore, job: dict[str, Any]) -> str:
         log.exception("job %s failed", job_id)
         _finish(store, job_id, "failed", f"内部错误，请联系管理员 / internal error ({type(exc).__name__})")
         return "failed"
+    finally:
+        if not finished:
+            solver.kill()  # an abandoned job's remaining wards must not keep a core busy
+        solver.shutdown(wait=True, cancel_futures=True)
     if outcome.plan_id is None:
         _finish(store, job_id, "done", "没有需要重新求解的街道 / nothing needed re-solving")
     else:
         _finish(store, job_id, "done", f"已生成草稿方案 {outcome.plan_id} / draft plan {outcome.plan_id} stored",
-                plan_id=outcome.plan_id, total=len(outcome.scope), summary=outcome.summary)
+                plan_id=outcome.plan_id, total=len(outcome.scope), summary=outcome.summary,
+                solver={"solver_pid": solver.pid, "solver_nice": solver.nice})
     return "done"
 
 
 def _finish(store: SqlStore, job_id: int, status: str, message: str, *, plan_id: int | None = None,
-            total: int | None = None, summary: dict[str, Any] | None = None) -> None:
+            total: int | None = None, summary: dict[str, Any] | None = None,
+            solver: dict[str, Any] | None = None) -> None:
     values: dict[str, Any] = {"status": status, "message": message, "finished_at": now_utc(),
                               "heartbeat_at": now_utc(), "plan_id": plan_id}
     if total is not None:
-        values["progress"] = {"done": total, "total": total, "summary": summary}
+        values["progress"] = {"done": total, "total": total, "summary": summary, **(solver or {})}
     store.update("jobs", {"job_id": job_id}, values)
 
 
