@@ -43,6 +43,7 @@ from gridgov.solve._alloc_assign import solve_assignment
 from gridgov.solve._alloc_geo import EuclideanPairs
 from gridgov.solve._alloc_cpsat import CpInput, solve_cpsat
 from gridgov.solve._alloc_explain import ExplainInput, Uncovered, explain
+from gridgov.solve._alloc_lp import solve_several_lp
 from gridgov.solve._alloc_flow import (
     FlowOutcome,
     max_int_for_flow,
@@ -172,6 +173,10 @@ def allocate(
                         time_limit, workers)
     if _flow_fits(problem):
         done = _solve_by_flow(problem, progress, clock)
+        if done is not None:
+            return done
+    if _lp_fits(problem):
+        done = _solve_by_lp(problem, time_limit, workers, progress, clock)
         if done is not None:
             return done
     return _solve_by_cpsat(problem, time_limit, workers, progress, clock)
@@ -683,6 +688,36 @@ def _flow_bound(
 ) -> float:
     slack = 0.0 if exact else _SHIFT * float((worker_of >= 0).sum())
     return (out.objective - slack) / scale.factor
+
+
+# ----------------------------------------------------------------------------- LP + CP-SAT
+
+
+def _lp_fits(p: _Problem) -> bool:
+    """Rule "several", one load per grid whatever the worker, no side constraint."""
+    if p.rule != "several" or p.edges is not None or p.balance is not None:
+        return False
+    if p.current is not None or (p.lock_worker >= 0).any() or p.n == 0 or p.m == 0:
+        return False
+    return bool(np.all(p.load == p.load[:, :1]))
+
+
+def _solve_by_lp(
+    p: _Problem,
+    time_limit: float,
+    workers: int,
+    progress: ProgressCallback | None,
+    clock: Stopwatch,
+) -> AllocationResult | None:
+    scale = IntegerScale.for_costs(p.cost[p.allowed], max_int=_cpsat_max_int(p.n, 0))
+    out = solve_several_lp(p.cost, p.allowed, p.load[:, 0], p.capacity, scale=scale,
+                           load_scale=_load_scale(p), time_limit=clock.remaining(time_limit),
+                           workers=workers, progress=progress)
+    if out is None:
+        return None  # LP infeasible or no full plan by rounding: CP-SAT handles coverage
+    status: Status = "optimal" if out.optimal else "feasible"
+    return _finish(p, out.worker_of, status, out.bound, out.algorithm, out.notes, True, None,
+                   clock)
 
 
 # ----------------------------------------------------------------------------- CP-SAT
