@@ -82,6 +82,7 @@ class WardOutcome:
     contiguous_share: float | None = None
     compactness: dict[str, float] = field(default_factory=dict)
     loads: dict[str, float] = field(default_factory=dict)
+    balance_met: bool | None = None  # None: no balance was asked for
 
 
 def grid_loads(grids: pd.DataFrame, options: AllocationOptions) -> np.ndarray:
@@ -287,7 +288,16 @@ def _outcome(
         bound=bound, gap=gap, moves=moves, wall_s=wall_s, workers_used=int(used.size),
         workers_pool=len(problem.worker_ids),
         loads={problem.worker_ids[j]: round(float(loads[j]), 3) for j in used},
+        balance_met=_balance_met(loads[used], problem.balance),
     )
+
+
+def _balance_met(loads: np.ndarray, tolerance: float | None) -> bool | None:
+    """Every used worker's load within ±tolerance of the ward's mean load per used worker."""
+    if tolerance is None or loads.size == 0:
+        return None
+    mean = float(loads.mean())
+    return bool(np.all(np.abs(loads - mean) <= tolerance * mean + 1e-9))
 
 
 def _reason(u: Any, problem: WardProblem) -> str:

@@ -168,4 +168,11 @@ def plan_summary(outcomes: list[WardOutcome], assignment: dict[str, str | None])
         "load_max_over_mean": round(max(loads) / float(np.mean(loads)), 3) if loads else None,
         "solve_s": round(sum(o.wall_s for o in outcomes), 2),
         "statuses": {s: sum(o.status == s for o in outcomes) for s in ("optimal", "feasible", "infeasible")},
+        "balance_unmet_wards": sorted(o.ward_code for o in outcomes if o.balance_met is False),
+        # Per territory, for planners and exports: the ward, its load (standard grids) and its
+        # Polsby-Popper compactness (1 = a disc).
+        "territories": {
+            w: {"ward": o.ward_code, "load": load, "compactness": o.compactness.get(w)}
+            for o in outcomes for w, load in o.loads.items()
+        },
     }

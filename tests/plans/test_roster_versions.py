@@ -130,3 +130,18 @@ def test_stale_wards_follow_roster_changes(seeded):
     add_worker(seeded, {"worker_id": "E", "name": "戊", "home_ward": "410802001",
                         "geometry": Point(113.202, 35.205)}, actor="p")
     assert stale_wards(seeded) == ["410802001", "410802002"]
+
+
+def test_solved_plan_reports_each_territory_and_balance(seeded):
+    from gridgov.plans.allocation import AllocationOptions
+    from gridgov.plans.run import solve_plan
+
+    outcome = solve_plan(seeded, options=AllocationOptions(rule="several", balance=0.5, time_limit=2.0),
+                         actor="test")
+    territories = outcome.summary["territories"]
+    assert set(territories) == {w for w in plan_assignment(seeded, outcome.plan_id).values() if w}
+    for info in territories.values():
+        assert info["ward"] in {"410802001", "410802002"} and info["load"] > 0
+        assert 0 < info["compactness"] <= 1
+    assert all(o.balance_met is not None for o in outcome.wards if o.loads)
+    assert outcome.summary["balance_unmet_wards"] == sorted(o.ward_code for o in outcome.wards if o.balance_met is False)
