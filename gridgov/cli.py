@@ -148,6 +148,7 @@ def solve(
     time_limit: Annotated[float, typer.Option(help="每个街道的求解时限（秒）/ seconds per ward")] = 10.0,
     contiguity: Annotated[bool, typer.Option(help="多格一劳模的片区必须连片 / contiguous territories")] = True,
     balance: Annotated[Optional[float], typer.Option(help="工作量均衡容差，如 0.5 / workload tolerance")] = None,
+    ward_rule: Annotated[Optional[list[str]], typer.Option(help="单个街道的规则，如 410802001=one（可重复）/ per-ward rule")] = None,
     actor: Annotated[str, typer.Option(help="操作人 / who")] = "cli",
     db: DbOption = None,
 ) -> None:
@@ -155,7 +156,8 @@ def solve(
     from gridgov.plans.allocation import AllocationOptions
     from gridgov.plans.run import solve_plan
 
-    options = AllocationOptions(rule=rule.value, time_limit=time_limit, contiguity=contiguity, balance=balance)
+    options = AllocationOptions(rule=rule.value, time_limit=time_limit, contiguity=contiguity, balance=balance,
+                                ward_rules=_ward_rules(ward_rule or []))
     with _open(db) as store, _ward_progress() as on_ward:
         outcome = solve_plan(store, options=options, wards=ward, changed=changed, progress=on_ward, actor=actor)
     if outcome.plan_id is None:
@@ -163,6 +165,18 @@ def solve(
         return
     _say(f"草稿方案 {outcome.plan_id} 已保存", f"draft plan {outcome.plan_id} stored")
     _print_summary(outcome.summary)
+
+
+def _ward_rules(items: list[str]) -> dict[str, str]:
+    """``CODE=one|several|auto`` pairs from --ward-rule."""
+    rules = {}
+    for item in items:
+        code, _, rule = item.partition("=")
+        if rule not in ("one", "several", "auto") or not code:
+            raise UserError(f"--ward-rule 应写成 街道代码=one|several|auto：{item}",
+                            f"--ward-rule takes WARD=one|several|auto: {item}")
+        rules[code.strip()] = rule
+    return rules
 
 
 def _ward_progress():

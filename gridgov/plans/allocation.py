@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -30,6 +30,7 @@ class AllocationOptions:
     """How a plan is solved; every field is stored with the plan so a plan can be re-run."""
 
     rule: Rule = "auto"
+    ward_rules: Mapping[str, Rule] = field(default_factory=dict)  # per-ward rule, overriding ``rule``
     contiguity: bool = True
     balance: float | None = None  # each territory's load within ±balance of the ward's mean
     home_ward_bonus_m: float = 1500.0  # 人熟、地熟: living in the ward counts as this much closer
@@ -41,7 +42,11 @@ class AllocationOptions:
     on: date | None = None  # availability date; today by default
 
     def to_params(self) -> dict[str, Any]:
-        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in self.__dict__.items()}
+        return {k: (v.isoformat() if isinstance(v, date) else dict(v) if isinstance(v, Mapping) else v)
+                for k, v in self.__dict__.items()}
+
+    def rule_for(self, ward_code: str) -> Rule:
+        return self.ward_rules.get(ward_code, self.rule)
 
 
 @dataclass(frozen=True)
@@ -198,7 +203,7 @@ def build_ward_problem(
     local = (pool["home_ward"].to_numpy() == ward_code)[None, :]
     cost = np.where(local, np.maximum(dist - options.home_ward_bonus_m, 0.0), dist)
     cost = np.where(dist > options.max_distance_m, np.inf, cost)
-    rule = options.rule
+    rule = options.rule_for(ward_code)
     if rule == "auto":
         rule = "one" if len(pool) >= len(grids) else "several"
     edges = adjacency_edges(grids.geometry) if options.contiguity and rule == "several" else None

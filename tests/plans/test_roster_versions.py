@@ -145,3 +145,13 @@ def test_solved_plan_reports_each_territory_and_balance(seeded):
         assert 0 < info["compactness"] <= 1
     assert all(o.balance_met is not None for o in outcome.wards if o.loads)
     assert outcome.summary["balance_unmet_wards"] == sorted(o.ward_code for o in outcome.wards if o.balance_met is False)
+
+
+def test_rule_per_ward(seeded):
+    from gridgov.plans.allocation import AllocationOptions
+    from gridgov.plans.run import solve_plan
+
+    options = AllocationOptions(rule="several", ward_rules={"410802002": "one"}, time_limit=2.0)
+    outcome = solve_plan(seeded, options=options, actor="test")
+    assert {o.ward_code: o.rule for o in outcome.wards} == {"410802001": "several", "410802002": "one"}
+    assert seeded.load("plans", where={"plan_id": outcome.plan_id}).iloc[0]["params"]["ward_rules"] == {"410802002": "one"}
