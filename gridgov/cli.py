@@ -89,7 +89,7 @@ def import_(
     """导入数据（全部成功或全部不写入）/ import a file, all or nothing."""
     from gridgov.plans.imports import import_file
 
-    with _open(db, create=True) as store:
+    with _open(db, create=True) as store, err.status(f"检查并导入 {file.name} / validating and importing …"):
         report = import_file(store, layer.value, file, crs=crs, repair=repair, dry_run=dry_run,
                              actor=actor, layer_name=sheet_layer)
     out.print(report.render("en" if state.lang == "en" else "zh"))
@@ -113,7 +113,7 @@ def export(
         }.get(layer.value)
         if where is None:
             raise UserError(f"图层 {layer.value} 不能按街道筛选", f"layer {layer.value} cannot be filtered by ward")
-    with _open(db) as store:
+    with _open(db) as store, err.status(f"导出到 {file.name} / exporting …"):
         n = export_layer(store, layer.value, file, where=where)
     _say(f"已导出 {n} 条到 {file}", f"exported {n} rows to {file}")
 
