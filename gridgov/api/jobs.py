@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -140,12 +142,27 @@ def requeue_lost(store: SqlStore, job_id: int) -> int | None:
     return new_id
 
 
-def _lowest_priority() -> None:
-    """In the solver process, before any solve: the web workers get the CPU whenever they want it."""
+def _lowest_priority(parent: int) -> None:
+    """In the solver process, before any solve: the web workers get the CPU whenever they want it,
+    and the process ends with the web worker that started it (killed, crashed or stopped), so no
+    orphaned solve keeps a core busy or holds the worker's pipes open."""
     try:
         os.nice(19)
     except OSError:  # not allowed here: still a separate process, at the inherited priority
         pass
+    try:  # Linux: SIGKILL this process when its parent goes
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:  # everywhere, and for a parent gone before prctl ran: poll
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="gridgov-solver-parent-watch", daemon=True).start()
 
 
 def _solve_in_child(fn: Callable[..., Any], *args: Any) -> tuple[int, int, Any]:
@@ -163,7 +180,7 @@ class SolverProcess(Executor):
 
     def __init__(self, workers: int = 1) -> None:
         self._pool = ProcessPoolExecutor(max_workers=max(1, workers), initializer=_lowest_priority,
-                                         mp_context=multiprocessing.get_context("spawn"))
+                                         initargs=(os.getpid(),), mp_context=multiprocessing.get_context("spawn"))
         self._procs: dict[int, Any] = {}
         self.pid: int | None = None  # the child that solved the latest ward, and its niceness
         self.nice: int | None = None

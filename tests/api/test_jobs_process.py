@@ -78,3 +78,41 @@ def test_solver_process_killed_fails_the_job_and_leaves_the_published_plan(city,
     with open_store(city) as store:
         assert published_plan(store)["plan_id"] == before
         assert store.count("plans") == plans_before + 1  # the second job's draft only
+
+
+_ORPHAN = """
+import os, sys, time
+from gridgov.api.jobs import SolverProcess
+solver = SolverProcess(1)
+solver.submit(time.sleep, 60)
+while not solver.exit_codes() and not getattr(solver._pool, "_processes", None):
+    time.sleep(0.05)
+print(*solver._pool._processes, flush=True)
+time.sleep(60)
+"""
+
+
+def test_solver_process_ends_with_the_web_worker_that_started_it():
+    import subprocess
+    import sys
+
+    parent = subprocess.Popen([sys.executable, "-c", _ORPHAN], stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(parent.stdout.readline().split()[0])
+        time.sleep(1.0)  # the child's initializer has run
+        parent.kill()  # SIGKILL: nothing in the worker can clean up
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                break
+            if Path(f"/proc/{child}/stat").read_text().split(") ", 1)[1].startswith("Z"):
+                break  # a zombie waiting for init to reap it: it has ended
+            time.sleep(0.1)
+        else:
+            os.kill(child, signal.SIGKILL)
+            raise AssertionError("the solver process outlived its web worker")
+    finally:
+        parent.kill()
