@@ -330,12 +330,18 @@ def _nobody(problem: WardProblem) -> WardOutcome:
     )
 
 
-def territory_measures(outcome: WardOutcome, grids: gpd.GeoDataFrame) -> WardOutcome:
-    """Add contiguity share and Polsby-Popper compactness of each worker's territory."""
+def territory_measures(
+    outcome: WardOutcome, grids: gpd.GeoDataFrame, *, edges: np.ndarray | None = None
+) -> WardOutcome:
+    """Add contiguity share and Polsby-Popper compactness of each worker's territory.
+
+    ``edges``: the ward's grid adjacency when the caller has it already (the solve built it).
+    """
     if not outcome.loads:
         return outcome
     metric = to_metric(grids.set_index("code").geometry)
-    edges = adjacency_edges(grids.geometry)
+    if edges is None:
+        edges = adjacency_edges(grids.geometry)
     position = {c: i for i, c in enumerate(grids["code"])}
     territories: dict[str, list[str]] = {}
     for g, w in outcome.assignment.items():

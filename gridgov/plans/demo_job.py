@@ -30,8 +30,8 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 def data_summary(store: SqlStore) -> dict[str, Any]:
     """Counts a planner checks first: units, grids, households, the roster, incidents, sites."""
-    grids = store.load("grids")
-    workers = store.load("workers")
+    grids = store.load("grids", columns=["households"])
+    workers = store.load("workers", columns=["status"])
     return {
         "区县 counties": store.count("counties"),
         "街道/乡镇 wards": store.count("wards"),

@@ -120,7 +120,11 @@ def _solve_locked(
                            current=(current or None) if use_current else None, locked=pins)
         for code in scope if len(by_ward[code])
     ]
-    outcomes = [territory_measures(o, by_ward[o.ward_code]) for o in solve_wards(problems, executor=executor, progress=progress)]
+    edges = {p.ward_code: p.edges for p in problems}  # built once per ward, for the solve and the measures
+    outcomes = [
+        territory_measures(o, by_ward[o.ward_code], edges=edges[o.ward_code])
+        for o in solve_wards(problems, executor=executor, progress=progress)
+    ]
     outcomes.sort(key=lambda o: o.ward_code)
     assignment = dict(current)
     reasons: dict[str, str] = {}

@@ -82,7 +82,8 @@ def save_plan(
 def diff_plans(store: SqlStore, a: int, b: int) -> list[GridMove]:
     """Grids whose worker differs between plan ``a`` and plan ``b`` (a → b)."""
     before, after = plan_assignment(store, a), plan_assignment(store, b)
-    ward_of = dict(zip(*store.load("grids")[["code", "ward_code"]].to_numpy().T)) if before or after else {}
+    grids = store.rows("grids", columns=["code", "ward_code"]) if before or after else []
+    ward_of = {g["code"]: g["ward_code"] for g in grids}
     return [
         GridMove(g, ward_of.get(g, ""), before.get(g), after.get(g))
         for g in sorted(set(before) | set(after))
@@ -125,7 +126,7 @@ def stale_wards(store: SqlStore) -> list[str]:
     if changes.empty:
         return []
     changed = set(changes["subject"])
-    grids = store.load("grids")[["code", "ward_code"]]
+    grids = store.load("grids", columns=["code", "ward_code"])
     ward_of = dict(zip(grids["code"], grids["ward_code"]))
     wards = {ward_of[g] for g, w in plan_assignment(store, int(plan["plan_id"])).items() if w in changed}
     homes = store.load("workers", where={"worker_id": sorted(changed)})["home_ward"].dropna()
