@@ -15,6 +15,9 @@ Algorithm by problem:
   pricing (pairs with negative reduced cost against the flow's duals) until none is left, which
   proves the optimum over all pairs. Locks are fixed beforehand; minimal moves are a cost
   penalty above any cost difference.
+* ``rule="several"`` with one load per grid (whoever takes it), capacities and nothing else:
+  the knapsack Lagrangian bound and an exact set partitioning over the worker patterns that
+  bound leaves (``_alloc_lagr``), HiGHS for the small MIPs it builds.
 * everything else: CP-SAT with variables only for eligible pairs. Phase 1 maximises covered
   load (skipped when a greedy plan already covers every grid); phase 2 keeps that coverage and
   minimises, in this order, the balance violation flag, the moves, the cost.
@@ -43,7 +46,7 @@ from gridgov.solve._alloc_assign import solve_assignment
 from gridgov.solve._alloc_geo import EuclideanPairs
 from gridgov.solve._alloc_cpsat import CpInput, solve_cpsat
 from gridgov.solve._alloc_explain import ExplainInput, Uncovered, explain
-from gridgov.solve._alloc_lp import solve_several_lp
+from gridgov.solve._alloc_lagr import solve_several_lagrangian
 from gridgov.solve._alloc_flow import (
     FlowOutcome,
     max_int_for_flow,
@@ -690,7 +693,7 @@ def _flow_bound(
     return (out.objective - slack) / scale.factor
 
 
-# ----------------------------------------------------------------------------- LP + CP-SAT
+# ----------------------------------------------------------------------------- Lagrangian
 
 
 def _lp_fits(p: _Problem) -> bool:
@@ -710,9 +713,9 @@ def _solve_by_lp(
     clock: Stopwatch,
 ) -> AllocationResult | None:
     scale = IntegerScale.for_costs(p.cost[p.allowed], max_int=_cpsat_max_int(p.n, 0))
-    out = solve_several_lp(p.cost, p.allowed, p.load[:, 0], p.capacity, scale=scale,
-                           load_scale=_load_scale(p), time_limit=clock.remaining(time_limit),
-                           workers=workers, progress=progress)
+    out = solve_several_lagrangian(p.cost, p.allowed, p.load[:, 0], p.capacity, scale=scale,
+                                   load_scale=_load_scale(p), time_limit=clock.remaining(time_limit),
+                                   progress=progress)
     if out is None:
         return None  # LP infeasible or no full plan by rounding: CP-SAT handles coverage
     status: Status = "optimal" if out.optimal else "feasible"

@@ -1,0 +1,360 @@
+"""Rule "several" with one load per grid and capacities: Lagrangian bound, exact set partitioning.
+
+Relaxing "every grid exactly once" with multipliers u leaves one 0/1 knapsack per worker::
+
+    L(u) = sum_i u_i + sum_j k_j(u),   k_j(u) = min { sum_i (c_ij - u_i) x_ij : sum_i load_i x_ij <= cap_j }
+
+a lower bound on every plan for every u (the knapsack bound of the generalized assignment
+problem; on the benchmark instances 30-60 times closer to the optimum than the LP bound).
+Subgradient ascent (started from the LP duals) finds good u; a Lagrangian heuristic (the
+knapsack choices, repaired and improved by local search) finds plans.
+
+The proof: for any plan, cost - L(u) = sum over workers of (the reduced cost of the worker's set
+of grids - k_j(u)), each term >= 0. So every plan costing at most L(u) + g gives each worker a
+set within g of its knapsack optimum, and uses only pairs whose forcing in keeps L within g.
+Those sets ("patterns") are enumerated and a set-partitioning MIP (HiGHS; one pattern per worker,
+each grid exactly once) picks the cheapest plan among them: if it costs at most L(u) + g it is
+optimal over all plans; if not, L(u) + g + 1 is a new lower bound, and g doubles. When the
+patterns get too many, a MIP of the compact model over the pairs some better plan may use,
+started from the incumbent, finishes the proof. Costs are integers here (the caller scales
+them), so a plan is better only by 1 or more; every bound test allows 1e-6 for float sums.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from gridgov.solve import _alloc_lagr_kernels as kern
+from gridgov.solve._alloc_lp import LpOutcome, solve_lp_relaxation
+from gridgov.solve.common import IntegerScale, ProgressCallback, Stopwatch
+
+_EPS = 1e-6
+_ROOT_ROUNDS = 40  # heuristic + subgradient rounds at the root
+_ROUND_ITERS = 40  # subgradient iterations per round
+_FIRST_GAP = 1e-4  # the first pattern gap, relative to the bound; doubled until it holds a proof
+_PASSES = 30  # local-search passes of the heuristic
+_MAX_PATTERNS = 25_000  # beyond this many patterns the compact MIP over pairs takes over the proof
+
+
+@dataclass(frozen=True)
+class LagrOutcome:
+    """``pair_of`` the pair index chosen per grid (-1 when no plan was found); ``bound`` an
+    integer lower bound on the optimum (the optimum itself when ``optimal``)."""
+
+    pair_of: np.ndarray
+    optimal: bool
+    bound: int
+    rounds: int  # set-partitioning models solved
+    root_bound: float
+    kept_pairs: int
+
+
+class _Sub:
+    """The pairs still open in a node, grouped by worker (``wptr``) and by grid (``gptr``)."""
+
+    def __init__(self, pairs: np.ndarray, grid: np.ndarray, owner: np.ndarray, n: int, m: int) -> None:
+        order = np.lexsort((grid[pairs], owner[pairs]))
+        self.pairs = pairs[order]  # indices into the full pair arrays
+        self.grid = grid[self.pairs]
+        self.owner = owner[self.pairs]
+        self.wptr = np.searchsorted(self.owner, np.arange(m + 1)).astype(np.int64)
+        self.gperm = np.argsort(self.grid, kind="stable").astype(np.int64)
+        self.gptr = np.searchsorted(self.grid[self.gperm], np.arange(n + 1)).astype(np.int64)
+
+
+class LagrangianSearch:
+    """Branch and bound over integer costs ``cost`` (per pair), pairs (``grid``, ``owner``),
+    integer ``load`` per grid and ``cap`` per worker."""
+
+    def __init__(self, grid: np.ndarray, owner: np.ndarray, cost: np.ndarray, load: np.ndarray,
+                 cap: np.ndarray, n: int, m: int) -> None:
+        self.grid = grid.astype(np.int64)
+        self.owner = owner.astype(np.int64)
+        self.cost = cost.astype(np.float64)
+        self.load = load.astype(np.int64)
+        self.cap = cap.astype(np.int64)
+        self.n, self.m = n, m
+        self.weight = self.load[self.grid]
+        self.ub = math.inf
+        self.best: np.ndarray | None = None  # pair per grid
+        self.rounds = 0  # set-partitioning models solved
+
+    # -- one node ------------------------------------------------------------------------------
+    def _bound(self, sub: _Sub, u: np.ndarray, cap: np.ndarray, fixed: np.ndarray, base: float,
+               iters: int) -> tuple:
+        """Subgradient ascent from u; (u, the node's bound including the fixed grids' cost)."""
+        active = fixed < 0
+        cost, weight = self.cost[sub.pairs], self.weight[sub.pairs]
+        if math.isfinite(self.ub):
+            target = self.ub - base
+        else:  # no plan yet: aim 1% above the current value
+            value = kern.evaluate(u, cost, sub.grid, weight, sub.wptr, cap, active,
+                                  np.zeros(self.n, dtype=np.int64))
+            target = value + abs(value) * 0.01 + 1.0
+        u, value = kern.subgradient(u, cost, sub.grid, weight, sub.wptr, cap, active, float(target),
+                                    iters, 10)
+        return u, base + value
+
+    def _heuristic(self, sub: _Sub, u: np.ndarray, cap: np.ndarray, fixed: np.ndarray) -> None:
+        """The Lagrangian heuristic: the knapsack choices at u, repaired and improved."""
+        local = kern.repair_and_improve(u, self.cost[sub.pairs], sub.grid, sub.owner,
+                                        self.weight[sub.pairs], sub.wptr, sub.gptr, sub.gperm, cap,
+                                        np.where(fixed < 0, self.load, 0), _PASSES)
+        free = fixed < 0
+        if (local[free] < 0).any():
+            return
+        plan = fixed.copy()
+        plan[free] = sub.pairs[local[free]]
+        value = float(self.cost[plan].sum())
+        if value < self.ub - 0.5:
+            self.ub, self.best = value, plan
+
+    def _mip_pairs(self, pairs: np.ndarray, lower: int, seconds: float) -> tuple[bool, int]:
+        """HiGHS on the compact model over ``pairs`` (plus the incumbent's), started from the
+        incumbent; keeps a better plan; returns (proven optimal, integer lower bound)."""
+        import highspy
+
+        if self.best is not None:
+            pairs = np.union1d(pairs, self.best)
+        rows, cols = self.grid[pairs], self.owner[pairs]
+        if np.unique(rows).size < self.n:
+            return lower >= self.ub, lower  # a grid has no pair left: only the incumbent's plans
+        k = int(pairs.size)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = k, self.n + self.m
+        lp.col_cost_ = self.cost[pairs]
+        lp.col_lower_ = np.zeros(k)
+        lp.col_upper_ = np.ones(k)
+        lp.row_lower_ = np.concatenate([np.ones(self.n), np.full(self.m, -highspy.kHighsInf)])
+        lp.row_upper_ = np.concatenate([np.ones(self.n), self.cap.astype(float)])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = np.arange(0, 2 * k + 1, 2, dtype=np.int32)
+        lp.a_matrix_.index_ = np.column_stack([rows, self.n + cols]).ravel().astype(np.int32)
+        lp.a_matrix_.value_ = np.column_stack([np.ones(k), self.load[rows]]).ravel().astype(float)
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * k
+        h = _highs(seconds)
+        h.passModel(lp)
+        if self.best is not None:
+            start = highspy.HighsSolution()
+            start.col_value = np.isin(pairs, self.best).astype(float).tolist()
+            h.setSolution(start)
+        h.run()
+        found = self._plan_from(h, pairs, k)
+        if found is not None and float(self.cost[found].sum()) < self.ub - 0.5:
+            self.ub, self.best = float(self.cost[found].sum()), found
+        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            return True, int(self.ub)
+        return False, max(lower, math.ceil(h.getInfo().mip_dual_bound - _EPS))
+
+    def _plan_from(self, h: object, pairs: np.ndarray, k: int) -> np.ndarray | None:
+        values = np.asarray(h.getSolution().col_value)  # type: ignore[attr-defined]
+        if values.size != k or h.getInfo().primal_solution_status == 0:  # type: ignore[attr-defined]
+            return None
+        take = pairs[values > 0.5]
+        plan = np.full(self.n, -1, dtype=np.int64)
+        plan[self.grid[take]] = take
+        return plan if (plan >= 0).all() else None
+
+    # -- search --------------------------------------------------------------------------------
+    def run(self, u0: np.ndarray, *, clock: Stopwatch, time_limit: float,
+            progress: ProgressCallback | None = None) -> LagrOutcome:
+        n = self.n
+        all_pairs = np.arange(self.grid.size, dtype=np.int64)
+        fixed = np.full(n, -1, dtype=np.int64)
+        sub = _Sub(all_pairs, self.grid, self.owner, n, self.m)
+        u, root, stale = u0.astype(np.float64).copy(), -math.inf, 0
+        for _ in range(_ROOT_ROUNDS):
+            self._heuristic(sub, u, self.cap, fixed)
+            u, value = self._bound(sub, u, self.cap, fixed, 0.0, _ROUND_ITERS)
+            stale = stale + 1 if value <= root + 0.5 else 0
+            root = max(root, value)
+            self._report(progress, "lagrangian", root)
+            if self.ub - root < 1.0 - _EPS or stale >= 3 or clock.remaining(time_limit) <= 0:
+                break
+        lower = math.ceil(root - _EPS)
+        up_sub, down_sub = np.zeros(all_pairs.size), np.zeros(all_pairs.size)
+        kern.fixing_penalties(u, self.cost[sub.pairs], sub.grid, self.weight[sub.pairs], sub.wptr,
+                              self.cap, up_sub, down_sub)
+        up = np.empty(all_pairs.size)
+        up[sub.pairs] = up_sub  # back to the caller's pair order
+        gap = max(1.0, _FIRST_GAP * abs(root))
+        kept = 0
+        while lower < self.ub and clock.remaining(time_limit) > 0:
+            gap = min(gap, self.ub - root)
+            target = root + gap
+            pairs = all_pairs[root + up <= target + _EPS]
+            kept = int(pairs.size)
+            outcome = self._partition(pairs, u, gap, clock.remaining(time_limit))
+            if outcome == "too many":
+                break
+            if outcome == "stopped":
+                return self._outcome(False, lower, root, kept)
+            self._report(progress, "set partitioning", max(root, lower))
+            if outcome == "optimal" and self.ub <= target + _EPS:
+                return self._outcome(True, int(self.ub), root, kept)
+            # Every plan costing at most the target was in the model: none is cheaper than its optimum.
+            lower = max(lower, math.floor(target + _EPS) + 1)
+            gap *= 2
+        if lower >= self.ub:
+            return self._outcome(True, int(self.ub), root, kept)
+        # The gap is too wide for patterns: a MIP over the pairs some better plan may use.
+        pairs = all_pairs[root + up <= self.ub - 1.0 + _EPS]
+        closed, lower = self._mip_pairs(pairs, lower, clock.remaining(time_limit))
+        return self._outcome(closed or lower >= self.ub, lower, root, int(pairs.size))
+
+    def _outcome(self, optimal: bool, lower: int, root: float, kept: int) -> LagrOutcome:
+        if self.best is None:
+            return LagrOutcome(np.full(self.n, -1, dtype=np.int64), False, lower, self.rounds, root, kept)
+        bound = int(self.ub) if optimal else min(lower, int(self.ub))
+        return LagrOutcome(self.best, optimal, bound, self.rounds, root, kept)
+
+    def _report(self, progress: ProgressCallback | None, phase: str, bound: float) -> None:
+        if progress is not None and self.best is not None:
+            progress("solution", {"phase": phase, "objective": self.ub, "bound": bound})
+
+    def _partition(self, pairs: np.ndarray, u: np.ndarray, gap: float, seconds: float) -> str:
+        """Solve the set partitioning over the patterns within ``gap`` (keeping a better plan):
+        "optimal" (its optimum found, or none exists), "stopped" (time ran out) or "too many"."""
+        self.rounds += 1
+        found = self._patterns(pairs, u, gap, _MAX_PATTERNS)
+        if found is None:
+            return "too many"
+        items, starts, owners = found
+        k = owners.size
+        sizes = np.diff(starts)
+        # Columns: a pattern covers its worker's row and its grids' rows, each exactly once.
+        col_start = (starts + np.arange(k + 1)).astype(np.int32)
+        index = np.empty(int(col_start[-1]), dtype=np.int32)
+        index[col_start[:-1]] = owners
+        is_grid = np.ones(index.size, dtype=bool)
+        is_grid[col_start[:-1]] = False
+        index[is_grid] = self.m + self.grid[items]
+        covered = np.zeros(self.m + self.n, dtype=bool)
+        covered[index] = True
+        if not covered.all():
+            return "optimal"  # a grid or a worker has no pattern within the gap: no plan is
+        column = np.repeat(np.arange(k), sizes)
+        objective = np.bincount(column, weights=self.cost[items], minlength=k)
+        solved = self._highs_partition(k, col_start, index, objective, seconds)
+        if solved is None:
+            return "stopped"
+        cols, optimal = solved
+        if cols is not None:
+            chosen = items[np.isin(column, cols)]
+            plan = np.full(self.n, -1, dtype=np.int64)
+            plan[self.grid[chosen]] = chosen
+            value = float(self.cost[plan].sum())
+            if value < self.ub - 0.5:
+                self.ub, self.best = value, plan
+        return "optimal" if optimal else "stopped"
+
+    def _patterns(self, pairs: np.ndarray, u: np.ndarray, gap: float, max_patterns: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Every worker's sets of grids (patterns) that fit its capacity and whose reduced cost
+        is within ``gap`` of its knapsack optimum at u, as (pair runs, run starts, worker per
+        run); None beyond ``max_patterns``.
+
+        For a plan x, cost(x) - L(u) is the sum over workers of (reduced cost of the worker's set
+        - its knapsack optimum), every term >= 0: a plan costing at most L(u) + gap uses, for
+        each worker, one of these patterns (the empty set included when it qualifies).
+        """
+        r = self.cost[pairs] - u[self.grid[pairs]]
+        order = np.lexsort((r, self.owner[pairs]))
+        items, r = pairs[order], r[order]
+        weight = self.weight[items]
+        wptr = np.searchsorted(self.owner[items], np.arange(self.m + 1)).astype(np.int64)
+        best = np.zeros(self.m)
+        for j in range(self.m):
+            mine = slice(wptr[j], wptr[j + 1])
+            neg = r[mine] < 0
+            if neg.any():
+                take = np.zeros(int(neg.sum()), dtype=bool)
+                best[j] = -kern.knapsack(-r[mine][neg], weight[mine][neg], int(self.cap[j]), take)
+        out_items = np.empty(8 * max_patterns, dtype=np.int64)
+        out_ptr = np.empty(max_patterns + 1, dtype=np.int64)
+        out_owner = np.empty(max_patterns, dtype=np.int64)
+        count = kern.enumerate_patterns(r, weight, items, wptr, self.cap, best + gap + _EPS, max_patterns,
+                                        out_items, out_ptr, out_owner)
+        if count < 0:
+            return None
+        return out_items[:out_ptr[count]], out_ptr[:count + 1], out_owner[:count]
+
+    def _highs_partition(self, k: int, col_start: np.ndarray, index: np.ndarray, objective: np.ndarray,
+                         seconds: float) -> tuple[np.ndarray | None, bool] | None:
+        """HiGHS MIP of the set partitioning: (chosen columns or None if infeasible, proven);
+        None when it stopped without a plan."""
+        import highspy
+
+        rows = self.m + self.n
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = k, rows
+        lp.col_cost_ = objective
+        lp.col_lower_ = np.zeros(k)
+        lp.col_upper_ = np.ones(k)
+        lp.row_lower_ = np.ones(rows)
+        lp.row_upper_ = np.ones(rows)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = col_start
+        lp.a_matrix_.index_ = index
+        lp.a_matrix_.value_ = np.ones(index.size)
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * k
+        h = _highs(seconds)
+        h.passModel(lp)
+        h.run()
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return None, True
+        values = np.asarray(h.getSolution().col_value)
+        if values.size != k or h.getInfo().primal_solution_status == 0:
+            return None
+        return np.flatnonzero(values > 0.5), status == highspy.HighsModelStatus.kOptimal
+
+
+def _highs(seconds: float) -> object:
+    """A silent, single-threaded HiGHS that proves optimality (gap 0) within ``seconds``."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("time_limit", max(0.05, float(seconds)))
+    return h
+
+
+
+def solve_several_lagrangian(
+    cost: np.ndarray, allowed: np.ndarray, load: np.ndarray, capacity: np.ndarray, *,
+    scale: IntegerScale, load_scale: float, time_limit: float, progress: ProgressCallback | None,
+) -> LpOutcome | None:
+    """Every grid covered at least cost, or None when the LP is infeasible or no full plan was
+    found in time (the caller then takes the general CP-SAT path, which handles coverage)."""
+    clock = Stopwatch()
+    n, m = cost.shape
+    rows, cols = np.nonzero(allowed)
+    c = cost[rows, cols]
+    duals = solve_lp_relaxation(rows, cols, c, load, capacity, n, m)
+    if duals is None:
+        return None
+    load_int = np.ceil(load * load_scale - 1e-9).astype(np.int64)
+    top = int(load_int.sum()) + 1
+    cap_int = np.where(np.isfinite(capacity), np.floor(np.minimum(capacity * load_scale, top) + 1e-9),
+                       top).astype(np.int64)
+    cost_int = scale.to_int(c)
+    search = LagrangianSearch(rows, cols, cost_int, load_int, cap_int, n, m)
+    out = search.run(duals.u * scale.factor, clock=clock, time_limit=time_limit, progress=progress)
+    if (out.pair_of < 0).any():
+        return None
+    worker_of = cols[out.pair_of].astype(np.int64)
+    exact = scale.factor == 1.0 and bool(np.all(c == np.round(c)))
+    slack = 0.0 if exact else 0.5 * n  # each grid's cost rounded by at most half a unit
+    true_cost = float(cost[np.arange(n), worker_of].sum())
+    bound = min(true_cost, max((out.bound - slack) / scale.factor, duals.bound))
+    notes = (f"LP 下界 {duals.bound:.6g}，拉格朗日下界 {out.root_bound / scale.factor:.6g} / LP bound "
+             f"{duals.bound:.6g}, Lagrangian bound {out.root_bound / scale.factor:.6g}",
+             f"集合划分 {out.rounds} 轮，最后保留 {out.kept_pairs}/{rows.size} 个组合 / {out.rounds} "
+             f"set-partitioning rounds, the last on {out.kept_pairs} of {rows.size} pairs")
+    return LpOutcome(worker_of, out.optimal, bound, notes, "lagrangian")

@@ -1,0 +1,168 @@
+"""The knapsack Lagrangian of rule "several": knapsacks, bounds, fixing penalties, the search."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from test_allocation_lp import _brute, _instance
+
+from gridgov.solve import _alloc_lagr_kernels as kern
+from gridgov.solve._alloc_lagr import LagrangianSearch
+from gridgov.solve.common import Stopwatch
+
+
+def _knapsack_brute(profit, weight, cap) -> float:
+    best = 0.0
+    for take in itertools.product([0, 1], repeat=profit.size):
+        t = np.array(take, dtype=bool)
+        if weight[t].sum() <= cap:
+            best = max(best, float(profit[t].sum()))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_knapsack_matches_brute_force(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 9))
+    profit = rng.uniform(0.1, 10, k)
+    weight = rng.integers(1, 8, k).astype(np.int64)
+    cap = int(rng.integers(int(weight.max()), int(weight.sum()) + 2))
+    take = np.zeros(k, dtype=bool)
+    value = kern.knapsack(profit, weight, cap, take)
+    assert value == pytest.approx(_knapsack_brute(profit, weight, cap))
+    assert weight[take].sum() <= cap and profit[take].sum() == pytest.approx(value)
+
+
+def _arrays(cost, load, cap):
+    n, m = cost.shape
+    rows, cols = np.nonzero(np.isfinite(cost))
+    order = np.lexsort((rows, cols))
+    grid, owner = rows[order].astype(np.int64), cols[order].astype(np.int64)
+    c = cost[grid, owner].astype(float)
+    weight = load.astype(np.int64)[grid]
+    wptr = np.searchsorted(owner, np.arange(m + 1)).astype(np.int64)
+    return grid, owner, c, weight, wptr, cap.astype(np.int64)
+
+
+def _lagrangian(u, grid, owner, c, load, cap, n, m, force=None, forbid=None) -> float:
+    """L(u) by brute force over every worker's subsets, with one pair forced in or out."""
+    value = float(u.sum())
+    for j in range(m):
+        mine = np.flatnonzero(owner == j)
+        best = None
+        for take in itertools.product([0, 1], repeat=mine.size):
+            t = np.array(take, dtype=bool)
+            chosen = mine[t]
+            if load[grid[chosen]].sum() > cap[j]:
+                continue
+            if force is not None and owner[force] == j and force not in chosen:
+                continue
+            if forbid is not None and forbid in chosen:
+                continue
+            v = float((c[chosen] - u[grid[chosen]]).sum())
+            best = v if best is None else min(best, v)
+        if best is None:
+            return np.inf
+        value += best
+    return value
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_bound_and_fixing_penalties_match_brute_force(seed: int) -> None:
+    rng = np.random.default_rng(50 + seed)
+    cost, load, cap = _instance(rng, 6, 3, slack=1.2)
+    n, m = cost.shape
+    grid, owner, c, weight, wptr, cap_i = _arrays(cost, load, cap)
+    u = rng.uniform(0, 60, n)
+    active = np.ones(n, dtype=bool)
+    value = kern.evaluate(u, c, grid, weight, wptr, cap_i, active, np.zeros(n, dtype=np.int64))
+    assert value == pytest.approx(_lagrangian(u, grid, owner, c, load, cap_i, n, m))
+    up, down = np.zeros(c.size), np.zeros(c.size)
+    kern.fixing_penalties(u, c, grid, weight, wptr, cap_i, up, down)
+    for p in range(c.size):
+        assert value + up[p] == pytest.approx(_lagrangian(u, grid, owner, c, load, cap_i, n, m, force=p))
+        assert value + down[p] == pytest.approx(_lagrangian(u, grid, owner, c, load, cap_i, n, m, forbid=p))
+    best, plan = _brute(cost, load, cap_i.astype(float))
+    if plan is not None:  # weak duality: L(u) <= every plan's cost, for any u
+        assert value <= best + 1e-9
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_search_finds_the_brute_force_optimum(seed: int) -> None:
+    rng = np.random.default_rng(400 + seed)
+    cost, load, cap = _instance(rng, 7, 3, slack=rng.choice([1.05, 1.2, 1.6]))
+    best, plan = _brute(cost, load, cap)
+    n, m = cost.shape
+    rows, cols = np.nonzero(np.isfinite(cost))
+    search = LagrangianSearch(rows, cols, cost[rows, cols], load.astype(np.int64),
+                              np.floor(cap).astype(np.int64), n, m)
+    u0 = np.zeros(n)
+    out = search.run(u0, clock=Stopwatch(), time_limit=10)
+    if plan is None:
+        assert (out.pair_of < 0).all() or not out.optimal
+        return
+    assert out.optimal and out.bound == best
+    chosen = out.pair_of
+    assert (rows[chosen] == np.arange(n)).all()
+    assert float(cost[rows[chosen], cols[chosen]].sum()) == best
+    assert out.root_bound <= best + 1e-6
+
+
+def test_hand_drawn_knapsack_instance() -> None:
+    """Two workers with room 10; loads 6, 5, 5, 4. Worker 0 is cheaper for every grid, but can
+    take 6+4 or 5+5 only; the optimum puts {0, 3} with worker 0 (cost 1+1) and {1, 2} with
+    worker 1 (cost 3+3): total 8, while the LP splits grids and reaches less."""
+    cost = np.array([[1, 4], [2, 3], [2, 3], [1, 5]], dtype=float)
+    load = np.array([6, 5, 5, 4], dtype=np.int64)
+    cap = np.array([10, 10], dtype=np.int64)
+    rows, cols = np.nonzero(np.isfinite(cost))
+    out = LagrangianSearch(rows, cols, cost[rows, cols], load, cap, 4, 2).run(
+        np.zeros(4), clock=Stopwatch(), time_limit=5)
+    assert out.optimal and out.bound == 8
+    assert cols[out.pair_of].tolist() == [0, 1, 1, 0]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_patterns_are_every_fitting_subset_within_the_gap(seed: int) -> None:
+    rng = np.random.default_rng(700 + seed)
+    cost, load, cap = _instance(rng, 7, 2, slack=1.2)
+    n, m = cost.shape
+    rows, cols = np.nonzero(np.isfinite(cost))
+    search = LagrangianSearch(rows, cols, cost[rows, cols], load.astype(np.int64),
+                              np.floor(cap).astype(np.int64), n, m)
+    u = rng.uniform(0, 50, n)
+    gap = float(rng.uniform(0, 40))
+    items, starts, owners = search._patterns(np.arange(rows.size), u, gap, 10_000)
+    got = {(int(j), frozenset(items[starts[k]:starts[k + 1]].tolist())) for k, j in enumerate(owners)}
+    want = set()
+    r = cost[rows, cols] - u[rows]
+    for j in range(m):
+        mine = np.flatnonzero(cols == j)
+        subsets = [np.array(t, dtype=bool) for t in itertools.product([0, 1], repeat=mine.size)]
+        fits = [t for t in subsets if load[rows[mine[t]]].sum() <= np.floor(cap[j])]
+        best = min(float(r[mine[t]].sum()) for t in fits)
+        want |= {(j, frozenset(mine[t].tolist())) for t in fits if r[mine[t]].sum() <= best + gap + 1e-6}
+    assert got == want
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_mip_fallback_when_patterns_are_too_many(seed: int, monkeypatch) -> None:
+    import gridgov.solve._alloc_lagr as lagr
+
+    monkeypatch.setattr(lagr, "_MAX_PATTERNS", 1)  # every set-partitioning round is refused
+    rng = np.random.default_rng(900 + seed)
+    cost, load, cap = _instance(rng, 7, 3, slack=rng.choice([1.05, 1.3]))
+    best, plan = _brute(cost, load, cap)
+    n, m = cost.shape
+    rows, cols = np.nonzero(np.isfinite(cost))
+    out = LagrangianSearch(rows, cols, cost[rows, cols], load.astype(np.int64),
+                           np.floor(cap).astype(np.int64), n, m).run(np.zeros(n), clock=Stopwatch(), time_limit=10)
+    if plan is None:
+        assert not out.optimal or (out.pair_of < 0).all()
+        return
+    if (out.pair_of < 0).any():  # the Lagrangian heuristic found no plan: the caller falls back
+        return
+    assert out.optimal and out.bound == best
+    assert float(cost[rows[out.pair_of], cols[out.pair_of]].sum()) == best
