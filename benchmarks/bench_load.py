@@ -1,6 +1,6 @@
 """Service load: street offices reading their workers while a planner re-solves, against PostGIS.
 
-    python benchmarks/bench_load.py [--scale 0.3] [--duration 30] [--connections 32] [--workers 2]
+    python benchmarks/bench_load.py [--scale 0.3] [--duration 30] [--connections 32] [--workers 2] [--runner process|thread] [--cache-entries 512]
                                     [--streets 8] [--solve-limit 2] [--access-log] [--quick]
 
 Builds the seeded demo city in a fresh schema of the PostGIS test database (GRIDGOV_TEST_PG,
@@ -122,9 +122,18 @@ def build_city(url: str, scale: float, streets: int) -> list[tuple[str, str]]:
     return accounts
 
 
-def start_server(url: str, port: int, workers: int, access_log: bool, pool: int) -> subprocess.Popen:
-    env = {**os.environ, "GRIDGOV_DB": url, "GRIDGOV_API_SECRET": SECRET, "GRIDGOV_API_RUN_JOBS": "true",
-           "GRIDGOV_API_STORE_POOL": str(pool),
+def start_runner(url: str) -> subprocess.Popen:
+    """``gridgov jobs``: the job runner in its own process (nice 10), beside the web workers."""
+    env = {**os.environ, "GRIDGOV_DB": url, "GRIDGOV_API_JOB_POLL_S": "0.2"}
+    return subprocess.Popen([sys.executable, "-m", "gridgov", "jobs", "--nice", "10"], env=env,
+                            stdout=subprocess.DEVNULL)
+
+
+def start_server(url: str, port: int, workers: int, access_log: bool, pool: int, *, run_jobs: bool,
+                 cache_entries: int) -> subprocess.Popen:
+    env = {**os.environ, "GRIDGOV_DB": url, "GRIDGOV_API_SECRET": SECRET,
+           "GRIDGOV_API_RUN_JOBS": "true" if run_jobs else "false",
+           "GRIDGOV_API_STORE_POOL": str(pool), "GRIDGOV_API_CACHE_ENTRIES": str(cache_entries),
            "GRIDGOV_API_JOB_POLL_S": "0.2"}
     cmd = [sys.executable, "-m", "uvicorn", "gridgov.api.main:create_app", "--factory", "--host", "127.0.0.1",
            "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
@@ -200,6 +209,11 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=32,
                         help="GRIDGOV_API_STORE_POOL: stores kept open per process (default setting: 4)")
     parser.add_argument("--access-log", action="store_true", help="keep uvicorn's access log on")
+    parser.add_argument("--runner", choices=["process", "thread"], default="process",
+                        help="solve jobs in a `gridgov jobs` process beside the web workers (default) "
+                             "or in a thread of a web worker")
+    parser.add_argument("--cache-entries", type=int, default=512,
+                        help="GRIDGOV_API_CACHE_ENTRIES of the web workers (0: no response cache)")
     parser.add_argument("--quick", action="store_true", help="scale 0.1, 10 s runs")
     args = parser.parse_args()
     if args.quick:
@@ -209,14 +223,17 @@ def main() -> None:
         raise SystemExit("wrk not found: apt-get install -y wrk")
 
     schema, url = make_schema()
-    proc = None
+    proc = runner = None
     try:
         t0 = time.perf_counter()
         accounts = build_city(url, args.scale, args.streets)
         setup_s = time.perf_counter() - t0
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        proc = start_server(url, port, args.workers, args.access_log, args.pool)
+        proc = start_server(url, port, args.workers, args.access_log, args.pool,
+                            run_jobs=args.runner == "thread", cache_entries=args.cache_entries)
+        if args.runner == "process":
+            runner = start_runner(url)
         with tempfile.TemporaryDirectory(prefix="gridgov-bench-") as tmp:
             pairs = Path(tmp) / "pairs.txt"
             pairs.write_text("".join(f"/api/workers?ward={ward} {login(base, user)}\n" for user, ward in accounts))
@@ -226,7 +243,8 @@ def main() -> None:
                                    timeout=30).json()) for line in pairs.read_text().splitlines()]
             print(f"demo scale {args.scale}, setup {setup_s:.1f} s; {len(accounts)} street offices, "
                   f"{min(sizes)}-{max(sizes)} workers each; uvicorn --workers {args.workers}"
-                  f"{'' if args.access_log else ' --no-access-log'}, store pool {args.pool}; wrk -t{args.threads} -c{args.connections} "
+                  f"{'' if args.access_log else ' --no-access-log'}, store pool {args.pool}, "
+                  f"cache {args.cache_entries} entries, jobs in a {args.runner}; wrk -t{args.threads} -c{args.connections} "
                   f"-d{args.duration}s; {os.cpu_count()} cores", flush=True)
             run_wrk(base, script, 3, args.connections, args.threads)  # warm-up: pools, imports, caches
             print(f"{'run':<10} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} "
@@ -250,12 +268,13 @@ def main() -> None:
         goal = busy["rps"] >= 300 and busy["p99"] < 100_000 and busy["errors"] == 0
         print(f"goal (>= 300 req/s, p99 < 100 ms, no errors, during the re-solve): {'met' if goal else 'MISSED'}")
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        for p in (runner, proc):
+            if p is not None:
+                p.terminate()
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
         drop_schema(schema)
 
 

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gridgov.cli_api import serve as _serve, user_app
+from gridgov.cli_api import jobs as _jobs, serve as _serve, user_app
 from gridgov.cli_common import DbOption, _open, _say, err, out, state
 from gridgov.cli_maps import map_app
 from gridgov.cli_studios import studios_app
@@ -336,6 +336,7 @@ app.add_typer(map_app, name="map")
 app.add_typer(studios_app, name="studios")
 app.add_typer(user_app, name="user")
 app.command("serve")(_serve)
+app.command("jobs")(_jobs)
 
 
 def _report(exc: GridgovError) -> None:

@@ -110,3 +110,52 @@ def serve(
         pass  # fail now, with the store's own message, if the store is missing or too new
     out.print(f"gridgov 网页服务：http://{host}:{port}/ （接口文档 /docs）\n[dim]serving on http://{host}:{port}/[/dim]")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def jobs(
+    db: DbOption = None,
+    nice: Annotated[int, typer.Option(help="降低本进程的 CPU 优先级（0–19）/ lower this process's CPU priority (0-19)")] = 10,
+) -> None:
+    """只运行后台任务（求解），与网页服务分开 / run background jobs (solves) apart from the web service.
+
+    Start the web workers with ``--no-jobs`` (or GRIDGOV_API_RUN_JOBS=false) and one of these
+    beside them: a solve then never shares a web worker's interpreter, and at a lower priority it
+    takes the CPU the web workers leave. Stops on Ctrl-C or SIGTERM.
+    """
+    import os
+    import signal
+    import threading
+
+    from gridgov.settings import Settings
+    from gridgov.store import resolve_url
+
+    try:
+        from gridgov.api.jobs import JobRunner
+        from gridgov.api.pool import StorePool
+    except ImportError as exc:
+        from gridgov.errors import MissingExtraError
+
+        raise MissingExtraError("fastapi", "api") from exc
+    if db is None:
+        from gridgov.cli_common import state
+
+        db = state.db
+    settings = Settings(**({"db": db} if db else {}))
+    with _open(settings.db):
+        pass  # fail now, with the store's own message, if the store is missing or too new
+    if nice > 0:
+        os.nice(min(19, nice))
+    pool = StorePool(resolve_url(settings.db), size=2)
+    runner = JobRunner(pool, poll_s=settings.api_job_poll_s, stale_s=settings.api_job_stale_s)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    out.print("gridgov 后台任务进程已启动（Ctrl-C 结束）\n[dim]job runner started (Ctrl-C to stop)[/dim]")
+    runner.start()
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runner.stop(timeout=30)
+        pool.close()

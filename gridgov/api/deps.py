@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from gridgov.api.accounts import User, get_user
+from gridgov.api.cache import RevisionCache
 from gridgov.api.errors import http_error, not_visible
 from gridgov.api.pool import StorePool
 from gridgov.api.security import LoginLimiter, read_token
@@ -38,17 +39,34 @@ def get_login_limiter(request: Request) -> LoginLimiter:
     return request.app.state.login_limiter
 
 
+def get_cache(request: Request) -> RevisionCache:
+    return request.app.state.cache
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 LoginLimiterDep = Annotated[LoginLimiter, Depends(get_login_limiter)]
 StoreDep = Annotated[SqlStore, Depends(get_store)]
+CacheDep = Annotated[RevisionCache, Depends(get_cache)]
+
+
+def get_revisions(store: StoreDep) -> dict[str, int]:
+    """The store's layer revisions, read once per request (dependencies are cached per request)."""
+    return store.revisions()
+
+
+RevisionsDep = Annotated[dict[str, int], Depends(get_revisions)]
 
 
 def current_user(
-    request: Request, store: StoreDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, store: StoreDep, cache: CacheDep, revisions: RevisionsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User:
     """The user the bearer token names; 401 for no token, a bad or expired one, or a disabled user."""
     username = read_token(token, secret=request.app.state.secret) if token else None
-    user = get_user(store, username) if username else None
+    user = None
+    if username:
+        user = cache.get_or_read(store, ("user", username), ["users"], lambda: get_user(store, username),
+                                 revisions=revisions)
     if user is None or user.disabled:
         raise http_error(401, "未登录或登录已过期，请重新登录", "not signed in or the session expired: sign in again")
     return user

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gridgov.api import errors
+from gridgov.api.cache import RevisionCache
 from gridgov.api.deps import StoreDep
 from gridgov.api.jobs import JobRunner
 from gridgov.api.models import SERVICE_ERRORS, SIGNED_IN_ERRORS
@@ -209,6 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # One filter object: addFilter ignores a second add, so many apps in one process add it once.
     logging.getLogger("uvicorn.access").addFilter(ACCESS_LOG_FILTER)
     app.state.login_limiter = LoginLimiter()
+    app.state.cache = RevisionCache(size=settings.api_cache_entries)
 
     app.add_exception_handler(RequestValidationError, on_invalid_request)
     app.add_exception_handler(StarletteHTTPException, on_http_error)

@@ -43,8 +43,12 @@ class Store(Protocol):
     def count(self, layer: str, *, where: Where | None = None) -> int: ...
     def schema_version(self) -> int: ...
     def snapshot(self) -> Any: ...
+    def revisions(self) -> dict[str, int]: ...
     def ward_locks(self, codes: Iterable[str], *, owner: str, wait: float = 0.0) -> Any: ...
     def close(self) -> None: ...
+
+
+_REVISIONS_SINCE = 4  # the schema version that added gridgov_revisions
 
 
 def now_utc() -> datetime:
@@ -102,6 +106,8 @@ class SqlStore:
     def __init__(self) -> None:
         self._depth = 0
         self._held: dict[str, int] = {}  # ward lock resource -> how many nested holds
+        self._written: set[str] = set()  # layers written in the open transaction
+        self._revisioned: bool | None = None  # has gridgov_revisions (schema 4 on); read once
 
     # Seconds between two tries while ``ward_locks(wait=…)`` waits for a busy ward.
     LOCK_POLL_S = 0.2
@@ -184,6 +190,7 @@ class SqlStore:
     def transaction(self) -> Iterator[None]:
         """Group writes: all of them happen or none. Nested calls join the outer transaction."""
         if self._depth == 0:
+            self._written.clear()
             self._begin()
         self._depth += 1
         try:
@@ -191,10 +198,12 @@ class SqlStore:
         except BaseException:
             self._depth -= 1
             if self._depth == 0:
+                self._written.clear()
                 self._rollback()
             raise
         if self._depth == 1:
             try:
+                self._bump_revisions()
                 # Still inside (depth 1): a backend must not retry a COMMIT on a new connection.
                 self._commit()
             except BaseException:
@@ -221,6 +230,22 @@ class SqlStore:
         finally:
             self._depth -= 1
             self._rollback()  # nothing was written: ending the read transaction is all
+
+    def revisions(self) -> dict[str, int]:
+        """layer -> revision: a number that grows with every committed write to the layer."""
+        return {str(k): int(v) for k, v in self._query("SELECT layer, revision FROM gridgov_revisions")}
+
+    def _bump_revisions(self) -> None:
+        # Last statement before COMMIT, layers in sorted order: two writers wait for each
+        # other's revision rows only while committing, never in a cycle.
+        written, self._written = sorted(self._written), set()
+        if written and self._revisioned is None:
+            self._revisioned = self.schema_version() >= _REVISIONS_SINCE
+        if not self._revisioned:
+            return  # a store written as an older gridgov did (tests of upgrades)
+        for layer in written:
+            self._execute(f"UPDATE gridgov_revisions SET revision = revision + 1 WHERE layer = {self._ph}",
+                          (layer,))
 
     # -- solve locks ----------------------------------------------------------------------------
     @contextmanager
@@ -454,6 +479,7 @@ class SqlStore:
         if not values:
             return 0
         with self.transaction():
+            self._written.add(layer)
             self._executemany(self._insert_sql(spec, spec.column_names, upsert=True), values)
         return len(values)
 
@@ -468,6 +494,7 @@ class SqlStore:
             params.append(None if geom is None else self._encode_geom(_promote(geom, spec)))
         sql = self._insert_sql(spec, names, upsert=False) + f" RETURNING {spec.key[0]}"
         with self.transaction():
+            self._written.add(layer)
             return int(self._query(sql, params)[0][0])
 
     def update(self, layer: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> int:
@@ -477,6 +504,7 @@ class SqlStore:
         params = [self._encode(spec.column(n), v) for n, v in values.items()]
         where_sql, where_params = self._where_sql(spec, key)
         with self.transaction():
+            self._written.add(layer)
             cur = self._execute(f"UPDATE {layer} SET {sets}{where_sql}", [*params, *where_params])
         return int(cur.rowcount)
 
@@ -485,6 +513,7 @@ class SqlStore:
         spec = LAYERS[layer]
         where_sql, params = self._where_sql(spec, where)
         with self.transaction():
+            self._written.add(layer)
             cur = self._execute(f"DELETE FROM {layer}{where_sql}", params)
         return int(cur.rowcount)
 

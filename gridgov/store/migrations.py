@@ -29,11 +29,20 @@ def _v3_solve_locks(store: SqlStore) -> None:
     store.create_layer(LAYERS["locks"])
 
 
+def _v4_revisions(store: SqlStore) -> None:
+    """A revision per layer, raised by every committed write to it, so readers (the web
+    service's response cache) can tell with one small query whether anything they read changed."""
+    store._execute("CREATE TABLE gridgov_revisions (layer TEXT PRIMARY KEY, revision BIGINT NOT NULL)")
+    for name in sorted(LAYERS):
+        store._execute(f"INSERT INTO gridgov_revisions (layer, revision) VALUES ({store._ph}, 0)", (name,))
+
+
 # (version reached, step). Append new steps; never edit a released one: a step names the layers
 # it creates, so later changes to the data model need a step of their own.
 MIGRATIONS: list[tuple[int, Callable[[SqlStore], None]]] = [
     (1, _v1_initial),
     (2, _v2_accounts_and_jobs),
     (3, _v3_solve_locks),
+    (4, _v4_revisions),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -265,3 +265,26 @@ def test_rows_equal_load(store):
                 if key != "geometry":
                     assert value == row[key] or (value is None and pd.isna(row[key])), (layer, key)
     assert store.rows("workers", columns=["worker_id"], where={"worker_id": "B"}) == [{"worker_id": "B"}]
+
+
+def test_revisions_rise_with_committed_writes_only(store_url):
+    s = open_store(store_url, create=True)
+    other = open_store(store_url)  # another connection / process sees the same numbers
+    start = s.revisions()
+    assert set(start) >= {"wards", "workers", "plans", "assignments", "users", "jobs"}
+    s.save("wards", _wards())
+    after_save = other.revisions()
+    assert after_save["wards"] == start["wards"] + 1
+    assert {k: v for k, v in after_save.items() if k != "wards"} == {k: v for k, v in start.items() if k != "wards"}
+    with pytest.raises(RuntimeError), s.transaction():  # rolled back: no write, no new revision
+        s.update("wards", {"code": "410802001"}, {"name": "改"})
+        raise RuntimeError("abort")
+    assert other.revisions() == after_save
+    with s.transaction():  # one transaction over two layers: each rises once
+        s.save("workers", [_worker("LM0001")])
+        s.update("workers", {"worker_id": "LM0001"}, {"phone": "13800000000"})
+        s.delete("wards", where={"code": "410802001"})
+    final = other.revisions()
+    assert final["workers"] == after_save["workers"] + 1 and final["wards"] == after_save["wards"] + 1
+    s.close()
+    other.close()

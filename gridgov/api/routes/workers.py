@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
+from pydantic import TypeAdapter
 from shapely.geometry import Point
 
-from gridgov.api.deps import PlannerUser, ScopeDep, StoreDep, held_by_worker, workers_of_wards
+from gridgov.api.deps import (
+    CacheDep,
+    PlannerUser,
+    RevisionsDep,
+    ScopeDep,
+    StoreDep,
+    held_by_worker,
+    workers_of_wards,
+)
 from gridgov.api.jobs import enqueue_solve
 from gridgov.api.models import (
     CapacityIn,
@@ -66,11 +75,24 @@ def _requeue(request: Request, store: SqlStore, actor: str, changed: dict) -> in
     return job_id
 
 
+_LIST = TypeAdapter(list[WorkerOut])
+# What a worker list is read from: a write to any of these makes a cached list stale.
+_LIST_LAYERS = ("workers", "grids", "plans", "assignments")
+
+
 @router.get("", response_model=list[WorkerOut])
-def workers(store: StoreDep, scope: ScopeDep, ward: str | None = None) -> list[WorkerOut]:
+def workers(store: StoreDep, scope: ScopeDep, cache: CacheDep, revisions: RevisionsDep,
+            ward: str | None = None) -> Response:
     """劳模名单（含联系电话；街道用户只见本街道）/ workers with contacts, scoped to the caller's wards."""
     codes = scope.ward_filter(ward)
-    # The hot path of a street office: only its own workers are read, not the whole roster.
+    # The hot path of street offices: the serialized list is kept until a layer it reads changes.
+    body = cache.get_or_read(store, ("workers", None if codes is None else tuple(codes)), _LIST_LAYERS,
+                             lambda: _LIST.dump_json(_worker_list(store, codes)), revisions=revisions)
+    return Response(body, media_type="application/json")
+
+
+def _worker_list(store: SqlStore, codes: list[str] | None) -> list[WorkerOut]:
+    # Only the office's own workers are read, not the whole roster.
     rows = store.rows("workers") if codes is None else store.rows(
         "workers", where={"worker_id": sorted(workers_of_wards(store, codes))})
     held = _held_within(store, codes)
