@@ -55,6 +55,9 @@ request = function()
   return wrk.format("GET", pairs_[i][1], {["Authorization"] = pairs_[i][2]})
 end
 local non2xx = 0
+-- Think time: each connection waits this many ms before its next request (0: back to back).
+local think = %(think)d
+if think > 0 then delay = function() return think end end
 response = function(status, headers, body)
   if status < 200 or status > 299 then non2xx = non2xx + 1 end
 end
@@ -135,11 +138,11 @@ def start_server(url: str, port: int, workers: int, access_log: bool, pool: int,
            "GRIDGOV_API_RUN_JOBS": "true" if run_jobs else "false",
            "GRIDGOV_API_STORE_POOL": str(pool), "GRIDGOV_API_CACHE_ENTRIES": str(cache_entries),
            "GRIDGOV_API_JOB_POLL_S": "0.2"}
-    cmd = [sys.executable, "-m", "uvicorn", "gridgov.api.main:create_app", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
-    if not access_log:
-        cmd.append("--no-access-log")
-    proc = subprocess.Popen(cmd, env=env)
+    # gridgov serve: uvicorn with every connection's Nagle off (gridgov/api/server.py).
+    cmd = [sys.executable, "-m", "gridgov", "serve", "--host", "127.0.0.1", "--port", str(port),
+           "--workers", str(workers), "--jobs" if run_jobs else "--no-jobs",
+           "--access-log" if access_log else "--no-access-log"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -163,16 +166,17 @@ def login(base: str, user: str) -> str:
 class Resolver(threading.Thread):
     """A planner keeping one solve job in flight until stopped; records how long one was running."""
 
-    def __init__(self, base: str, token: str, time_limit: float) -> None:
+    def __init__(self, base: str, token: str, time_limit: float, wards: list[str] | None = None) -> None:
         super().__init__(daemon=True)
         self.base, self.headers, self.time_limit = base, {"Authorization": f"Bearer {token}"}, time_limit
+        self.body = {"time_limit": time_limit, **({"wards": wards} if wards else {})}
         self.stop = threading.Event()
         self.jobs: list[dict] = []
 
     def run(self) -> None:
         with httpx.Client(base_url=self.base, headers=self.headers, timeout=60) as http:
             while not self.stop.is_set():
-                job = http.post("/api/plans/solve", json={"time_limit": self.time_limit}).json()
+                job = http.post("/api/plans/solve", json=self.body).json()
                 while not self.stop.is_set():
                     job = http.get(f"/api/jobs/{job['job_id']}").json()
                     if job["status"] in ("done", "failed"):
@@ -212,6 +216,12 @@ def main() -> None:
     parser.add_argument("--runner", choices=["process", "thread"], default="process",
                         help="solve jobs in a `gridgov jobs` process beside the web workers (default) "
                              "or in a thread of a web worker")
+    parser.add_argument("--resolve-own-wards", action="store_true",
+                        help="the planner re-solves the street offices' own wards, again and again: "
+                             "every finished job writes a plan, so cached lists go stale every few seconds")
+    parser.add_argument("--think-ms", type=int, default=0,
+                        help="each connection waits this long before its next request, as a person "
+                             "at a desk does (0: back to back, a closed loop at full speed)")
     parser.add_argument("--cache-entries", type=int, default=512,
                         help="GRIDGOV_API_CACHE_ENTRIES of the web workers (0: no response cache)")
     parser.add_argument("--quick", action="store_true", help="scale 0.1, 10 s runs")
@@ -238,20 +248,21 @@ def main() -> None:
             pairs = Path(tmp) / "pairs.txt"
             pairs.write_text("".join(f"/api/workers?ward={ward} {login(base, user)}\n" for user, ward in accounts))
             script = Path(tmp) / "workers.lua"
-            script.write_text(LUA % {"pairs": pairs})
+            script.write_text(LUA % {"pairs": pairs, "think": args.think_ms})
             sizes = [len(httpx.get(f"{base}{line.split()[0]}", headers={"Authorization": f"Bearer {line.split()[1]}"},
                                    timeout=30).json()) for line in pairs.read_text().splitlines()]
             print(f"demo scale {args.scale}, setup {setup_s:.1f} s; {len(accounts)} street offices, "
-                  f"{min(sizes)}-{max(sizes)} workers each; uvicorn --workers {args.workers}"
+                  f"{min(sizes)}-{max(sizes)} workers each; gridgov serve --workers {args.workers}"
                   f"{'' if args.access_log else ' --no-access-log'}, store pool {args.pool}, "
-                  f"cache {args.cache_entries} entries, jobs in a {args.runner}; wrk -t{args.threads} -c{args.connections} "
+                  f"cache {args.cache_entries} entries, jobs in a {args.runner}; think {args.think_ms} ms; wrk -t{args.threads} -c{args.connections} "
                   f"-d{args.duration}s; {os.cpu_count()} cores", flush=True)
             run_wrk(base, script, 3, args.connections, args.threads)  # warm-up: pools, imports, caches
             print(f"{'run':<10} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} "
                   f"{'requests':>9} {'errors':>7}")
             quiet = run_wrk(base, script, args.duration, args.connections, args.threads)
             show("quiet", quiet)
-            resolver = Resolver(base, login(base, "planner"), args.solve_limit)
+            resolver = Resolver(base, login(base, "planner"), args.solve_limit,
+                                [ward for _, ward in accounts] if args.resolve_own_wards else None)
             resolver.start()
             time.sleep(1.0)  # the first job is claimed and solving before the clock starts
             busy = run_wrk(base, script, args.duration, args.connections, args.threads)

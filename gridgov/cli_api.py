@@ -90,15 +90,23 @@ def serve(
     port: Annotated[int, typer.Option(help="端口 / port")] = 8000,
     db: DbOption = None,
     jobs: Annotated[bool, typer.Option("--jobs/--no-jobs", help="在本进程运行后台任务 / run background jobs here")] = True,
+    workers: Annotated[int, typer.Option(help="网页进程数（每个 CPU 核一个）/ web worker processes (one per core)")] = 1,
+    access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help="访问日志 / access log")] = True,
 ) -> None:
-    """启动网页服务（网页 /，接口文档 /docs）/ run the web service (page at /, API docs at /docs)."""
+    """启动网页服务（网页 /，接口文档 /docs）/ run the web service (page at /, API docs at /docs).
+
+    With ``--workers N`` start ``gridgov jobs`` beside it and pass ``--no-jobs``, so solves run
+    in their own process rather than in one of the web workers.
+    """
+    import os
+    import secrets
+
     try:
-        import uvicorn
+        from gridgov.api import server
     except ImportError as exc:
         from gridgov.errors import MissingExtraError
 
         raise MissingExtraError("uvicorn", "api") from exc
-    from gridgov.api.main import create_app
     from gridgov.settings import Settings
 
     if db is None:
@@ -108,8 +116,16 @@ def serve(
     settings = Settings(**({"db": db} if db else {}), api_run_jobs=jobs)
     with _open(settings.db):
         pass  # fail now, with the store's own message, if the store is missing or too new
+    # The workers build their settings from the environment: hand them what was chosen here.
+    os.environ["GRIDGOV_DB"] = settings.db
+    os.environ["GRIDGOV_API_RUN_JOBS"] = "true" if jobs else "false"
+    if workers > 1 and not settings.api_secret:
+        # Each worker would draw its own random secret and refuse the others' tokens.
+        os.environ["GRIDGOV_API_SECRET"] = secrets.token_urlsafe(32)
+        out.print("[yellow]GRIDGOV_API_SECRET 未设置：本次使用随机密钥，重启后需重新登录 / no API secret set: "
+                  "a random one is shared by the workers; sign-ins end with a restart[/yellow]")
     out.print(f"gridgov 网页服务：http://{host}:{port}/ （接口文档 /docs）\n[dim]serving on http://{host}:{port}/[/dim]")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    server.run(host=host, port=port, workers=workers, access_log=access_log)
 
 
 def jobs(

@@ -21,12 +21,16 @@ from gridgov.store import SqlStore
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/login/access-token", auto_error=False)
 
+# Dependencies that only look at app state are ``async def``: FastAPI runs a plain ``def`` in a
+# worker thread, and every such hop waits for the GIL behind busy threads (measured on the
+# street offices' list under load). Anything that touches the store stays ``def``.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_pool(request: Request) -> StorePool:
+async def get_pool(request: Request) -> StorePool:
     return request.app.state.pool
 
 
@@ -35,11 +39,11 @@ def get_store(pool: Annotated[StorePool, Depends(get_pool)]) -> Iterator[SqlStor
         yield store
 
 
-def get_login_limiter(request: Request) -> LoginLimiter:
+async def get_login_limiter(request: Request) -> LoginLimiter:
     return request.app.state.login_limiter
 
 
-def get_cache(request: Request) -> RevisionCache:
+async def get_cache(request: Request) -> RevisionCache:
     return request.app.state.cache
 
 
@@ -79,7 +83,7 @@ def require_role(*roles: str) -> Callable[[User], User]:
     """A dependency letting through the given roles (and admin, who may do everything)."""
     allowed = {"admin", *roles}
 
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:
         if user.role not in allowed:
             raise http_error(403, "您的角色无权使用此功能", "your role may not use this function")
         return user
@@ -172,7 +176,7 @@ class Scope:
             raise not_visible(f"劳模 {worker_id} ", f"worker {worker_id}")
 
 
-def get_scope(user: CurrentUser) -> Scope:
+async def get_scope(user: CurrentUser) -> Scope:
     return Scope(user)
 
 
