@@ -308,6 +308,38 @@ def worker_available(worker_id: str, actor: Annotated[str, typer.Option()] = "cl
     _say(f"{worker_id} 已恢复", f"{worker_id} is available again")
 
 
+@worker_app.command("update")
+def worker_update(
+    worker_id: str,
+    name: Annotated[Optional[str], typer.Option(help="姓名 / name")] = None,
+    phone: Annotated[Optional[str], typer.Option(help="联系电话 / phone")] = None,
+    employer: Annotated[Optional[str], typer.Option(help="工作单位 / employer")] = None,
+    sector: Annotated[Optional[str], typer.Option(help="系统（司法、公安…）/ sector")] = None,
+    home_ward: Annotated[Optional[str], typer.Option(help="居住街道代码 / ward code of the home")] = None,
+    lon: Annotated[Optional[float], typer.Option(help="住址经度（与 --lat 同给）/ home longitude")] = None,
+    lat: Annotated[Optional[float], typer.Option(help="住址纬度 / home latitude")] = None,
+    actor: Annotated[str, typer.Option()] = "cli",
+    db: DbOption = None,
+) -> None:
+    """修改劳模信息（住址变化后运行 gridgov solve --changed）/ change a worker's details or home."""
+    from gridgov.plans.roster import update_worker
+
+    fields = {"name": name, "phone": phone, "employer": employer, "sector": sector, "home_ward": home_ward,
+              "lon": lon, "lat": lat}
+    values = {k: v for k, v in fields.items() if v is not None}
+    if not values:
+        raise UserError("没有要修改的内容：请给出 --phone、--home-ward 等选项", "nothing to change: give --phone, --home-ward, …")
+    with _open(db) as store:
+        diff = update_worker(store, worker_id, values, actor=actor)
+    if not diff:
+        _say(f"{worker_id} 没有变化", f"{worker_id}: nothing changed")
+    elif {"home_ward", "geometry"} & set(diff):
+        _say(f"{worker_id} 已更新（住址变化：运行 gridgov solve --changed 重新安排）",
+             f"{worker_id} updated (new home: run gridgov solve --changed)")
+    else:
+        _say(f"{worker_id} 已更新：{'、'.join(diff)}", f"{worker_id} updated: {', '.join(diff)}")
+
+
 @worker_app.command("capacity")
 def worker_capacity(
     worker_id: str,

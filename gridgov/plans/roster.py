@@ -8,6 +8,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+from shapely.geometry import Point
 
 from gridgov.errors import NotFoundError, UserError
 from gridgov.plans.ledger import changed_fields, record
@@ -92,3 +93,34 @@ def add_worker(store: SqlStore, row: Mapping[str, Any], *, actor: str) -> None:
         store.save("workers", [{"status": "active", "capacity": 1.0, **row}])
         after = {k: v for k, v in row.items() if k != "geometry"}
         record(store, actor=actor, action="worker.add", subject=worker_id, after=after)
+
+
+def update_worker(store: SqlStore, worker_id: str, values: dict[str, Any], *, actor: str) -> dict:
+    """Change a worker's details or home (``lon``/``lat`` together); on the ledger as worker.update
+    with the changed fields only. Returns {field: (before, after)}; {} when nothing changed."""
+    values = dict(values)
+    lon, lat = values.pop("lon", None), values.pop("lat", None)
+    with store.transaction():
+        rows = store.load("workers", where={"worker_id": worker_id})
+        if rows.empty:
+            raise NotFoundError(f"没有编号为 {worker_id} 的劳模", f"no worker with id {worker_id}")
+        before = rows.iloc[0].to_dict()
+        if (lon is None) != (lat is None):
+            raise UserError("修改住址需同时给出经度和纬度", "a new home needs both lon and lat")
+        if values.get("home_ward") and not store.count("wards", where={"code": values["home_ward"]}):
+            raise UserError(f"没有街道 {values['home_ward']}", f"no ward {values['home_ward']}")
+        diff = changed_fields(before, values)
+        if lon is not None:
+            home = Point(float(lon), float(lat))
+            old = before.get("geometry")
+            if old is None or not old.equals(home):
+                diff["geometry"] = (None if old is None else old.wkt, home.wkt)
+        if not diff:
+            return {}
+        full = {**before, **values}
+        if lon is not None:
+            full["geometry"] = Point(float(lon), float(lat))
+        store.save("workers", [full])
+        record(store, actor=actor, action="worker.update", subject=worker_id,
+               before={k: o for k, (o, _) in diff.items()}, after={k: n for k, (_, n) in diff.items()})
+    return diff

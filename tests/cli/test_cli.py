@@ -113,3 +113,26 @@ def test_an_unknown_crs_is_a_clear_error(seeded_url, fingerprint, capsys):
     assert code == 2 and "--crs" in err and "99999" in err and "Traceback" not in err
     with open_store(seeded_url) as store:
         assert fingerprint(store) == before
+
+
+def test_worker_update_changes_details_on_the_ledger_and_refuses_bad_input(seeded_url, capsys, fingerprint):
+    """The same update as the web page's, from the command line."""
+    city = seeded_url
+    with open_store(city) as store:
+        import_file(store, "workers", DATA / "good" / "workers.csv", actor="test")
+    code, out, _ = _run(["--db", city, "worker", "update", "W001", "--phone", "13712345678"], capsys)
+    assert code == 0 and "phone" in out
+    with open_store(city) as store:
+        assert store.load("workers", where={"worker_id": "W001"}).iloc[0]["phone"] == "13712345678"
+        entry = store.load("ledger").iloc[-1]
+        assert entry["action"] == "worker.update" and entry["subject"] == "W001"
+        assert set(entry["after"]) == {"phone"}
+        before = fingerprint(store)
+    for argv, text in ((["worker", "update", "W001"], "nothing to change"),
+                       (["worker", "update", "W001", "--lon", "113.2"], "lon and lat"),
+                       (["worker", "update", "W001", "--home-ward", "999999999"], "no ward 999999999"),
+                       (["worker", "update", "nobody", "--phone", "1"], "nobody")):
+        code, out, err = _run(["--db", city, *argv], capsys)
+        assert code == 2 and text in out + err and "Traceback" not in out + err
+    with open_store(city) as store:
+        assert fingerprint(store) == before

@@ -28,8 +28,14 @@ from gridgov.api.models import (
     clean,
     pick,
 )
-from gridgov.api.usecases import update_worker
-from gridgov.plans.roster import add_worker, mark_available, mark_unavailable, retire_worker, set_capacity
+from gridgov.plans.roster import (
+    add_worker,
+    mark_available,
+    mark_unavailable,
+    retire_worker,
+    set_capacity,
+    update_worker,
+)
 from gridgov.plans.versions import published_plan
 from gridgov.store import SqlStore
 
