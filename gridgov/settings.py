@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     api_secret: str = ""
     api_token_minutes: int = 480  # one working day
     api_store_pool: int = 16  # opened stores kept for requests (one request uses one at a time); 4 made most requests open a new connection under load
+    api_threads: int = 40  # threads per web process for sync routes and dependencies
     api_cache_entries: int = 512  # read results kept per web process, each valid until its layers are written
     api_run_jobs: bool = True  # run queued background jobs in this process
     api_job_poll_s: float = 1.0

@@ -179,6 +179,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        import anyio.to_thread
+
+        # Threads that run the sync routes and dependencies of this process (anyio's default: 40).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         app.state.pool = StorePool(url, size=settings.api_store_pool)
         runner = None
         if settings.api_run_jobs:

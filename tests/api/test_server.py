@@ -85,3 +85,21 @@ def test_serve_with_two_workers_shares_one_secret(city):
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_thread_count_setting_applies(city):
+    import anyio.to_thread
+    from api_city import make_client
+
+    with make_client(city) as client:
+        tokens = client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
+    assert tokens == 40  # the default
+
+    from fastapi.testclient import TestClient
+
+    from gridgov.api.main import create_app
+    from gridgov.settings import Settings
+
+    settings = Settings(db=city, api_run_jobs=False, api_threads=3, api_secret="s" * 40)
+    with TestClient(create_app(settings)) as client:
+        assert client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens) == 3
