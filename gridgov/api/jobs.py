@@ -90,10 +90,13 @@ def recover_stale(store: SqlStore, *, stale_after_s: float) -> list[int]:
     return requeued
 
 
-def claim_next(store: SqlStore) -> dict[str, Any] | None:
-    """Take the oldest queued job: an UPDATE … WHERE status='queued' that only one process wins."""
-    queued = store.load("jobs", where={"status": "queued"})
+def claim_next(store: SqlStore, *, skip: set[int] | frozenset[int] = frozenset()) -> dict[str, Any] | None:
+    """Take the oldest queued job not in ``skip``: an UPDATE … WHERE status='queued' that only
+    one process wins."""
+    queued = store.load("jobs", where={"status": "queued"}, order_by="job_id")
     for row in queued.to_dict("records"):
+        if int(row["job_id"]) in skip:
+            continue
         now = now_utc()
         with store.transaction():
             won = store.update("jobs", {"job_id": int(row["job_id"]), "status": "queued"},
@@ -323,29 +326,41 @@ class JobRunner:
         self._thread.join(timeout)
 
     def run_once(self) -> bool:
-        """Recover, then run at most one job; True when one ran."""
+        """Recover, then run queued jobs oldest first until one ends; True when one ended.
+
+        A job whose wards another process is solving goes back to the queue and the next one
+        is tried, so it does not hold up jobs of other wards; it is tried again next time.
+        """
         with self.pool.store() as store:
             while self._lost:  # the database is back: settle what it interrupted, now
                 requeue_lost(store, self._lost[0])
                 self._lost.pop(0)
             recover_stale(store, stale_after_s=self.stale_s)
-            job = claim_next(store)
-            if job is None:
-                return False
-            log.info("job %s started", job["job_id"])
-            stop_beat = threading.Event()
-            beat = threading.Thread(target=self._heartbeat, args=(int(job["job_id"]), stop_beat), daemon=True)
-            beat.start()
-            try:
-                status = run_job(store, job)
-            except StoreUnavailableError:
-                self._lost.append(int(job["job_id"]))
-                raise
-            finally:
-                stop_beat.set()
-                beat.join()
-            log.info("job %s %s", job["job_id"], status)
-            return status != "queued"  # a job waiting for busy wards: poll again later
+            waiting: set[int] = set()
+            while True:
+                job = claim_next(store, skip=waiting)
+                if job is None:
+                    return False
+                if self._run(store, job) != "queued":
+                    return True
+                waiting.add(int(job["job_id"]))
+
+    def _run(self, store: SqlStore, job: dict[str, Any]) -> str:
+        """One claimed job with its heartbeat; its final status ("queued" when its wards are busy)."""
+        log.info("job %s started", job["job_id"])
+        stop_beat = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(int(job["job_id"]), stop_beat), daemon=True)
+        beat.start()
+        try:
+            status = run_job(store, job)
+        except StoreUnavailableError:
+            self._lost.append(int(job["job_id"]))
+            raise
+        finally:
+            stop_beat.set()
+            beat.join()
+        log.info("job %s %s", job["job_id"], status)
+        return status
 
     def _heartbeat(self, job_id: int, stop: threading.Event) -> None:
         """Keep the heartbeat fresh while one ward solves for a long time (its own store: no sharing)."""

@@ -99,3 +99,21 @@ def test_readers_during_publishes_see_the_old_plan_or_the_new_one_never_a_mix(ci
                 t.join(60)
     assert not errors, errors
     assert seen and all(s == a or s == b for s in seen)
+
+
+def test_a_job_waiting_for_busy_wards_does_not_hold_up_the_next(city):
+    other = open_store(city)
+    with make_client(city) as client:
+        h = {"Authorization": f"Bearer {token(client, 'planner')}"}
+        first = client.post("/api/plans/solve", json={"wards": [W1]}, headers=h).json()["job_id"]
+        second = client.post("/api/plans/solve", json={"wards": [W2]}, headers=h).json()["job_id"]
+        assert first < second
+        runner = JobRunner(client.app.state.pool, poll_s=0.1, stale_s=60)
+        with other.ward_locks([W1], owner="elsewhere"):
+            assert runner.run_once() is True  # the W2 job ran although the older W1 job waits
+            assert client.get(f"/api/jobs/{second}", headers=h).json()["status"] == "done"
+            assert client.get(f"/api/jobs/{first}", headers=h).json()["status"] == "queued"
+            assert runner.run_once() is False  # only the waiting job is left
+        assert runner.run_once() is True
+        assert client.get(f"/api/jobs/{first}", headers=h).json()["status"] == "done"
+    other.close()
