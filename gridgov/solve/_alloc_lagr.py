@@ -36,6 +36,7 @@ _ROOT_ROUNDS = 40  # heuristic + subgradient rounds at the root
 _ROUND_ITERS = 40  # subgradient iterations per round
 _FIRST_GAP = 1e-4  # the first pattern gap, relative to the bound; doubled until it holds a proof
 _PASSES = 30  # local-search passes of the heuristic
+_MAX_DP_CELLS = 50_000_000  # knapsack DP cells (pairs x capacity units) beyond which CP-SAT is used
 _MAX_PATTERNS = 25_000  # beyond this many patterns the compact MIP over pairs takes over the proof
 
 
@@ -343,6 +344,8 @@ def solve_several_lagrangian(
     top = int(load_int.sum()) + 1
     cap_int = np.where(np.isfinite(capacity), np.floor(np.minimum(capacity * load_scale, top) + 1e-9),
                        top).astype(np.int64)
+    if _dp_cells(rows, cols, load_int, cap_int, m) > _MAX_DP_CELLS:
+        return None  # loads in fine units (e.g. 0.001 of a grid): the knapsacks would be too wide
     cost_int = scale.to_int(c)
     search = LagrangianSearch(rows, cols, cost_int, load_int, cap_int, n, m)
     out = search.run(duals.u * scale.factor, clock=clock, time_limit=time_limit, progress=progress)
@@ -358,3 +361,11 @@ def solve_several_lagrangian(
              f"集合划分 {out.rounds} 轮，最后保留 {out.kept_pairs}/{rows.size} 个组合 / {out.rounds} "
              f"set-partitioning rounds, the last on {out.kept_pairs} of {rows.size} pairs")
     return LpOutcome(worker_of, out.optimal, bound, notes, "lagrangian")
+
+
+def _dp_cells(rows: np.ndarray, cols: np.ndarray, load_int: np.ndarray, cap_int: np.ndarray, m: int) -> int:
+    """An upper bound on one evaluation's knapsack work: per worker, its pairs times its DP width."""
+    pairs = np.bincount(cols, minlength=m)
+    reach = np.bincount(cols, weights=load_int[rows], minlength=m)
+    return int((pairs * np.minimum(cap_int, reach)).sum())
+

@@ -166,3 +166,18 @@ def test_mip_fallback_when_patterns_are_too_many(seed: int, monkeypatch) -> None
         return
     assert out.optimal and out.bound == best
     assert float(cost[rows[out.pair_of], cols[out.pair_of]].sum()) == best
+
+
+def test_fine_grained_loads_take_the_cp_sat_path_and_stay_correct(monkeypatch) -> None:
+    import gridgov.solve._alloc_lagr as lagr
+    from gridgov.solve import allocate
+
+    rng = np.random.default_rng(3)
+    cost, load, cap = _instance(rng, 6, 3, slack=1.3)
+    best, plan = _brute(cost, load, cap)
+    assert allocate(cost, load=load, capacity=cap).algorithm == "lagrangian"
+    monkeypatch.setattr(lagr, "_MAX_DP_CELLS", 10)  # as if the loads were in 0.001 units of a city
+    res = allocate(cost, load=load, capacity=cap)
+    assert res.algorithm == "cp-sat"
+    if plan is not None:
+        assert res.status == "optimal" and res.cost == best
