@@ -32,7 +32,7 @@ from gridgov.solve._alloc_lp import LpOutcome, solve_lp_relaxation
 from gridgov.solve.common import IntegerScale, ProgressCallback, Stopwatch
 
 _EPS = 1e-6
-_ROOT_ROUNDS = 40  # heuristic + subgradient rounds at the root
+_ROUND_LIMIT = 40  # heuristic + subgradient rounds before the proof
 _ROUND_ITERS = 40  # subgradient iterations per round
 _FIRST_GAP = 1e-4  # the first pattern gap, relative to the bound; doubled until it holds a proof
 _PASSES = 30  # local-search passes of the heuristic
@@ -54,7 +54,7 @@ class LagrOutcome:
 
 
 class _Sub:
-    """The pairs still open in a node, grouped by worker (``wptr``) and by grid (``gptr``)."""
+    """Pairs grouped by worker (``wptr``, the order the kernels need) and by grid (``gptr``)."""
 
     def __init__(self, pairs: np.ndarray, grid: np.ndarray, owner: np.ndarray, n: int, m: int) -> None:
         order = np.lexsort((grid[pairs], owner[pairs]))
@@ -67,8 +67,8 @@ class _Sub:
 
 
 class LagrangianSearch:
-    """Branch and bound over integer costs ``cost`` (per pair), pairs (``grid``, ``owner``),
-    integer ``load`` per grid and ``cap`` per worker."""
+    """The bound, the heuristic and the proof over integer costs ``cost`` (per pair), pairs
+    (``grid``, ``owner``), integer ``load`` per grid and ``cap`` per worker."""
 
     def __init__(self, grid: np.ndarray, owner: np.ndarray, cost: np.ndarray, load: np.ndarray,
                  cap: np.ndarray, n: int, m: int) -> None:
@@ -83,32 +83,27 @@ class LagrangianSearch:
         self.best: np.ndarray | None = None  # pair per grid
         self.rounds = 0  # set-partitioning models solved
 
-    # -- one node ------------------------------------------------------------------------------
-    def _bound(self, sub: _Sub, u: np.ndarray, cap: np.ndarray, fixed: np.ndarray, base: float,
-               iters: int) -> tuple:
-        """Subgradient ascent from u; (u, the node's bound including the fixed grids' cost)."""
-        active = fixed < 0
+    # -- bound and heuristic -------------------------------------------------------------------
+    def _bound(self, sub: _Sub, u: np.ndarray, iters: int) -> tuple[np.ndarray, float]:
+        """Subgradient ascent from u towards the incumbent's cost: (best u, L at it)."""
+        active = np.ones(self.n, dtype=bool)
         cost, weight = self.cost[sub.pairs], self.weight[sub.pairs]
         if math.isfinite(self.ub):
-            target = self.ub - base
+            target = self.ub
         else:  # no plan yet: aim 1% above the current value
-            value = kern.evaluate(u, cost, sub.grid, weight, sub.wptr, cap, active,
+            value = kern.evaluate(u, cost, sub.grid, weight, sub.wptr, self.cap, active,
                                   np.zeros(self.n, dtype=np.int64))
             target = value + abs(value) * 0.01 + 1.0
-        u, value = kern.subgradient(u, cost, sub.grid, weight, sub.wptr, cap, active, float(target),
-                                    iters, 10)
-        return u, base + value
+        return kern.subgradient(u, cost, sub.grid, weight, sub.wptr, self.cap, active, float(target), iters, 10)
 
-    def _heuristic(self, sub: _Sub, u: np.ndarray, cap: np.ndarray, fixed: np.ndarray) -> None:
+    def _heuristic(self, sub: _Sub, u: np.ndarray) -> None:
         """The Lagrangian heuristic: the knapsack choices at u, repaired and improved."""
         local = kern.repair_and_improve(u, self.cost[sub.pairs], sub.grid, sub.owner,
-                                        self.weight[sub.pairs], sub.wptr, sub.gptr, sub.gperm, cap,
-                                        np.where(fixed < 0, self.load, 0), _PASSES)
-        free = fixed < 0
-        if (local[free] < 0).any():
+                                        self.weight[sub.pairs], sub.wptr, sub.gptr, sub.gperm, self.cap,
+                                        self.load, _PASSES)
+        if (local < 0).any():
             return
-        plan = fixed.copy()
-        plan[free] = sub.pairs[local[free]]
+        plan = sub.pairs[local]
         value = float(self.cost[plan].sum())
         if value < self.ub - 0.5:
             self.ub, self.best = value, plan
@@ -162,14 +157,12 @@ class LagrangianSearch:
     # -- search --------------------------------------------------------------------------------
     def run(self, u0: np.ndarray, *, clock: Stopwatch, time_limit: float,
             progress: ProgressCallback | None = None) -> LagrOutcome:
-        n = self.n
         all_pairs = np.arange(self.grid.size, dtype=np.int64)
-        fixed = np.full(n, -1, dtype=np.int64)
-        sub = _Sub(all_pairs, self.grid, self.owner, n, self.m)
+        sub = _Sub(all_pairs, self.grid, self.owner, self.n, self.m)
         u, root, stale = u0.astype(np.float64).copy(), -math.inf, 0
-        for _ in range(_ROOT_ROUNDS):
-            self._heuristic(sub, u, self.cap, fixed)
-            u, value = self._bound(sub, u, self.cap, fixed, 0.0, _ROUND_ITERS)
+        for _ in range(_ROUND_LIMIT):
+            self._heuristic(sub, u)
+            u, value = self._bound(sub, u, _ROUND_ITERS)
             stale = stale + 1 if value <= root + 0.5 else 0
             root = max(root, value)
             self._report(progress, "lagrangian", root)
