@@ -119,6 +119,9 @@ def serve(
     # The workers build their settings from the environment: hand them what was chosen here.
     os.environ["GRIDGOV_DB"] = settings.db
     os.environ["GRIDGOV_API_RUN_JOBS"] = "true" if jobs else "false"
+    if workers > 1 and jobs:
+        out.print("[yellow]每个网页进程都会运行后台任务；建议 --no-jobs 并另行运行 gridgov jobs / every web worker "
+                  "runs background jobs too: prefer --no-jobs with gridgov jobs beside them[/yellow]")
     if workers > 1 and not settings.api_secret:
         # Each worker would draw its own random secret and refuse the others' tokens.
         os.environ["GRIDGOV_API_SECRET"] = secrets.token_urlsafe(32)

@@ -8,7 +8,6 @@ from typing import Any
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 APP = "gridgov.api.main:create_app"
-PROTOCOL = "gridgov.api.server:NoDelayH11Protocol"
 
 
 class NoDelayH11Protocol(H11Protocol):
@@ -32,5 +31,6 @@ def run(*, host: str, port: int, workers: int = 1, access_log: bool = True, log_
     """Serve ``create_app()`` (settings from the environment) until stopped."""
     import uvicorn
 
-    uvicorn.run(APP, factory=True, host=host, port=port, workers=max(1, workers), http=PROTOCOL,
+    # The class itself, not an import string: uvicorn before 0.30 looked strings up in its own table.
+    uvicorn.run(APP, factory=True, host=host, port=port, workers=max(1, workers), http=NoDelayH11Protocol,
                 access_log=access_log, log_level=log_level)

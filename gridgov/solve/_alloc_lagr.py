@@ -37,6 +37,7 @@ _ROUND_ITERS = 40  # subgradient iterations per round
 _FIRST_GAP = 1e-4  # the first pattern gap, relative to the bound; doubled until it holds a proof
 _PASSES = 30  # local-search passes of the heuristic
 _MAX_DP_CELLS = 50_000_000  # knapsack DP cells (pairs x capacity units) beyond which CP-SAT is used
+_PATTERN_STEPS = 20_000_000  # search steps of the pattern enumeration before it gives up
 _MAX_PATTERNS = 25_000  # beyond this many patterns the compact MIP over pairs takes over the proof
 
 
@@ -82,6 +83,7 @@ class LagrangianSearch:
         self.ub = math.inf
         self.best: np.ndarray | None = None  # pair per grid
         self.rounds = 0  # set-partitioning models solved
+        self.tol = _EPS
 
     # -- bound and heuristic -------------------------------------------------------------------
     def _bound(self, sub: _Sub, u: np.ndarray, iters: int) -> tuple[np.ndarray, float]:
@@ -143,7 +145,8 @@ class LagrangianSearch:
             self.ub, self.best = float(self.cost[found].sum()), found
         if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
             return True, int(self.ub)
-        return False, max(lower, math.ceil(h.getInfo().mip_dual_bound - _EPS))
+        dual = h.getInfo().mip_dual_bound  # +-inf when stopped before the root LP or infeasible
+        return False, max(lower, math.ceil(dual - self.tol)) if math.isfinite(dual) else lower
 
     def _plan_from(self, h: object, pairs: np.ndarray, k: int) -> np.ndarray | None:
         values = np.asarray(h.getSolution().col_value)  # type: ignore[attr-defined]
@@ -160,15 +163,17 @@ class LagrangianSearch:
         all_pairs = np.arange(self.grid.size, dtype=np.int64)
         sub = _Sub(all_pairs, self.grid, self.owner, self.n, self.m)
         u, root, stale = u0.astype(np.float64).copy(), -math.inf, 0
+        # Float sums of integer costs up to ~1e11 are off by ~1e-5: tolerances grow with them.
+        self.tol = _EPS + 1e-12 * float(np.abs(self.cost).sum())
         for _ in range(_ROUND_LIMIT):
             self._heuristic(sub, u)
             u, value = self._bound(sub, u, _ROUND_ITERS)
             stale = stale + 1 if value <= root + 0.5 else 0
             root = max(root, value)
             self._report(progress, "lagrangian", root)
-            if self.ub - root < 1.0 - _EPS or stale >= 3 or clock.remaining(time_limit) <= 0:
+            if self.ub - root < 1.0 - self.tol or stale >= 3 or clock.remaining(time_limit) <= 0:
                 break
-        lower = math.ceil(root - _EPS)
+        lower = math.ceil(root - self.tol)
         up_sub, down_sub = np.zeros(all_pairs.size), np.zeros(all_pairs.size)
         kern.fixing_penalties(u, self.cost[sub.pairs], sub.grid, self.weight[sub.pairs], sub.wptr,
                               self.cap, up_sub, down_sub)
@@ -179,7 +184,7 @@ class LagrangianSearch:
         while lower < self.ub and clock.remaining(time_limit) > 0:
             gap = min(gap, self.ub - root)
             target = root + gap
-            pairs = all_pairs[root + up <= target + _EPS]
+            pairs = all_pairs[root + up <= target + self.tol]
             kept = int(pairs.size)
             outcome = self._partition(pairs, u, gap, clock.remaining(time_limit))
             if outcome == "too many":
@@ -187,15 +192,17 @@ class LagrangianSearch:
             if outcome == "stopped":
                 return self._outcome(False, lower, root, kept)
             self._report(progress, "set partitioning", max(root, lower))
-            if outcome == "optimal" and self.ub <= target + _EPS:
+            if outcome == "optimal" and self.ub <= target + self.tol:
                 return self._outcome(True, int(self.ub), root, kept)
             # Every plan costing at most the target was in the model: none is cheaper than its optimum.
-            lower = max(lower, math.floor(target + _EPS) + 1)
+            lower = max(lower, math.floor(target - self.tol) + 1)
             gap *= 2
         if lower >= self.ub:
             return self._outcome(True, int(self.ub), root, kept)
         # The gap is too wide for patterns: a MIP over the pairs some better plan may use.
-        pairs = all_pairs[root + up <= self.ub - 1.0 + _EPS]
+        if clock.remaining(time_limit) <= 0:
+            return self._outcome(False, lower, root, kept)
+        pairs = all_pairs[root + up <= self.ub - 1.0 + self.tol]
         closed, lower = self._mip_pairs(pairs, lower, clock.remaining(time_limit))
         return self._outcome(closed or lower >= self.ub, lower, root, int(pairs.size))
 
@@ -270,8 +277,8 @@ class LagrangianSearch:
         out_items = np.empty(8 * max_patterns, dtype=np.int64)
         out_ptr = np.empty(max_patterns + 1, dtype=np.int64)
         out_owner = np.empty(max_patterns, dtype=np.int64)
-        count = kern.enumerate_patterns(r, weight, items, wptr, self.cap, best + gap + _EPS, max_patterns,
-                                        out_items, out_ptr, out_owner)
+        count = kern.enumerate_patterns(r, weight, items, wptr, self.cap, best + gap + self.tol, max_patterns,
+                                        _PATTERN_STEPS, out_items, out_ptr, out_owner)
         if count < 0:
             return None
         return out_items[:out_ptr[count]], out_ptr[:count + 1], out_owner[:count]

@@ -331,13 +331,15 @@ def improve(chosen: np.ndarray, cost: np.ndarray, owner: np.ndarray, gptr: np.nd
 
 @njit
 def enumerate_patterns(r: np.ndarray, weight: np.ndarray, items: np.ndarray, wptr: np.ndarray,
-                       cap: np.ndarray, limit: np.ndarray, max_out: int, out_items: np.ndarray,
-                       out_ptr: np.ndarray, out_owner: np.ndarray) -> int:
+                       cap: np.ndarray, limit: np.ndarray, max_out: int, max_steps: int,
+                       out_items: np.ndarray, out_ptr: np.ndarray, out_owner: np.ndarray) -> int:
     """Every subset of each worker's items that fits its capacity with sum of ``r`` <= its
     ``limit`` (items sorted by r within each worker's segment ``wptr``); written as runs of
     ``items`` (``out_ptr``) with their worker (``out_owner``). Returns how many, -1 beyond
-    ``max_out`` or the room of ``out_items``."""
+    ``max_out``, the room of ``out_items`` or ``max_steps`` search steps (the bound ignores
+    capacity, so tight capacities can make the search long with few sets to show for it)."""
     count = 0
+    steps = 0
     filled = 0
     out_ptr[0] = 0
     m = wptr.size - 1
@@ -359,6 +361,9 @@ def enumerate_patterns(r: np.ndarray, weight: np.ndarray, items: np.ndarray, wpt
             count += 1
             out_ptr[count] = filled
         while True:
+            steps += 1
+            if steps > max_steps:
+                return -1
             nxt = -1
             for b in range(start, k):
                 # r is sorted, so once the best completion through b is over the limit, it is

@@ -243,8 +243,9 @@ class SqlStore:
             self._revisioned = self.schema_version() >= _REVISIONS_SINCE
         if not self._revisioned:
             return  # a store written as an older gridgov did (tests of upgrades)
-        for layer in written:
-            self._execute(f"UPDATE gridgov_revisions SET revision = revision + 1 WHERE layer = {self._ph}",
+        for layer in written:  # an upsert: a layer added by a later migration gets its row here
+            self._execute(f"INSERT INTO gridgov_revisions (layer, revision) VALUES ({self._ph}, 1) "
+                          "ON CONFLICT (layer) DO UPDATE SET revision = gridgov_revisions.revision + 1",
                           (layer,))
 
     # -- solve locks ----------------------------------------------------------------------------

@@ -181,3 +181,39 @@ def test_fine_grained_loads_take_the_cp_sat_path_and_stay_correct(monkeypatch) -
     assert res.algorithm == "cp-sat"
     if plan is not None:
         assert res.status == "optimal" and res.cost == best
+
+
+def test_pattern_search_gives_up_after_its_step_budget(monkeypatch) -> None:
+    import gridgov.solve._alloc_lagr as lagr
+
+    rng = np.random.default_rng(11)
+    cost, load, cap = _instance(rng, 7, 2, slack=1.2)
+    n, m = cost.shape
+    rows, cols = np.nonzero(np.isfinite(cost))
+    search = LagrangianSearch(rows, cols, cost[rows, cols], load.astype(np.int64),
+                              np.floor(cap).astype(np.int64), n, m)
+    assert search._patterns(np.arange(rows.size), np.full(n, 30.0), 20.0, 10_000) is not None
+    monkeypatch.setattr(lagr, "_PATTERN_STEPS", 1)
+    assert search._patterns(np.arange(rows.size), np.full(n, 30.0), 20.0, 10_000) is None
+
+
+@pytest.mark.parametrize("limit", [0.001, 0.02])
+def test_no_time_left_still_answers_with_a_valid_bound(limit: float) -> None:
+    """A time limit used up by the first rounds: a plan (or none) and a true bound, no crash."""
+    from gridgov.solve import allocate
+
+    rng = np.random.default_rng(5)
+    n, m = 150, 50
+    grids, homes = rng.uniform(0, 10_000, (n, 2)), rng.uniform(0, 10_000, (m, 2))
+    cost = np.round(np.linalg.norm(grids[:, None] - homes[None], axis=2))
+    cost[cost > 3_000] = np.inf
+    cost[np.arange(n), np.argmin(np.where(np.isfinite(cost), cost, 1e12), axis=1)] = 0.0
+    load = rng.integers(5, 41, n).astype(float)
+    cap = np.round(rng.uniform(1.3, 2.0, m) * load.sum() / m)
+    res = allocate(cost, load=load, capacity=cap, time_limit=limit)
+    exact = allocate(cost, load=load, capacity=cap, time_limit=30)
+    assert exact.status == "optimal"
+    if res.bound is not None:
+        assert res.bound <= exact.cost + 1e-9
+    if res.n_uncovered == 0:
+        assert res.cost >= exact.cost - 1e-9

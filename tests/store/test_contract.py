@@ -288,3 +288,13 @@ def test_revisions_rise_with_committed_writes_only(store_url):
     assert final["workers"] == after_save["workers"] + 1 and final["wards"] == after_save["wards"] + 1
     s.close()
     other.close()
+
+
+def test_a_layer_without_a_revision_row_gets_one_on_its_first_write(store_url):
+    s = open_store(store_url, create=True)
+    s._execute(f"DELETE FROM gridgov_revisions WHERE layer = {s._ph}", ("wards",))  # as if added later
+    assert "wards" not in s.revisions()
+    s.save("wards", _wards())
+    s.save("wards", _wards())
+    assert s.revisions()["wards"] == 2
+    s.close()
