@@ -304,7 +304,8 @@ def iterated_local_search(
         closed = np.setdiff1d(np.arange(m), inc.open)
         if movable.size == 0 or closed.size == 0:
             return
-        out = inc.rng.choice(movable, size=min(kick, movable.size), replace=False)
+        # As many in as out: with one closed site left, a kick of two would draw two from one.
+        out = inc.rng.choice(movable, size=min(kick, movable.size, closed.size), replace=False)
         into = inc.rng.choice(closed, size=out.size, replace=False)
         start = np.concatenate([np.setdiff1d(inc.open, out), into])
         _descend(inc, start, fixed, clock, until)
