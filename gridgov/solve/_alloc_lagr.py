@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gridgov.solve import _alloc_lagr_kernels as kern
-from gridgov.solve._alloc_lp import LpOutcome, solve_lp_relaxation
+from gridgov.solve._alloc_lp import LpOutcome, compact_model, solve_lp_relaxation
 from gridgov.solve.common import IntegerScale, ProgressCallback, Stopwatch
 
 _EPS = 1e-6
@@ -103,12 +103,8 @@ class LagrangianSearch:
         local = kern.repair_and_improve(u, self.cost[sub.pairs], sub.grid, sub.owner,
                                         self.weight[sub.pairs], sub.wptr, sub.gptr, sub.gperm, self.cap,
                                         self.load, _PASSES)
-        if (local < 0).any():
-            return
-        plan = sub.pairs[local]
-        value = float(self.cost[plan].sum())
-        if value < self.ub - 0.5:
-            self.ub, self.best = value, plan
+        if (local >= 0).all():
+            self._keep(sub.pairs[local])
 
     def _mip_pairs(self, pairs: np.ndarray, lower: int, seconds: float) -> tuple[bool, int]:
         """HiGHS on the compact model over ``pairs`` (plus the incumbent's), started from the
@@ -120,19 +116,7 @@ class LagrangianSearch:
         rows, cols = self.grid[pairs], self.owner[pairs]
         if np.unique(rows).size < self.n:
             return lower >= self.ub, lower  # a grid has no pair left: only the incumbent's plans
-        k = int(pairs.size)
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = k, self.n + self.m
-        lp.col_cost_ = self.cost[pairs]
-        lp.col_lower_ = np.zeros(k)
-        lp.col_upper_ = np.ones(k)
-        lp.row_lower_ = np.concatenate([np.ones(self.n), np.full(self.m, -highspy.kHighsInf)])
-        lp.row_upper_ = np.concatenate([np.ones(self.n), self.cap.astype(float)])
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = np.arange(0, 2 * k + 1, 2, dtype=np.int32)
-        lp.a_matrix_.index_ = np.column_stack([rows, self.n + cols]).ravel().astype(np.int32)
-        lp.a_matrix_.value_ = np.column_stack([np.ones(k), self.load[rows]]).ravel().astype(float)
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * k
+        lp = compact_model(rows, cols, self.cost[pairs], self.load, self.cap, self.n, self.m, integer=True)
         h = _highs(seconds)
         h.passModel(lp)
         if self.best is not None:
@@ -140,22 +124,23 @@ class LagrangianSearch:
             start.col_value = np.isin(pairs, self.best).astype(float).tolist()
             h.setSolution(start)
         h.run()
-        found = self._plan_from(h, pairs, k)
-        if found is not None and float(self.cost[found].sum()) < self.ub - 0.5:
-            self.ub, self.best = float(self.cost[found].sum()), found
+        take = _solution(h, int(pairs.size))
+        if take is not None:
+            self._keep(pairs[take])
         if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
             return True, int(self.ub)
         dual = h.getInfo().mip_dual_bound  # +-inf when stopped before the root LP or infeasible
         return False, max(lower, math.ceil(dual - self.tol)) if math.isfinite(dual) else lower
 
-    def _plan_from(self, h: object, pairs: np.ndarray, k: int) -> np.ndarray | None:
-        values = np.asarray(h.getSolution().col_value)  # type: ignore[attr-defined]
-        if values.size != k or h.getInfo().primal_solution_status == 0:  # type: ignore[attr-defined]
-            return None
-        take = pairs[values > 0.5]
+    def _keep(self, chosen: np.ndarray) -> None:
+        """Keep the plan of these pairs when it covers every grid and beats the incumbent."""
         plan = np.full(self.n, -1, dtype=np.int64)
-        plan[self.grid[take]] = take
-        return plan if (plan >= 0).all() else None
+        plan[self.grid[chosen]] = chosen
+        if (plan < 0).any():
+            return
+        value = float(self.cost[plan].sum())
+        if value < self.ub - 0.5:
+            self.ub, self.best = value, plan
 
     # -- search --------------------------------------------------------------------------------
     def run(self, u0: np.ndarray, *, clock: Stopwatch, time_limit: float,
@@ -244,12 +229,7 @@ class LagrangianSearch:
             return "stopped"
         cols, optimal = solved
         if cols is not None:
-            chosen = items[np.isin(column, cols)]
-            plan = np.full(self.n, -1, dtype=np.int64)
-            plan[self.grid[chosen]] = chosen
-            value = float(self.cost[plan].sum())
-            if value < self.ub - 0.5:
-                self.ub, self.best = value, plan
+            self._keep(items[np.isin(column, cols)])
         return "optimal" if optimal else "stopped"
 
     def _patterns(self, pairs: np.ndarray, u: np.ndarray, gap: float, max_patterns: int
@@ -308,10 +288,18 @@ class LagrangianSearch:
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
             return None, True
-        values = np.asarray(h.getSolution().col_value)
-        if values.size != k or h.getInfo().primal_solution_status == 0:
+        take = _solution(h, k)
+        if take is None:
             return None
-        return np.flatnonzero(values > 0.5), status == highspy.HighsModelStatus.kOptimal
+        return np.flatnonzero(take), status == highspy.HighsModelStatus.kOptimal
+
+
+def _solution(h: object, k: int) -> np.ndarray | None:
+    """The 0/1 columns HiGHS chose (a mask of length k), or None when it has no plan."""
+    values = np.asarray(h.getSolution().col_value)  # type: ignore[attr-defined]
+    if values.size != k or h.getInfo().primal_solution_status == 0:  # type: ignore[attr-defined]
+        return None
+    return values > 0.5
 
 
 def _highs(seconds: float) -> object:

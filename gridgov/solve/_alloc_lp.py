@@ -51,22 +51,10 @@ def solve_lp_relaxation(
     """HiGHS LP on the allowed pairs; None when the relaxation is infeasible."""
     import highspy
 
-    k = int(rows.size)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = k, n + m
-    lp.col_cost_ = np.asarray(cost, dtype=float)
-    lp.col_lower_ = np.zeros(k)
-    lp.col_upper_ = np.full(k, highspy.kHighsInf)
-    cap = np.where(np.isfinite(capacity), capacity, highspy.kHighsInf)
-    lp.row_lower_ = np.concatenate([np.ones(n), np.full(m, -highspy.kHighsInf)])
-    lp.row_upper_ = np.concatenate([np.ones(n), cap])
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = np.arange(0, 2 * k + 1, 2, dtype=np.int32)
-    lp.a_matrix_.index_ = np.column_stack([rows, n + cols]).ravel().astype(np.int32)
-    lp.a_matrix_.value_ = np.column_stack([np.ones(k), load[rows]]).ravel().astype(float)
+    lp = compact_model(rows, cols, cost, load, capacity, n, m, integer=False)
     h.passModel(lp)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -77,6 +65,32 @@ def solve_lp_relaxation(
     v[~np.isfinite(capacity)] = 0.0
     share = np.asarray(sol.col_value, dtype=float)
     return duals_from_v(rows, cols, cost, load, capacity, n, v, share)
+
+
+def compact_model(
+    rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, load: np.ndarray, capacity: np.ndarray,
+    n: int, m: int, *, integer: bool,
+) -> object:
+    """The HiGHS model over the pairs (rows, cols): every grid once, each worker within capacity
+    (infinite capacities unbounded); 0/1 variables when ``integer``, else shares >= 0."""
+    import highspy
+
+    k = int(rows.size)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = k, n + m
+    lp.col_cost_ = np.asarray(cost, dtype=float)
+    lp.col_lower_ = np.zeros(k)
+    lp.col_upper_ = np.ones(k) if integer else np.full(k, highspy.kHighsInf)
+    cap = np.where(np.isfinite(capacity), capacity, highspy.kHighsInf).astype(float)
+    lp.row_lower_ = np.concatenate([np.ones(n), np.full(m, -highspy.kHighsInf)])
+    lp.row_upper_ = np.concatenate([np.ones(n), cap])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.arange(0, 2 * k + 1, 2, dtype=np.int32)
+    lp.a_matrix_.index_ = np.column_stack([rows, n + cols]).ravel().astype(np.int32)
+    lp.a_matrix_.value_ = np.column_stack([np.ones(k), load[rows]]).ravel().astype(float)
+    if integer:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * k
+    return lp
 
 
 def duals_from_v(
