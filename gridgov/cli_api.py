@@ -28,6 +28,21 @@ def _open(db: str | None):
     return open_store(db)
 
 
+def _checked_settings(db: str | None, **overrides: object):
+    """Settings for a long-running command (``--db``, else the global --db, else the environment),
+    after the store opened once: a missing or too new store fails now with its own message."""
+    from gridgov.settings import Settings
+
+    if db is None:
+        from gridgov.cli_common import state
+
+        db = state.db
+    settings = Settings(**({"db": db} if db else {}), **overrides)
+    with _open(settings.db):
+        pass
+    return settings
+
+
 def _accounts():
     from gridgov.api import accounts  # raises MissingExtraError without the "api" extra
 
@@ -107,15 +122,7 @@ def serve(
         from gridgov.errors import MissingExtraError
 
         raise MissingExtraError("uvicorn", "api") from exc
-    from gridgov.settings import Settings
-
-    if db is None:
-        from gridgov.cli_common import state
-
-        db = state.db
-    settings = Settings(**({"db": db} if db else {}), api_run_jobs=jobs)
-    with _open(settings.db):
-        pass  # fail now, with the store's own message, if the store is missing or too new
+    settings = _checked_settings(db, api_run_jobs=jobs)
     # The workers build their settings from the environment: hand them what was chosen here.
     os.environ["GRIDGOV_DB"] = settings.db
     os.environ["GRIDGOV_API_RUN_JOBS"] = "true" if jobs else "false"
@@ -145,7 +152,6 @@ def jobs(
     import signal
     import threading
 
-    from gridgov.settings import Settings
     from gridgov.store import resolve_url
 
     try:
@@ -155,13 +161,7 @@ def jobs(
         from gridgov.errors import MissingExtraError
 
         raise MissingExtraError("fastapi", "api") from exc
-    if db is None:
-        from gridgov.cli_common import state
-
-        db = state.db
-    settings = Settings(**({"db": db} if db else {}))
-    with _open(settings.db):
-        pass  # fail now, with the store's own message, if the store is missing or too new
+    settings = _checked_settings(db)
     if nice > 0:
         os.nice(min(19, nice))
     pool = StorePool(resolve_url(settings.db), size=2)
