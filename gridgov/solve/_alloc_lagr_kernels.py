@@ -237,8 +237,16 @@ def repair_and_improve(u: np.ndarray, cost: np.ndarray, grid: np.ndarray, owner:
         if best >= 0:
             chosen[i] = best
             room[owner[best]] -= load[i]
-    order = np.argsort(-load)
-    for i in order:
+    _fill_and_improve(chosen, room, cost, owner, gptr, gpairs, load, passes)
+    return chosen
+
+
+@njit
+def _fill_and_improve(chosen: np.ndarray, room: np.ndarray, cost: np.ndarray, owner: np.ndarray,
+                      gptr: np.ndarray, gpairs: np.ndarray, load: np.ndarray, passes: int) -> None:
+    """Give each grid without a worker (largest load first) the cheapest worker with room, then
+    ``improve``."""
+    for i in np.argsort(-load):
         if chosen[i] >= 0:
             continue
         best = -1
@@ -250,7 +258,6 @@ def repair_and_improve(u: np.ndarray, cost: np.ndarray, grid: np.ndarray, owner:
             chosen[i] = best
             room[owner[best]] -= load[i]
     improve(chosen, cost, owner, gptr, gpairs, room, load, passes)
-    return chosen
 
 
 @njit
@@ -397,3 +404,38 @@ def enumerate_patterns(r: np.ndarray, weight: np.ndarray, items: np.ndarray, wpt
                 room += weight[lo + b]
                 start = b + 1
     return count
+
+
+@njit
+def price(u: np.ndarray, cost: np.ndarray, grid: np.ndarray, weight: np.ndarray, wptr: np.ndarray,
+          cap: np.ndarray, taken: np.ndarray, profit: np.ndarray) -> float:
+    """Every worker's knapsack at u: marks the chosen pairs in ``taken``, writes each worker's
+    profit (-min reduced cost) to ``profit`` and returns L(u) (as ``evaluate`` over all grids)."""
+    value = 0.0
+    for i in range(u.size):
+        value += u[i]
+    for j in range(wptr.size - 1):
+        profit[j] = _worker_knapsack(j, u, cost, grid, weight, wptr, cap, taken)
+        value -= profit[j]
+    return value
+
+
+@njit
+def plan_from_shares(share: np.ndarray, cost: np.ndarray, owner: np.ndarray, grid: np.ndarray,
+                     gptr: np.ndarray, gpairs: np.ndarray, cap: np.ndarray, load: np.ndarray,
+                     passes: int) -> np.ndarray:
+    """Round a fractional plan: pairs in order of falling ``share`` give their grid to their
+    worker while it has room; grids left over (largest load first) go to the cheapest worker with
+    room; then ``improve``. Returns the pair chosen per grid (-1 where none fits)."""
+    n = gptr.size - 1
+    chosen = np.full(n, -1, dtype=np.int64)
+    room = cap.astype(np.int64).copy()
+    for p in np.argsort(-share):
+        if share[p] <= 0.0:
+            break
+        i = grid[p]
+        if chosen[i] < 0 and room[owner[p]] >= load[i]:
+            chosen[i] = p
+            room[owner[p]] -= load[i]
+    _fill_and_improve(chosen, room, cost, owner, gptr, gpairs, load, passes)
+    return chosen

@@ -134,7 +134,8 @@ def test_patterns_are_every_fitting_subset_within_the_gap(seed: int) -> None:
                               np.floor(cap).astype(np.int64), n, m)
     u = rng.uniform(0, 50, n)
     gap = float(rng.uniform(0, 40))
-    items, starts, owners = search._patterns(np.arange(rows.size), u, gap, 10_000)
+    found = search._patterns(np.arange(rows.size), u, gap, 10_000)
+    items, starts, owners = found.items, found.starts, found.owners
     got = {(int(j), frozenset(items[starts[k]:starts[k + 1]].tolist())) for k, j in enumerate(owners)}
     want = set()
     r = cost[rows, cols] - u[rows]
