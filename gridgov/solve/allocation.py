@@ -16,8 +16,9 @@ Algorithm by problem:
   proves the optimum over all pairs. Locks are fixed beforehand; minimal moves are a cost
   penalty above any cost difference.
 * ``rule="several"`` with one load per grid (whoever takes it), capacities and nothing else:
-  the knapsack Lagrangian bound and an exact set partitioning over the worker patterns that
-  bound leaves (``_alloc_lagr``), HiGHS for the small MIPs it builds.
+  the knapsack Lagrangian bound (lifted to the Dantzig-Wolfe bound by column generation,
+  ``_alloc_colgen``) and an exact set partitioning over the worker patterns that bound leaves
+  (``_alloc_lagr``), HiGHS for the small MIPs it builds.
 * everything else: CP-SAT with variables only for eligible pairs. Phase 1 maximises covered
   load (skipped when a greedy plan already covers every grid); phase 2 keeps that coverage and
   minimises, in this order, the balance violation flag, the moves, the cost.
