@@ -44,6 +44,7 @@ _PASSES = 30  # local-search passes of the heuristic
 _MAX_DP_CELLS = 50_000_000  # knapsack DP cells (pairs x capacity units) beyond which CP-SAT is used
 _PATTERN_STEPS = 20_000_000  # search steps of the pattern enumeration before it gives up
 _MAX_PATTERNS = 25_000  # beyond this many patterns the compact MIP over pairs takes over the proof
+_PRESOLVE_PATTERNS = 10_000  # HiGHS presolve of larger set partitionings costs more than it saves
 _QUICK_PATTERNS = 5_000  # the pattern limit of the rounds before column generation
 _MASTER_MIP_SHARE = 0.1  # of the time limit, at most, for the best plan of the master's patterns
 
@@ -334,6 +335,8 @@ class LagrangianSearch:
         lp.a_matrix_.value_ = np.ones(index.size)
         lp.integrality_ = [highspy.HighsVarType.kInteger] * k
         h = _highs(seconds)
+        if k > _PRESOLVE_PATTERNS:
+            h.setOptionValue("presolve", "off")
         h.passModel(lp)
         h.run()
         status = h.getModelStatus()
