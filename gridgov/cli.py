@@ -131,7 +131,7 @@ def demo(
     with _open(db, create=True) as store, out.status("…") as status:
         summary = run_demo(store, out_dir=out_dir, seed=seed, scale=scale,
                            progress=lambda msg: status.update(msg))
-    _print_summary(summary)
+    _print_summary(summary, title="焦作示例 / Jiaozuo demo", details=str(out_dir / "summary.json"))
 
 
 class RuleChoice(str, Enum):
@@ -164,7 +164,8 @@ def solve(
         _say("没有需要重新求解的街道", "nothing to re-solve")
         return
     _say(f"草稿方案 {outcome.plan_id} 已保存", f"draft plan {outcome.plan_id} stored")
-    _print_summary(outcome.summary)
+    _print_summary(outcome.summary, title=f"包格方案 {outcome.plan_id} / grid plan {outcome.plan_id}",
+                   details=f"GET /api/plans（方案 {outcome.plan_id} 的 summary）")
 
 
 def _ward_rules(items: list[str]) -> dict[str, str]:
@@ -355,12 +356,14 @@ def worker_capacity(
     _say(f"{worker_id} 承担能力改为 {capacity}", f"{worker_id} capacity set to {capacity}")
 
 
-def _print_summary(summary: dict) -> None:
-    table = Table(title="焦作示例 / Jiaozuo demo")
+def _print_summary(summary: dict, *, title: str, details: str) -> None:
+    from gridgov.cli_summary import summary_rows
+
+    table = Table(title=title)
     table.add_column("项目 item")
     table.add_column("数值 value", justify="right")
-    for key, value in summary.items():
-        table.add_row(str(key), str(value))
+    for label, text in summary_rows(summary, details=details):
+        table.add_row(label, text)
     out.print(table)
 
 

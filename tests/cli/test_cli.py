@@ -136,3 +136,14 @@ def test_worker_update_changes_details_on_the_ledger_and_refuses_bad_input(seede
         assert code == 2 and text in out + err and "Traceback" not in out + err
     with open_store(city) as store:
         assert fingerprint(store) == before
+
+
+def test_solve_prints_a_short_bilingual_summary(seeded_url, capsys):
+    """The plan's per-territory table goes to the store, not the terminal: one row with its count."""
+    with open_store(seeded_url) as store:
+        import_file(store, "workers", DATA / "good" / "workers.csv", actor="test")
+    code, out, err = _run(["--db", seeded_url, "solve", "--time-limit", "2"], capsys)
+    assert code == 0, err
+    assert "上岗劳模 workers in use" in out and "求解状态 statuses" in out and "片区 territories" in out
+    assert "'ward'" not in out and "{" not in out  # no raw dicts
+    assert len(out.splitlines()) < 40

@@ -1,0 +1,63 @@
+"""How plan and demo summaries read in the terminal: bilingual labels, short values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+_PLAN_PREFIX = "包格 "  # the demo prefixes the plan's own figures with it
+
+# The plan summary's keys (``plans.run.plan_summary``) as a planner reads them.
+LABELS: dict[str, str] = {
+    "grids": "网格 grids",
+    "covered": "已包格 covered",
+    "uncovered": "未覆盖 uncovered",
+    "wards_solved": "求解街道 wards solved",
+    "workers_used": "上岗劳模 workers in use",
+    "rules": "规则 rules",
+    "moves": "变动网格 grids moved",
+    "cost_km": "总距离（公里）distance (km)",
+    "contiguous_share": "片区连片 contiguous territories",
+    "compactness_mean": "平均紧凑度 mean compactness (Polsby-Popper)",
+    "load_max_over_mean": "最大/平均工作量 max / mean load",
+    "solve_s": "求解用时（秒）solve time (s)",
+    "statuses": "求解状态 statuses",
+    "balance_unmet_wards": "未达均衡街道 wards off balance",
+    "territories": "片区 territories",
+}
+_WORDS = {
+    "one": "一格一劳模 one", "several": "多格一劳模 several",
+    "optimal": "最优 optimal", "feasible": "可行 feasible", "infeasible": "无解 infeasible",
+}
+_MAX_LISTED = 10  # ward codes shown before "… N in all"
+
+
+def summary_rows(summary: Mapping[str, Any], *, details: str = "summary") -> list[tuple[str, str]]:
+    """(label, value) rows: known keys get their bilingual label, mappings and lists a short form,
+    and the per-territory table only its count, with where to read it (``details``)."""
+    rows = []
+    for key, value in summary.items():
+        prefix, name = (_PLAN_PREFIX, key[len(_PLAN_PREFIX):]) if key.startswith(_PLAN_PREFIX) else ("", key)
+        label = prefix + LABELS.get(name, name)
+        if name == "territories" and isinstance(value, Mapping):
+            text = f"{len(value)}（明细 details: {details}）"
+        elif name == "contiguous_share" and isinstance(value, (int, float)):
+            text = f"{value:.1%}"
+        else:
+            text = short(value)
+        rows.append((label, text))
+    return rows
+
+
+def short(value: Any) -> str:
+    """One line for a value: ``a 1 · b 2`` for a mapping, ``x、y`` (at most ten) for a list."""
+    if value is None:
+        return "—"
+    if isinstance(value, Mapping):
+        return " · ".join(f"{_WORDS.get(str(k), k)} {short(v)}" for k, v in value.items()) or "无 none"
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "无 none"
+        head = "、".join(str(v) for v in value[:_MAX_LISTED])
+        return head if len(value) <= _MAX_LISTED else f"{head} …（共 {len(value)} / {len(value)} in all）"
+    return str(value)
