@@ -213,14 +213,27 @@ def plan_list(db: DbOption = None) -> None:
     """列出方案 / list plans."""
     with _open(db) as store:
         plans = store.load("plans")
-    table = Table(title="方案 plans")
+    from rich import box
+
+    # A compact box and Chinese values (English with --lang en) keep the table readable in an
+    # 80-column console, where the bilingual values were cut to "publis…".
+    table = Table(title="方案 plans", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for col in ("编号 id", "类别 kind", "规则 rule", "状态 status", "求解 solver", "目标 objective", "创建 created", "创建人 by"):
-        table.add_column(col)
+        table.add_column(col.replace(" ", "\n"), no_wrap=col.startswith(("编号", "目标", "创建 ")))
     for p in plans.itertuples():
-        table.add_row(str(p.plan_id), p.kind, p.rule or "", p.status, p.solver_status or "",
+        table.add_row(str(p.plan_id), _word(p.kind), p.rule or "", _word(p.status), _word(p.solver_status or ""),
                       "" if p.objective is None else f"{p.objective:,.0f}",
-                      "" if p.created_at is None else str(p.created_at)[:19], p.created_by or "")
+                      "" if p.created_at is None else str(p.created_at)[:16], p.created_by or "")
     out.print(table)
+
+
+_PLAN_WORDS = {"grid": "包格", "studio": "工作室", "draft": "草稿", "published": "已发布", "superseded": "已替换",
+               "optimal": "最优", "feasible": "可行", "infeasible": "无解"}
+
+
+def _word(value: str) -> str:
+    """A plan field's value in the console's language (Chinese unless --lang en)."""
+    return value if state.lang == "en" else _PLAN_WORDS.get(value, value)
 
 
 @plan_app.command("diff")

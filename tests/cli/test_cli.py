@@ -147,3 +147,5 @@ def test_solve_prints_a_short_bilingual_summary(seeded_url, capsys):
     assert "上岗劳模 workers in use" in out and "求解状态 statuses" in out and "片区 territories" in out
     assert "'ward'" not in out and "{" not in out  # no raw dicts
     assert len(out.splitlines()) < 40
+    code, out, _ = _run(["--db", seeded_url, "plan", "list"], capsys)
+    assert code == 0 and "草稿" in out and "…" not in out  # whole values in an 80-column console
