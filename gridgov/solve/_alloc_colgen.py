@@ -24,6 +24,7 @@ from gridgov.solve.common import Stopwatch
 
 _SMOOTHING = 0.9  # weight of the best u in the pricing point (0.7: 3x the iterations at 1000 grids)
 _MAX_ITERATIONS = 400
+_STALL = 30  # iterations without the integer bound rising before it stops (tailing off)
 _MAX_RAISES = 6  # price rises of leaving a grid uncovered before the master is taken as infeasible
 
 
@@ -131,7 +132,8 @@ def dantzig_wolfe(cost: np.ndarray, grid: np.ndarray, weight: np.ndarray, wptr: 
     """Raise L(u) from ``u0`` towards the Dantzig-Wolfe bound. Pairs are grouped by worker
     (``wptr``) with their ``cost``, ``grid`` and ``weight``; ``pair_ids`` names them to the
     caller; ``plan`` (the caller's pair per grid, in the same numbering) seeds the master.
-    Stops once the integer bound can rise no more or reaches ``stop_at``, or after ``seconds``."""
+    Stops once the integer bound can rise no more or reaches ``stop_at``, when it has not risen
+    for ``_STALL`` iterations, or after ``seconds`` (of ``clock``)."""
     n, m = u0.size, wptr.size - 1
     big = float(np.abs(cost).max() if cost.size else 1.0) * 4.0 + 1.0
     master = Master(n, m, big)
@@ -148,9 +150,10 @@ def dantzig_wolfe(cost: np.ndarray, grid: np.ndarray, weight: np.ndarray, wptr: 
     center = u0.astype(np.float64).copy()
     best = kern.price(center, cost, grid, weight, wptr, cap, taken, profit)
     _add_priced(master, taken, wptr, pair_ids, grid, cost, None, None)
-    z, iterations = math.inf, 0
-    while iterations < _MAX_ITERATIONS and clock.remaining(seconds) > 0:
+    z, iterations, last_rise = math.inf, 0, 0
+    while iterations < _MAX_ITERATIONS and clock.remaining(seconds) > 0 and iterations - last_rise < _STALL:
         iterations += 1
+        master.h.setOptionValue("time_limit", max(0.05, clock.remaining(seconds)))
         solved = master.solve()
         if solved is None:
             break
@@ -167,6 +170,8 @@ def dantzig_wolfe(cost: np.ndarray, grid: np.ndarray, weight: np.ndarray, wptr: 
             point = alpha * center + (1.0 - alpha) * u_m
             value = kern.price(point, cost, grid, weight, wptr, cap, taken, profit)
             if value > best:
+                if math.ceil(value - tol) > math.ceil(best - tol):
+                    last_rise = iterations
                 best, center = value, point
             added = _add_priced(master, taken, wptr, pair_ids, grid, cost, u_m, v_m)
             if added:

@@ -47,6 +47,7 @@ _MAX_PATTERNS = 25_000  # beyond this many patterns the compact MIP over pairs t
 _PRESOLVE_PATTERNS = 10_000  # HiGHS presolve of larger set partitionings costs more than it saves
 _QUICK_PATTERNS = 5_000  # the pattern limit of the rounds before column generation
 _MASTER_MIP_SHARE = 0.1  # of the time limit, at most, for the best plan of the master's patterns
+_COLGEN_SHARE = 0.2  # of the time limit, at most, for column generation
 
 
 @dataclass(frozen=True)
@@ -143,11 +144,14 @@ class LagrangianSearch:
         return False, max(lower, math.ceil(dual - self.tol)) if math.isfinite(dual) else lower
 
     def _keep(self, chosen: np.ndarray) -> None:
-        """Keep the plan of these pairs when it covers every grid and beats the incumbent."""
+        """Keep the plan of these pairs when it covers every grid once, fits every capacity and
+        beats the incumbent."""
         plan = np.full(self.n, -1, dtype=np.int64)
         plan[self.grid[chosen]] = chosen
-        if (plan < 0).any():
+        if (plan < 0).any() or chosen.size != self.n:
             return
+        if (np.bincount(self.owner[plan], weights=self.weight[plan], minlength=self.m) > self.cap).any():
+            return  # every source keeps capacities; this guards the next one written
         value = float(self.cost[plan].sum())
         if value < self.ub - 0.5:
             self.ub, self.best = value, plan
@@ -174,8 +178,11 @@ class LagrangianSearch:
         state = self._pattern_rounds(sub, u, root, lower, _QUICK_PATTERNS, clock, time_limit, progress)
         if state[0] == "open" and clock.remaining(time_limit) > 0:
             u, root = self._dantzig_wolfe(sub, u, root, clock, time_limit)
-            self._report(progress, "dantzig-wolfe", max(root, state[1]))
-            state = self._pattern_rounds(sub, u, root, state[1], _MAX_PATTERNS, clock, time_limit, progress)
+            lower = max(state[1], math.ceil(root - self.tol))
+            self._report(progress, "dantzig-wolfe", lower)
+            state = ("open", lower, state[2], state[3])
+            if lower < self.ub and clock.remaining(time_limit) > 0:
+                state = self._pattern_rounds(sub, u, root, lower, _MAX_PATTERNS, clock, time_limit, progress)
         status, lower, kept, up = state
         if status != "open" or lower >= self.ub or clock.remaining(time_limit) <= 0:
             return self._outcome(status == "optimal" or lower >= self.ub, lower, root, kept)
@@ -223,19 +230,22 @@ class LagrangianSearch:
         plan of the master's patterns (a set-partitioning MIP) and the Lagrangian one at the
         new u. Returns the new (u, bound)."""
         plan = None if self.best is None else self.best
+        # Its own share of the time: on instances with few workers and many grids each, the
+        # master tails off for seconds where the pattern rounds alone take a tenth of one.
+        budget = clock.elapsed + min(clock.remaining(time_limit), _COLGEN_SHARE * time_limit)
         out = dantzig_wolfe(self.cost[sub.pairs], sub.grid, self.weight[sub.pairs], sub.wptr, sub.pairs,
-                            self.cap, u, plan, stop_at=self.ub, tol=self.tol, clock=clock, seconds=time_limit)
+                            self.cap, u, plan, stop_at=self.ub, tol=self.tol, clock=clock, seconds=budget)
         local = kern.plan_from_shares(out.share[sub.pairs], self.cost[sub.pairs], sub.owner, sub.grid, sub.gptr,
                                       sub.gperm, self.cap, self.load, _PASSES)
         if (local >= 0).all():
             self._keep(sub.pairs[local])
-        if out.bound <= root:
-            return u, root
         found = out.patterns
         empty = np.arange(self.m, dtype=np.int64)  # every worker may also take nothing
         self._solve_patterns(Patterns(found.items, np.concatenate([found.starts, np.full(self.m, found.starts[-1])]),
                                       np.concatenate([found.owners, empty])),
                              min(clock.remaining(time_limit), _MASTER_MIP_SHARE * time_limit))
+        if out.bound <= root:
+            return u, root
         self._heuristic(sub, out.u)
         return out.u, out.bound
 

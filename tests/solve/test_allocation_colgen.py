@@ -91,3 +91,18 @@ def test_rounding_the_shares_keeps_capacities_and_never_worsens_a_whole_plan(see
     assert (chosen >= 0).all() and (grid[chosen] == np.arange(n)).all()
     assert (np.bincount(owner[chosen], weights=load, minlength=m) <= cap_i).all()
     assert c[chosen].sum() == pytest.approx(best)  # the optimum in, the optimum out
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_rounding_fractional_shares_keeps_every_grid_once_and_every_capacity(seed: int) -> None:
+    rng = np.random.default_rng(970 + seed)
+    cost, load, cap = _instance(rng, 8, 3, slack=rng.choice([1.05, 1.3]))
+    n, m = cost.shape
+    grid, owner, c, weight, wptr, cap_i = _arrays(cost, load, np.floor(cap))
+    gperm = np.argsort(grid, kind="stable").astype(np.int64)
+    gptr = np.searchsorted(grid[gperm], np.arange(n + 1)).astype(np.int64)
+    share = rng.random(c.size) * (rng.random(c.size) < 0.6)
+    chosen = kern.plan_from_shares(share, c, owner, grid, gptr, gperm, cap_i, load.astype(np.int64), 30)
+    placed = chosen >= 0
+    assert (grid[chosen[placed]] == np.flatnonzero(placed)).all()
+    assert (np.bincount(owner[chosen[placed]], weights=load[placed], minlength=m) <= cap_i).all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -218,3 +219,64 @@ def test_no_time_left_still_answers_with_a_valid_bound(limit: float) -> None:
         assert res.bound <= exact.cost + 1e-9
     if res.n_uncovered == 0:
         assert res.cost >= exact.cost - 1e-9
+
+
+def _search_instance(seed: int):
+    rng = np.random.default_rng(700 + seed)
+    cost, load, cap = _instance(rng, 7, 3, slack=rng.choice([1.05, 1.2, 1.6]))
+    n, m = cost.shape
+    rows, cols = np.nonzero(np.isfinite(cost))
+    search = LagrangianSearch(rows, cols, cost[rows, cols], load.astype(np.int64),
+                              np.floor(cap).astype(np.int64), n, m)
+    return rng, cost, load, cap, rows, cols, search
+
+
+def test_every_stage_of_the_search_against_brute_force(monkeypatch) -> None:
+    """Tiny pattern limits send the search through column generation, the rounds after it and the
+    finishing MIP; every answer must still be the brute-force optimum with a true bound."""
+    import gridgov.solve._alloc_lagr as lagr
+
+    stages = {"dantzig-wolfe": 0, "mip": 0}
+    for name, key in (("_dantzig_wolfe", "dantzig-wolfe"), ("_mip_pairs", "mip")):
+        original = getattr(LagrangianSearch, name)
+
+        def counted(self, *args, _original=original, _key=key):
+            stages[_key] += 1
+            return _original(self, *args)
+
+        monkeypatch.setattr(LagrangianSearch, name, counted)
+    for seed in range(30):
+        rng, cost, load, cap, rows, cols, search = _search_instance(seed)
+        monkeypatch.setattr(lagr, "_QUICK_PATTERNS", int(rng.integers(1, 4)))
+        monkeypatch.setattr(lagr, "_MAX_PATTERNS", int(rng.integers(1, 9)))
+        best, plan = _brute(cost, load, np.floor(cap))
+        out = search.run(np.zeros(cost.shape[0]), clock=Stopwatch(), time_limit=10)
+        if plan is None:
+            assert (out.pair_of < 0).all() or not out.optimal
+            continue
+        assert out.optimal and out.bound == best, seed
+        assert float(cost[rows[out.pair_of], cols[out.pair_of]].sum()) == best
+        assert out.root_bound <= best + 1e-6
+    assert stages["dantzig-wolfe"] > 0 and stages["mip"] > 0  # the stages were reached
+
+
+def test_the_dantzig_wolfe_bound_is_kept_when_time_runs_out_after_it(monkeypatch) -> None:
+    """If nothing runs after column generation, the bound reported is still at least its L(u)."""
+    import gridgov.solve._alloc_lagr as lagr
+
+    original = LagrangianSearch._dantzig_wolfe
+
+    def then_no_time(self, sub, u, root, clock, time_limit):
+        result = original(self, sub, u, root, clock, time_limit)
+        clock.remaining = lambda limit: 0.0  # the clock of this run only
+        return result
+
+    monkeypatch.setattr(LagrangianSearch, "_dantzig_wolfe", then_no_time)
+    monkeypatch.setattr(lagr, "_QUICK_PATTERNS", 1)
+    for seed in range(30):
+        _, cost, load, cap, rows, cols, search = _search_instance(seed)
+        out = search.run(np.zeros(cost.shape[0]), clock=Stopwatch(), time_limit=10)
+        if (out.pair_of < 0).all():
+            continue
+        assert out.bound >= min(math.ceil(out.root_bound - search.tol), search.ub), seed
+        assert out.optimal == (out.bound >= search.ub)
