@@ -35,6 +35,17 @@ def instance(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return cost, load, capacity
 
 
+def dense_instance(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Few workers with many grids each: n // 25 workers, every pair allowed, uniform costs
+    100-999, loads 1-9 and capacities 1.03x the mean load (a review's case where the knapsack
+    bound is loose and HiGHS alone is quick)."""
+    rng = np.random.default_rng(seed)
+    m = max(2, n // 25)
+    cost = rng.integers(100, 1000, (n, m)).astype(float)
+    load = rng.integers(1, 10, n).astype(float)
+    return cost, load, np.round(np.full(m, 1.03 * load.sum() / m))
+
+
 def solve_pulp(cost: np.ndarray, load: np.ndarray, cap: np.ndarray, limit: float) -> tuple:
     import pulp
 
@@ -93,6 +104,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=1, help="CP-SAT num_workers")
+    parser.add_argument("--family", choices=["clustered", "dense"], default="clustered",
+                        help="clustered: the city-like default; dense: few workers, every pair allowed")
+    parser.add_argument("--seeds", type=int, default=1, help="instances per size (seed, seed+1, ...)")
     args = parser.parse_args()
     sizes = [120] if args.quick else args.sizes
     # Warm-up on a small instance: loads the compiled (numba) kernels from their disk cache
@@ -101,8 +115,9 @@ def main() -> None:
     allocate(cost, load=load, capacity=cap, rule="several", time_limit=5)
     print(f"{'grids':>6} {'workers':>7} {'pairs':>7} {'solver':<12} {'seconds':>8} "
           f"{'objective':>12} {'status':<10} {'peer/ours':>9}")
-    for n in sizes:
-        cost, load, cap = instance(n, args.seed + n)
+    make = instance if args.family == "clustered" else dense_instance
+    for n, k in ((n, k) for n in sizes for k in range(args.seeds)):
+        cost, load, cap = make(n, args.seed + n + k)
         pairs = int(np.isfinite(cost).sum())
         res = allocate(cost, load=load, capacity=cap, rule="several",
                        time_limit=args.time_limit, workers=args.workers)

@@ -280,3 +280,20 @@ def test_the_dantzig_wolfe_bound_is_kept_when_time_runs_out_after_it(monkeypatch
             continue
         assert out.bound >= min(math.ceil(out.root_bound - search.tol), search.ub), seed
         assert out.optimal == (out.bound >= search.ub)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_many_grids_per_worker_go_to_highs_alone_and_stay_exact(seed: int, monkeypatch) -> None:
+    import gridgov.solve._alloc_lagr as lagr
+    from gridgov.solve import allocate
+
+    monkeypatch.setattr(lagr, "_DIRECT_GRIDS_PER_WORKER", 2)  # 7 grids, 3 workers: past it
+    rng = np.random.default_rng(800 + seed)
+    cost, load, cap = _instance(rng, 7, 3, slack=rng.choice([1.05, 1.2, 1.6]))
+    best, plan = _brute(cost, load, np.floor(cap))
+    res = allocate(cost, load=load, capacity=np.floor(cap), rule="several", time_limit=10)
+    if plan is None:
+        assert res.algorithm != "highs-mip" or res.status != "optimal"
+        return
+    assert res.algorithm == "highs-mip" and res.status == "optimal"
+    assert res.cost == best and res.bound == pytest.approx(best)
