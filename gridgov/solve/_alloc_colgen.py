@@ -58,7 +58,10 @@ class Master:
         self.n, self.m = n, m
         self.h = highspy.Highs()
         self.h.setOptionValue("output_flag", False)
-        self.h.setOptionValue("threads", 1); self.h.setOptionValue("presolve", "off")
+        self.h.setOptionValue("threads", 1)
+        # Re-solved after every batch of columns from the last basis: presolve would redo its
+        # work each time (measured at 1000 grids, smoothing 0.7: 5.4 s to the bound off, 8.2 s on).
+        self.h.setOptionValue("presolve", "off")
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = n, n + m
         lp.col_cost_ = np.full(n, big)

@@ -51,8 +51,13 @@ def test_roster_change_to_published_draft(client, auth):
     assert all(m["after"] not in ("A", "C") for m in moves)
     r = client.post(f"/api/plans/{draft['plan_id']}/publish", headers=h)
     assert r.status_code == 200 and r.json()["status"] == "published"
-    history = {p["plan_id"]: p["status"] for p in client.get("/api/plans", headers=h).json()}
+    rows = client.get("/api/plans", headers=h).json()
+    history = {p["plan_id"]: p["status"] for p in rows}
     assert history == {published["plan_id"]: "superseded", draft["plan_id"]: "published"}
+    # The history leaves out the per-territory detail; the plan's own endpoint has it.
+    assert all("territories" not in p["summary"] and "covered" in p["summary"] for p in rows)
+    one = client.get(f"/api/plans/{draft['plan_id']}", headers=h).json()
+    assert set(one["summary"]["territories"]) >= {m["after"] for m in moves if m["after"]}
     assert client.post(f"/api/plans/{draft['plan_id']}/publish", headers=h).status_code == 400
 
 

@@ -17,8 +17,17 @@ _PLAN_FIELDS = list(PlanOut.model_fields)
 _JOB_FIELDS = list(JobOut.model_fields)
 
 
-def plan_out(row: dict[str, Any]) -> PlanOut:
-    return PlanOut(**pick(row, _PLAN_FIELDS))
+# Per-territory and per-grid detail: ~80 KB (grid plan) to ~140 KB (studio plan) on the demo
+# city, in every row of a history that grows each week. The history leaves it out; one plan's
+# own endpoint has it.
+_DETAIL_KEYS = frozenset({"territories", "served"})
+
+
+def plan_out(row: dict[str, Any], *, brief: bool = False) -> PlanOut:
+    out = pick(row, _PLAN_FIELDS)
+    if brief and isinstance(out.get("summary"), dict):
+        out["summary"] = {k: v for k, v in out["summary"].items() if k not in _DETAIL_KEYS}
+    return PlanOut(**out)
 
 
 def job_out(store: SqlStore, job_id: int) -> JobOut:
@@ -28,9 +37,10 @@ def job_out(store: SqlStore, job_id: int) -> JobOut:
 
 @router.get("", response_model=list[PlanOut])
 def plans(store: StoreDep, _user: PlannerUser, kind: str = "grid") -> list[PlanOut]:
-    """方案历史（新的在前）/ plan history, newest first."""
+    """方案历史（新的在前；片区与网格明细见单个方案）/ plan history, newest first (per-territory
+    and per-grid detail: GET /api/plans/{plan_id})."""
     rows = store.load("plans", where={"kind": kind}, order_by="plan_id DESC")
-    return [plan_out(r) for r in rows.to_dict("records")]
+    return [plan_out(r, brief=True) for r in rows.to_dict("records")]
 
 
 @router.post("/solve", response_model=JobOut, status_code=202)
