@@ -256,6 +256,36 @@ def plan_diff(
     out.print(table)
 
 
+@plan_app.command("export")
+def plan_export(
+    file: Annotated[Path, typer.Argument(help="输出的 .xlsx 文件 / the .xlsx file to write")],
+    plan_id: Annotated[Optional[int], typer.Option("--plan", help="方案编号（默认已发布方案）/ plan id (default: the published one)")] = None,
+    ward: Annotated[Optional[list[str]], typer.Option(help="只导出这些街道（可重复）/ only these wards")] = None,
+    db: DbOption = None,
+) -> None:
+    """导出方案的工作台账（网格、劳模与联系方式，Excel）/ a plan's ledger: grids, workers, contacts."""
+    from gridgov.io.workbook import save_ledger_xlsx
+    from gridgov.plans.versions import get_plan, published_plan
+
+    if file.suffix.lower() != ".xlsx":
+        raise UserError(f"{file.name}：工作台账只能导出为 .xlsx", f"{file.name}: the ledger is written as .xlsx only")
+    with _open(db) as store:
+        if plan_id is None:
+            plan = published_plan(store)
+            if plan is None:
+                raise UserError("尚无已发布的方案：用 --plan 指定草稿", "no plan is published yet: name a draft with --plan")
+            plan_id = int(plan["plan_id"])
+        get_plan(store, plan_id)
+        if ward:
+            known = set(store.load("wards")["code"])
+            missing = [w for w in ward if w not in known]
+            if missing:
+                raise UserError(f"没有这些街道：{'、'.join(missing)}", f"no such wards: {', '.join(missing)}")
+        title = f"工作台账 {'、'.join(ward)}" if ward else f"全市方案 {plan_id}"
+        n = save_ledger_xlsx(store, plan_id, ward or None, file, title=title)
+    _say(f"方案 {plan_id} 的 {n} 个网格已导出到 {file}", f"{n} grids of plan {plan_id} written to {file}")
+
+
 @plan_app.command("publish")
 def plan_publish(
     plan_id: Annotated[int, typer.Argument(help="方案编号 / plan id")],

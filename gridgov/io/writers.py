@@ -59,13 +59,15 @@ def write_layer(frame: pd.DataFrame, path: str | Path, *, layer: str | None = No
     if suffix in (".geojson", ".json", ".gpkg") and not spec.geometry:
         raise UserError(f"{spec.label}没有几何，请导出为 .xlsx 或 .csv",
                         f"{spec.name} has no geometry: export to .xlsx or .csv")
-    with _atomic(path) as tmp:
+    with atomic_path(path) as tmp:
         writers[suffix](frame, spec, tmp)
     return len(frame)
 
 
 @contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` (not yet created) that replaces it when the block ends
+    without an error; removed otherwise, leaving ``path`` as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)

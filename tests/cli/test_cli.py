@@ -149,3 +149,30 @@ def test_solve_prints_a_short_bilingual_summary(seeded_url, capsys):
     assert len(out.splitlines()) < 40
     code, out, _ = _run(["--db", seeded_url, "plan", "list"], capsys)
     assert code == 0 and "草稿" in out and "…" not in out  # whole values in an 80-column console
+
+
+def test_plan_export_writes_the_ledger_workbook_and_refuses_bad_input(seeded_url, tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    with open_store(seeded_url) as store:
+        import_file(store, "workers", DATA / "good" / "workers.csv", actor="test")
+        wards = sorted(store.load("wards")["code"])
+        grids = store.load("grids")
+    code, out, err = _run(["--db", seeded_url, "plan", "export", str(tmp_path / "none.xlsx")], capsys)
+    assert code == 2 and "no plan is published" in out + err and not (tmp_path / "none.xlsx").exists()
+    assert _run(["--db", seeded_url, "solve", "--time-limit", "2"], capsys)[0] == 0
+    assert _run(["--db", seeded_url, "plan", "publish", "1"], capsys)[0] == 0
+    path = tmp_path / "台账.xlsx"
+    code, out, _ = _run(["--db", seeded_url, "plan", "export", str(path), "--ward", wards[0]], capsys)
+    assert code == 0
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("街道代码", "街道名称", "网格编码")
+    assert sorted(r[2] for r in rows[1:]) == sorted(grids.loc[grids["ward_code"] == wards[0], "code"])
+    before = path.read_bytes()
+    for argv, text in ((["--ward", "999999999"], "no such wards: 999999999"),
+                       (["--plan", "99"], "no plan with id 99")):
+        code, out, err = _run(["--db", seeded_url, "plan", "export", str(path), *argv], capsys)
+        assert code == 2 and text in out + err and "Traceback" not in out + err
+    code, out, err = _run(["--db", seeded_url, "plan", "export", str(tmp_path / "x.csv")], capsys)
+    assert code == 2 and ".xlsx only" in out + err
+    assert path.read_bytes() == before  # a refused export leaves the earlier file as it was

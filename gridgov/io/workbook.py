@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -46,8 +47,24 @@ def ledger_rows(store: SqlStore, plan_id: int, wards: list[str] | None) -> list[
     return rows
 
 
+def save_ledger_xlsx(store: SqlStore, plan_id: int, wards: list[str] | None, path: str | Path, *,
+                     title: str) -> int:
+    """Write the workbook to ``path`` atomically (a temporary file, then a rename); returns its
+    grid rows."""
+    from gridgov.io.writers import atomic_path
+
+    rows = ledger_rows(store, plan_id, wards)
+    with atomic_path(Path(path)) as tmp:
+        tmp.write_bytes(_workbook(rows, title))
+    return len(rows)
+
+
 def ledger_xlsx(store: SqlStore, plan_id: int, wards: list[str] | None, *, title: str) -> bytes:
     """The workbook as bytes: bold frozen Chinese header, no cell a formula."""
+    return _workbook(ledger_rows(store, plan_id, wards), title)
+
+
+def _workbook(rows: list[list[Any]], title: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -57,7 +74,7 @@ def ledger_xlsx(store: SqlStore, plan_id: int, wards: list[str] | None, *, title
     ws.append(HEADERS)
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for row in ledger_rows(store, plan_id, wards):
+    for row in rows:
         ws.append(row)
     for row in ws.iter_rows(min_row=2):
         for cell in row:
