@@ -65,23 +65,10 @@ def ledger_xlsx(store: SqlStore, plan_id: int, wards: list[str] | None, *, title
 
 
 def _workbook(rows: list[list[Any]], title: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from gridgov.io.writers import sheet_workbook
 
-    wb = Workbook()
+    wb = sheet_workbook(title, HEADERS, rows)
     ws = wb.active
-    ws.title = title[:31]
-    ws.append(HEADERS)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append(row)
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            if cell.data_type == "f":  # belt and braces, as the layer writer does
-                cell.value = "'" + str(cell.value)
-                cell.data_type = "s"
-    ws.freeze_panes = "A2"
     for col, width in zip("ABCDEFGHIJKL", (12, 12, 18, 14, 8, 10, 10, 14, 20, 8, 30, 20)):
         ws.column_dimensions[col].width = width
     buf = io.BytesIO()

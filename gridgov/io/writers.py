@@ -6,7 +6,7 @@ import csv
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -160,13 +160,18 @@ def table_rows(frame: pd.DataFrame, spec: Layer) -> tuple[list[str], Iterator[li
 
 
 def _write_xlsx(frame: pd.DataFrame, spec: Layer, path: Path) -> None:
+    headers, rows = table_rows(frame, spec)
+    sheet_workbook(spec.label or spec.name, headers, rows).save(path)
+
+
+def sheet_workbook(title: str, headers: list[str], rows: Iterable[list[Any]]) -> Any:
+    """One sheet: a bold, frozen header row, dates formatted, and no cell a formula."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     wb = Workbook()
     ws = wb.active
-    ws.title = spec.label or spec.name
-    headers, rows = table_rows(frame, spec)
+    ws.title = title[:31]  # Excel's limit
     ws.append(headers)
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -180,7 +185,7 @@ def _write_xlsx(frame: pd.DataFrame, spec: Layer, path: Path) -> None:
                 cell.value = "'" + str(cell.value)
                 cell.data_type = "s"
     ws.freeze_panes = "A2"
-    wb.save(path)
+    return wb
 
 
 def _write_csv(frame: pd.DataFrame, spec: Layer, path: Path) -> None:
