@@ -15,7 +15,7 @@ LABELS: dict[str, str] = {
     "wards_solved": "求解街道 wards solved",
     "workers_used": "上岗劳模 workers in use",
     "rules": "规则 rules",
-    "moves": "变动网格 grids moved",
+    "moves": "调整在岗劳模的网格 grids moved off workers still on duty",  # leavers' grids not counted
     "cost_km": "总距离（公里）distance (km)",
     "contiguous_share": "片区连片 contiguous territories",
     "compactness_mean": "平均紧凑度 mean compactness (Polsby-Popper)",
