@@ -62,10 +62,14 @@ def draw_coverage(m: folium.Map, scene: Scene, display: Display, lang: Lang) -> 
     homes_layer(m, scene.workers, worker_grids(grids), colours, display, lang)
 
 
+_STATUSES = ("draft", "published", "superseded")
+
+
 def _plan_line(scene: Scene, lang: Lang) -> str:
     if scene.plan is None:
         return t("no_plan", lang)
-    return f"{t('plan', lang, plan=int(scene.plan['plan_id']))} · {scene.plan['status']}"
+    status = str(scene.plan["status"])
+    return f"{t('plan', lang, plan=int(scene.plan['plan_id']))} · {t(status, lang) if status in _STATUSES else status}"
 
 
 def _entries(scene: Scene, lang: Lang) -> list[Entry]:

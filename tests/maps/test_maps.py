@@ -170,6 +170,12 @@ def test_map_without_any_plan_draws_grids_plainly(tmp_path: Path) -> None:
 def test_english_labels(map_store) -> None:
     html = render_html(coverage_map(map_store, lang="en"))
     assert "Uncovered grids" in html and "Jiaozuo: model workers" in html and "未覆盖网格" not in html
+    assert "plan 1 · published" in html
+
+
+def test_the_legend_names_the_plan_status_in_chinese(map_store) -> None:
+    html = render_html(coverage_map(map_store))
+    assert "方案 1 · 已发布" in html and "published" not in html
 
 
 def test_coverage_map_on_both_backends(store) -> None:
