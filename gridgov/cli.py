@@ -165,7 +165,7 @@ def solve(
         return
     _say(f"草稿方案 {outcome.plan_id} 已保存", f"draft plan {outcome.plan_id} stored")
     _print_summary(outcome.summary, title=f"包格方案 {outcome.plan_id} / grid plan {outcome.plan_id}",
-                   details=f"GET /api/plans（方案 {outcome.plan_id} 的 summary）")
+                   details=f"GET /api/plans/{outcome.plan_id}")
 
 
 def _ward_rules(items: list[str]) -> dict[str, str]:

@@ -9,9 +9,11 @@ _PLAN_PREFIX = "包格 "  # the demo prefixes the plan's own figures with it
 
 # The plan summary's keys (``plans.run.plan_summary``) as a planner reads them.
 LABELS: dict[str, str] = {
-    "grids": "网格 grids",
-    "covered": "已包格 covered",
-    "uncovered": "未覆盖 uncovered",
+    # The first three count the whole plan; the rest, the wards this solve solved (all of them
+    # unless --ward or --changed).
+    "grids": "网格（全方案）grids (whole plan)",
+    "covered": "已包格（全方案）covered (whole plan)",
+    "uncovered": "未覆盖（全方案）uncovered (whole plan)",
     "wards_solved": "求解街道 wards solved",
     "workers_used": "上岗劳模 workers in use",
     "rules": "规则 rules",
