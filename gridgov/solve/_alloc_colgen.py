@@ -22,7 +22,7 @@ import numpy as np
 from gridgov.solve import _alloc_lagr_kernels as kern
 from gridgov.solve.common import Stopwatch
 
-_SMOOTHING = 0.9  # weight of the best u in the pricing point (0.7: 3x the iterations at 1000 grids)
+_SMOOTHING = 0.9  # weight of the best u in the pricing point (0.7: twice the columns and time at 1000 grids)
 _MAX_ITERATIONS = 400
 _STALL = 30  # iterations without the integer bound rising before it stops (tailing off)
 _MAX_RAISES = 6  # price rises of leaving a grid uncovered before the master is taken as infeasible
@@ -42,7 +42,7 @@ class Patterns:
 class DwOutcome:
     u: np.ndarray  # the multipliers of the best bound
     bound: float  # L(u), a lower bound on every plan
-    master: float  # the master LP's last optimum (an upper bound on the Dantzig-Wolfe bound)
+    master: float  # the master LP's last optimum (above the Dantzig-Wolfe bound unless an artificial is in use)
     patterns: Patterns  # every pattern the master holds
     share: np.ndarray  # per pair (the caller's numbering): its weight in the master's last solution
     iterations: int
