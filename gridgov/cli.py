@@ -264,7 +264,7 @@ def plan_export(
     db: DbOption = None,
 ) -> None:
     """导出方案的工作台账（网格、劳模与联系方式，Excel）/ a plan's ledger: grids, workers, contacts."""
-    from gridgov.io.workbook import save_ledger_xlsx
+    from gridgov.plans.workbook import save_ledger_xlsx
     from gridgov.plans.versions import get_plan, published_plan
 
     if file.suffix.lower() != ".xlsx":

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from gridgov.api.deps import PlannerUser, ScopeDep, StoreDep
 from gridgov.api.errors import http_error
-from gridgov.io.workbook import ledger_xlsx
+from gridgov.plans.workbook import ledger_xlsx
 from gridgov.plans.versions import get_plan, published_plan
 from gridgov.store import SqlStore
 
