@@ -114,10 +114,10 @@ class Master:
         dual = np.asarray(self.h.getSolution().row_dual, dtype=float)
         return self.h.getInfo().objective_function_value, dual[:self.n], np.minimum(dual[self.n:], 0.0)
 
-    def shares(self, size: int) -> np.ndarray:
-        """Per pair: the sum of the weights of the patterns holding it in the last solution."""
+    def shares(self, found: Patterns, size: int) -> np.ndarray:
+        """Per pair: the sum of the weights of the patterns (``found``, as ``patterns()`` gave
+        them) holding it in the last solution."""
         weights = np.asarray(self.h.getSolution().col_value, dtype=float)[self.n:]
-        found = self.patterns()
         if weights.size != found.owners.size:
             return np.zeros(size)
         return np.bincount(found.items, weights=np.repeat(weights, np.diff(found.starts)), minlength=size)
@@ -149,9 +149,8 @@ def dantzig_wolfe(cost: np.ndarray, grid: np.ndarray, weight: np.ndarray, wptr: 
             mine = local[owner[local] == j]
             master.add(int(j), pair_ids[mine], grid[mine], float(cost[mine].sum()))
     taken = np.zeros(cost.size, dtype=np.bool_)
-    profit = np.zeros(m)
     center = u0.astype(np.float64).copy()
-    best = kern.price(center, cost, grid, weight, wptr, cap, taken, profit)
+    best = kern.price(center, cost, grid, weight, wptr, cap, taken)
     _add_priced(master, taken, wptr, pair_ids, grid, cost, None, None)
     z, iterations, last_rise = math.inf, 0, 0
     while iterations < _MAX_ITERATIONS and clock.remaining(seconds) > 0 and iterations - last_rise < _STALL:
@@ -171,7 +170,7 @@ def dantzig_wolfe(cost: np.ndarray, grid: np.ndarray, weight: np.ndarray, wptr: 
         added = 0
         for alpha in (_SMOOTHING, 0.0):
             point = alpha * center + (1.0 - alpha) * u_m
-            value = kern.price(point, cost, grid, weight, wptr, cap, taken, profit)
+            value = kern.price(point, cost, grid, weight, wptr, cap, taken)
             if value > best:
                 if math.ceil(value - tol) > math.ceil(best - tol):
                     last_rise = iterations
@@ -183,8 +182,8 @@ def dantzig_wolfe(cost: np.ndarray, grid: np.ndarray, weight: np.ndarray, wptr: 
             if not master.artificial_in_use() or master.raises >= _MAX_RAISES:
                 break
             master.raise_artificial()
-    size = int(pair_ids.max()) + 1 if pair_ids.size else 0
-    return DwOutcome(center, best, z, master.patterns(), master.shares(size), iterations)
+    found = master.patterns()
+    return DwOutcome(center, best, z, found, master.shares(found, position.size), iterations)
 
 
 def _add_priced(master: Master, taken: np.ndarray, wptr: np.ndarray, pair_ids: np.ndarray,

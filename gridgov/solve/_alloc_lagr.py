@@ -240,12 +240,11 @@ class LagrangianSearch:
         """The Dantzig-Wolfe bound by column generation from u, then two heuristics: the best
         plan of the master's patterns (a set-partitioning MIP) and the Lagrangian one at the
         new u. Returns the new (u, bound)."""
-        plan = None if self.best is None else self.best
         # Its own share of the time: on instances with few workers and many grids each, the
         # master tails off for seconds where the pattern rounds alone take a tenth of one.
         budget = clock.elapsed + min(clock.remaining(time_limit), _COLGEN_SHARE * time_limit)
         out = dantzig_wolfe(self.cost[sub.pairs], sub.grid, self.weight[sub.pairs], sub.wptr, sub.pairs,
-                            self.cap, u, plan, stop_at=self.ub, tol=self.tol, clock=clock, seconds=budget)
+                            self.cap, u, self.best, stop_at=self.ub, tol=self.tol, clock=clock, seconds=budget)
         local = kern.plan_from_shares(out.share[sub.pairs], self.cost[sub.pairs], sub.owner, sub.grid, sub.gptr,
                                       sub.gperm, self.cap, self.load, _PASSES)
         if (local >= 0).all():

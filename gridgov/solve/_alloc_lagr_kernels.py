@@ -408,15 +408,14 @@ def enumerate_patterns(r: np.ndarray, weight: np.ndarray, items: np.ndarray, wpt
 
 @njit
 def price(u: np.ndarray, cost: np.ndarray, grid: np.ndarray, weight: np.ndarray, wptr: np.ndarray,
-          cap: np.ndarray, taken: np.ndarray, profit: np.ndarray) -> float:
-    """Every worker's knapsack at u: marks the chosen pairs in ``taken``, writes each worker's
-    profit (-min reduced cost) to ``profit`` and returns L(u) (as ``evaluate`` over all grids)."""
+          cap: np.ndarray, taken: np.ndarray) -> float:
+    """Every worker's knapsack at u: marks the chosen pairs in ``taken`` and returns L(u) (as
+    ``evaluate`` over all grids)."""
     value = 0.0
     for i in range(u.size):
         value += u[i]
     for j in range(wptr.size - 1):
-        profit[j] = _worker_knapsack(j, u, cost, grid, weight, wptr, cap, taken)
-        value -= profit[j]
+        value -= _worker_knapsack(j, u, cost, grid, weight, wptr, cap, taken)
     return value
 
 
