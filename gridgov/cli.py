@@ -227,13 +227,11 @@ def plan_list(db: DbOption = None) -> None:
     out.print(table)
 
 
-_PLAN_WORDS = {"grid": "包格", "studio": "工作室", "draft": "草稿", "published": "已发布", "superseded": "已替换",
-               "optimal": "最优", "feasible": "可行", "infeasible": "无解"}
-
-
 def _word(value: str) -> str:
     """A plan field's value in the console's language (Chinese unless --lang en)."""
-    return value if state.lang == "en" else _PLAN_WORDS.get(value, value)
+    from gridgov.cli_summary import ZH_WORDS
+
+    return value if state.lang == "en" else ZH_WORDS.get(value, value)
 
 
 @plan_app.command("diff")
@@ -264,23 +262,16 @@ def plan_export(
     db: DbOption = None,
 ) -> None:
     """导出方案的工作台账（网格、劳模与联系方式，Excel）/ a plan's ledger: grids, workers, contacts."""
+    from gridgov.plans.run import check_wards
+    from gridgov.plans.versions import plan_or_published
     from gridgov.plans.workbook import save_ledger_xlsx
-    from gridgov.plans.versions import get_plan, published_plan
 
     if file.suffix.lower() != ".xlsx":
         raise UserError(f"{file.name}：工作台账只能导出为 .xlsx", f"{file.name}: the ledger is written as .xlsx only")
     with _open(db) as store:
-        if plan_id is None:
-            plan = published_plan(store)
-            if plan is None:
-                raise UserError("尚无已发布的方案：用 --plan 指定草稿", "no plan is published yet: name a draft with --plan")
-            plan_id = int(plan["plan_id"])
-        get_plan(store, plan_id)
+        plan_id = plan_or_published(store, plan_id)
         if ward:
-            known = set(store.load("wards")["code"])
-            missing = [w for w in ward if w not in known]
-            if missing:
-                raise UserError(f"没有这些街道：{'、'.join(missing)}", f"no such wards: {', '.join(missing)}")
+            check_wards(store.load("wards")["code"], ward)
         title = f"工作台账 {'、'.join(ward)}" if ward else f"全市方案 {plan_id}"
         n = save_ledger_xlsx(store, plan_id, ward or None, file, title=title)
     _say(f"方案 {plan_id} 的 {n} 个网格已导出到 {file}", f"{n} grids of plan {plan_id} written to {file}")

@@ -27,10 +27,9 @@ LABELS: dict[str, str] = {
     "balance_unmet_wards": "未达均衡街道 wards off balance",
     "territories": "片区 territories",
 }
-_WORDS = {
-    "one": "一格一劳模 one", "several": "多格一劳模 several",
-    "optimal": "最优 optimal", "feasible": "可行 feasible", "infeasible": "无解 infeasible",
-}
+# Plan fields' values in Chinese: kinds, statuses, solver statuses, rules.
+ZH_WORDS = {"grid": "包格", "studio": "工作室", "draft": "草稿", "published": "已发布", "superseded": "已替换",
+            "optimal": "最优", "feasible": "可行", "infeasible": "无解", "one": "一格一劳模", "several": "多格一劳模"}
 _MAX_LISTED = 10  # ward codes shown before "… N in all"
 
 
@@ -56,10 +55,14 @@ def short(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, Mapping):
-        return " · ".join(f"{_WORDS.get(str(k), k)} {short(v)}" for k, v in value.items()) or "无 none"
+        return " · ".join(f"{_bilingual(str(k))} {short(v)}" for k, v in value.items()) or "无 none"
     if isinstance(value, (list, tuple)):
         if not value:
             return "无 none"
         head = "、".join(str(v) for v in value[:_MAX_LISTED])
         return head if len(value) <= _MAX_LISTED else f"{head} …（共 {len(value)} / {len(value)} in all）"
     return str(value)
+
+
+def _bilingual(word: str) -> str:
+    return f"{ZH_WORDS[word]} {word}" if word in ZH_WORDS else word

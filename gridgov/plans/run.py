@@ -37,6 +37,11 @@ def _scope(store: SqlStore, all_wards: list[str], wards: Iterable[str] | None, c
         return stale_wards(store)
     if not wards:
         return all_wards
+    return check_wards(all_wards, wards)
+
+
+def check_wards(all_wards: Iterable[str], wards: Iterable[str]) -> list[str]:
+    """``wards`` sorted and unique; NotFoundError naming every one not in ``all_wards``."""
     unknown = sorted(set(wards) - set(all_wards))
     if unknown:
         raise NotFoundError(f"未知街道代码：{', '.join(unknown)}", f"unknown ward codes: {', '.join(unknown)}")

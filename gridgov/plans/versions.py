@@ -37,6 +37,16 @@ def published_assignment(store: SqlStore, *, kind: str = "grid") -> tuple[dict[s
         return plan, (plan_assignment(store, int(plan["plan_id"])) if plan is not None else {})
 
 
+def plan_or_published(store: SqlStore, plan_id: int | None) -> int:
+    """``plan_id`` when that plan exists, else (None) the published grid plan's id."""
+    if plan_id is not None:
+        return int(get_plan(store, plan_id)["plan_id"])
+    plan = published_plan(store)
+    if plan is None:
+        raise NotFoundError("尚无已发布的方案", "no plan is published yet")
+    return int(plan["plan_id"])
+
+
 def get_plan(store: SqlStore, plan_id: int) -> dict[str, Any]:
     plans = store.load("plans", where={"plan_id": int(plan_id)})
     if plans.empty:

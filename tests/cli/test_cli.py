@@ -169,7 +169,7 @@ def test_plan_export_writes_the_ledger_workbook_and_refuses_bad_input(seeded_url
     assert rows[0][:3] == ("街道代码", "街道名称", "网格编码")
     assert sorted(r[2] for r in rows[1:]) == sorted(grids.loc[grids["ward_code"] == wards[0], "code"])
     before = path.read_bytes()
-    for argv, text in ((["--ward", "999999999"], "no such wards: 999999999"),
+    for argv, text in ((["--ward", "999999999"], "unknown ward codes: 999999999"),
                        (["--plan", "99"], "no plan with id 99")):
         code, out, err = _run(["--db", seeded_url, "plan", "export", str(path), *argv], capsys)
         assert code == 2 and text in out + err and "Traceback" not in out + err

@@ -8,22 +8,11 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from gridgov.api.deps import PlannerUser, ScopeDep, StoreDep
-from gridgov.api.errors import http_error
+from gridgov.plans.versions import plan_or_published
 from gridgov.plans.workbook import ledger_xlsx
-from gridgov.plans.versions import get_plan, published_plan
-from gridgov.store import SqlStore
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _plan_id(store: SqlStore, plan_id: int | None) -> int:
-    if plan_id is not None:
-        return int(get_plan(store, plan_id)["plan_id"])
-    plan = published_plan(store)
-    if plan is None:
-        raise http_error(404, "尚无已发布的方案", "no plan is published yet")
-    return int(plan["plan_id"])
 
 
 def _download(data: bytes, name: str) -> Response:
@@ -36,12 +25,12 @@ def _download(data: bytes, name: str) -> Response:
 def ward_xlsx(code: str, store: StoreDep, scope: ScopeDep) -> Response:
     """本街道工作台账（已发布方案）/ one ward's assignments with contacts, from the published plan."""
     scope.require_ward(store, code)
-    plan_id = _plan_id(store, None)
+    plan_id = plan_or_published(store, None)
     return _download(ledger_xlsx(store, plan_id, [code], title=f"工作台账 {code}"), f"工作台账_{code}.xlsx")
 
 
 @router.get("/plan.xlsx", response_class=Response)
 def plan_xlsx(store: StoreDep, _user: PlannerUser, plan_id: int | None = None) -> Response:
     """全市方案台账（默认已发布方案）/ the whole city plan (published unless plan_id)."""
-    pid = _plan_id(store, plan_id)
+    pid = plan_or_published(store, plan_id)
     return _download(ledger_xlsx(store, pid, None, title=f"全市方案 {pid}"), f"全市方案_{pid}.xlsx")
