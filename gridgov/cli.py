@@ -124,10 +124,16 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output folder")] = Path("out"),
     seed: Annotated[int, typer.Option(help="随机种子（同一种子得到同样数据）/ seed")] = 2026,
     scale: Annotated[float, typer.Option(help="规模（1.0 = 全市）/ size factor")] = 1.0,
+    force: Annotated[bool, typer.Option(
+        "--force", help="覆盖已有自己数据的数据库 / overwrite a store holding your own data")] = False,
 ) -> None:
-    """生成焦作示例数据并运行主流程 / build the Jiaozuo demo and run the main job."""
-    from gridgov.plans.demo_job import run_demo
+    """生成焦作示例数据并运行主流程（替换数据库中的全部数据）/ build the Jiaozuo demo into the
+    store (replacing everything in it) and run the main job."""
+    from gridgov.plans.demo_job import check_demo_target, run_demo
 
+    with _open(db, create=True) as store:
+        if not force:
+            check_demo_target(store)
     with _open(db, create=True) as store, out.status("…") as status:
         summary = run_demo(store, out_dir=out_dir, seed=seed, scale=scale,
                            progress=lambda msg: status.update(msg))
@@ -241,10 +247,9 @@ def plan_diff(
     db: DbOption = None,
 ) -> None:
     """两个方案之间换人的网格 / grids whose worker changed between two plans."""
-    from gridgov.plans.versions import diff_plans, get_plan
+    from gridgov.plans.versions import diff_plans
 
     with _open(db) as store:
-        get_plan(store, a), get_plan(store, b)
         moves = diff_plans(store, a, b)
     table = Table(title=f"方案 {a} → {b}：{len(moves)} 个网格变动 / grids changed")
     for col in ("网格 grid", "街道 ward", "原劳模 from", "新劳模 to"):
@@ -281,14 +286,21 @@ def plan_export(
 def plan_publish(
     plan_id: Annotated[int, typer.Argument(help="方案编号 / plan id")],
     actor: Annotated[str, typer.Option(help="操作人 / who")] = "cli",
+    force: Annotated[bool, typer.Option(
+        "--force", help="发布基于旧方案求解的方案（回退）/ publish a plan solved from an older one (roll back)")] = False,
     db: DbOption = None,
 ) -> None:
     """发布方案（记入工作台账）/ publish a plan (on the ledger)."""
-    from gridgov.plans.versions import publish_plan
+    from gridgov.plans.versions import publish_plan, stale_wards
 
     with _open(db) as store:
-        publish_plan(store, plan_id, actor=actor)
+        plan = publish_plan(store, plan_id, actor=actor, force=force)
+        stale = stale_wards(store) if plan["kind"] == "grid" else []
     _say(f"方案 {plan_id} 已发布", f"plan {plan_id} published")
+    if stale:
+        listed = "、".join(stale[:10]) + (f" 等 {len(stale)} 个" if len(stale) > 10 else "")
+        _say(f"提示：{len(stale)} 个街道的名册在此方案之后有变动（{listed}），请运行 gridgov solve --changed",
+             f"note: the roster of {len(stale)} wards changed after this plan: run gridgov solve --changed")
 
 
 worker_app = typer.Typer(help="劳模名册动态管理 / roster changes", no_args_is_help=True)

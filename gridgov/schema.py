@@ -150,6 +150,11 @@ PLANS = Layer(
         _c("objective", "float", "目标值"),
         _c("bound", "float", "下界"),
         _c("summary", "json", "摘要"),
+        # A grid plan solves some wards and carries the others over from the plan published
+        # when it was solved (``based_on``); ``ledger_seen`` says, per ward, the last ledger
+        # entry its roster reflects, so later roster changes mark the ward stale.
+        _c("based_on", "int", "基于方案"),
+        _c("ledger_seen", "json", "名册依据"),
     ),
     label="方案", autoincrement=True,
 )

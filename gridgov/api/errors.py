@@ -14,6 +14,7 @@ from gridgov.errors import (
     MissingExtraError,
     NotFoundError,
     StoreError,
+    StalePlanError,
     StoreUnavailableError,
     UserError,
     ValidationError,
@@ -26,7 +27,8 @@ _STATUS: tuple[tuple[type[GridgovError], int], ...] = (
     (ValidationError, 422),
     (NotFoundError, 404),
     (InfeasibleError, 422),
-    (LockedError, 409),  # another solve holds the ward: retry when it has finished
+    (LockedError, 409),
+    (StalePlanError, 409),  # publishing it would undo what was published since it was solved  # another solve holds the ward: retry when it has finished
     (UserError, 400),
     (StoreUnavailableError, 503),
     (StoreError, 500),

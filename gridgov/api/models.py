@@ -36,6 +36,11 @@ def _iso_text(value: Any) -> Any:
     return value
 
 
+# Store ids are SQLite/PostgreSQL 64-bit integers: a larger one in a path or query is a 422,
+# not the driver's overflow surfacing as a 500.
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
 # Request bodies are strict (false is no latitude, 0 is no "changed" flag); dates stay ISO text.
 STRICT = ConfigDict(strict=True)
 IsoDate = Annotated[date, Strict(False), BeforeValidator(_iso_text)]
@@ -185,6 +190,7 @@ class PlanOut(BaseModel):
     objective: float | None = None
     bound: float | None = None
     summary: dict[str, Any] | None = None
+    based_on: int | None = None  # the published plan it was solved from (grid plans)
 
 
 class SolveIn(BaseModel):

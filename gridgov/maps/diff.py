@@ -17,7 +17,7 @@ from gridgov.maps.layers import (
 )
 from gridgov.maps.legend import add_legend, swatch
 from gridgov.maps.tiles import TileSource
-from gridgov.plans.versions import diff_plans, get_plan
+from gridgov.plans.versions import diff_plans
 from gridgov.store import SqlStore
 
 
@@ -33,7 +33,6 @@ def diff_map(
     base_url: str = DEFAULT_BASE_URL,
 ) -> folium.Map:
     """Plan ``a`` → plan ``b``: changed grids in orange (before → after in the popup)."""
-    get_plan(store, a), get_plan(store, b)  # both must exist (NotFoundError names the missing one)
     moves = {mv.grid_code: mv for mv in diff_plans(store, a, b)}
     grids = store.load("grids", where={"ward_code": ward} if ward else None)
     wards = store.load("wards", where={"code": ward} if ward else None)

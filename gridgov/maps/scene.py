@@ -51,7 +51,7 @@ def _none_if_na(value: Any) -> Any:
 
 def resolve_plan(store: SqlStore, plan_id: int | None) -> dict[str, Any] | None:
     """The grid plan ``plan_id``, or the published grid plan (None when there is none)."""
-    return get_plan(store, plan_id) if plan_id is not None else published_plan(store, kind="grid")
+    return get_plan(store, plan_id, kind="grid") if plan_id is not None else published_plan(store, kind="grid")
 
 
 def _ward_row(store: SqlStore, ward: str) -> dict[str, Any]:

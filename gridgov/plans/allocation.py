@@ -66,6 +66,7 @@ class WardProblem:
     balance: float | None
     time_limit: float
     max_distance_m: float | None = None
+    distance: np.ndarray | None = None  # metres home -> grid; ``cost`` has the home-ward bonus taken off
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class WardOutcome:
     wall_s: float
     workers_used: int
     workers_pool: int
+    distance_m: float = 0.0  # metres from each worker's home to their grids, summed
     contiguous_share: float | None = None
     compactness: dict[str, float] = field(default_factory=dict)
     loads: dict[str, float] = field(default_factory=dict)
@@ -218,7 +220,7 @@ def build_ward_problem(
         ward_code=ward_code, rule=rule, grid_codes=grid_codes, worker_ids=worker_ids, cost=cost,
         load=grid_loads(grids, options), capacity=capacity, edges=edges, current=cur, locked=pins,
         balance=options.balance if rule == "several" else None, time_limit=options.time_limit,
-        max_distance_m=options.max_distance_m,
+        max_distance_m=options.max_distance_m, distance=dist,
     )
 
 
@@ -282,6 +284,8 @@ def _outcome(
     on = worker_of >= 0
     loads = np.bincount(worker_of[on], weights=problem.load[on], minlength=len(problem.worker_ids))
     used = np.unique(worker_of[on])
+    pairs = (np.flatnonzero(on), worker_of[on])
+    distance = problem.distance if problem.distance is not None else problem.cost
     moves = 0
     if problem.current is not None:
         held = problem.current >= 0
@@ -289,9 +293,9 @@ def _outcome(
     return WardOutcome(
         ward_code=problem.ward_code, rule=problem.rule,
         assignment={g: (problem.worker_ids[w] if w >= 0 else None) for g, w in zip(problem.grid_codes, worker_of)},
-        reasons=reasons, status=status, cost=float(problem.cost[np.flatnonzero(on), worker_of[on]].sum()),
+        reasons=reasons, status=status, cost=float(problem.cost[pairs].sum()),
         bound=bound, gap=gap, moves=moves, wall_s=wall_s, workers_used=int(used.size),
-        workers_pool=len(problem.worker_ids),
+        workers_pool=len(problem.worker_ids), distance_m=float(distance[pairs].sum()),
         loads={problem.worker_ids[j]: round(float(loads[j]), 3) for j in used},
         balance_met=_balance_met(loads[used], problem.balance),
     )

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gridgov.errors import UserError
 from gridgov.store import SqlStore
 
 Progress = Callable[[str], None]
@@ -54,6 +55,27 @@ def _studio_count(store: SqlStore, *, new_per_type: int = 3) -> int:
     existing = sites[sites["existing"].fillna(False).astype(bool)]
     handles = existing["types"].apply(lambda ts: bool(set(ts or []) & set(DEMO_STUDIO_TYPES)))
     return int(handles.sum()) + new_per_type
+
+
+def check_demo_target(store: SqlStore) -> None:
+    """Refuse a store holding a user's own data: the demo replaces every layer and the ledger.
+
+    Own data is anything imported (the ledger says so), or wards, grids or workers in a store
+    where the demo never ran (it leaves its plans behind).
+    """
+    ledger = store.load("ledger", columns=["action"])
+    imported = int((ledger["action"] == "import").sum())
+    counts = {layer: store.count(layer) for layer in ("wards", "grids", "workers")}
+    demo_ran = store.count("plans", where={"created_by": "demo"}) > 0
+    if imported or (any(counts.values()) and not demo_ran):
+        raise UserError(
+            f"数据库 {store.url} 中已有数据（街道 {counts['wards']}、网格 {counts['grids']}、劳模 {counts['workers']}、"
+            f"台账 {len(ledger)} 条），运行示例会全部替换。请用 --db 指定另一个文件（如 --db demo.gpkg），"
+            f"或确认要覆盖后加 --force",
+            f"the store {store.url} holds data ({counts['wards']} wards, {counts['grids']} grids, "
+            f"{counts['workers']} workers, {len(ledger)} ledger entries) that the demo would replace: "
+            f"use another file (e.g. --db demo.gpkg), or add --force to overwrite it",
+        )
 
 
 def run_demo(

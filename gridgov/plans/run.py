@@ -20,7 +20,14 @@ from gridgov.plans.allocation import (
     solve_wards,
     territory_measures,
 )
-from gridgov.plans.versions import published_assignment, save_plan, stale_wards
+from gridgov.plans.versions import (
+    last_ledger_entry,
+    ledger_seen,
+    plan_reasons,
+    published_assignment,
+    save_plan,
+    stale_wards,
+)
 from gridgov.store import SqlStore
 
 
@@ -114,6 +121,7 @@ def _solve_locked(
     use_current: bool,
 ) -> PlanOutcome:
     """solve_plan once its wards are held: read the published plan, solve, store the draft."""
+    seen = last_ledger_entry(store)  # before the roster is read: later changes mark the ward stale
     # One snapshot: the published plan and its assignments as one committed state.
     published, current = published_assignment(store)
     data = _pools(store, scope, options, current)
@@ -132,7 +140,10 @@ def _solve_locked(
     ]
     outcomes.sort(key=lambda o: o.ward_code)
     assignment = dict(current)
-    reasons: dict[str, str] = {}
+    # Wards outside the scope keep the published plan: its grids, and why some are uncovered.
+    ward_of = dict(zip(grids["code"], grids["ward_code"]))
+    kept = plan_reasons(store, int(published["plan_id"])) if published is not None else {}
+    reasons = {g: r for g, r in kept.items() if ward_of.get(g) not in scope}
     for o in outcomes:
         assignment.update(o.assignment)
         reasons.update(o.reasons)
@@ -142,6 +153,8 @@ def _solve_locked(
         scope=None if scope == sorted(all_wards) else scope, assignment=assignment, reasons=reasons,
         solver_status=_worst_status(outcomes), objective=sum(o.cost for o in outcomes),
         bound=_bound(outcomes), summary=summary, actor=actor,
+        based_on=int(published["plan_id"]) if published is not None else None,
+        ledger_seen=ledger_seen(published, scope, seen, all_wards),
     )
     return PlanOutcome(plan_id, tuple(scope), tuple(outcomes), summary)
 
@@ -171,6 +184,9 @@ def plan_summary(outcomes: list[WardOutcome], assignment: dict[str, str | None])
         "workers_used": territories,
         "rules": {r: sum(o.rule == r for o in outcomes) for r in ("one", "several")},
         "moves": sum(o.moves for o in outcomes),
+        "distance_km": round(sum(o.distance_m for o in outcomes) / 1000, 1),
+        # The solver's objective: distances with the home-ward bonus taken off (0 for a worker
+        # within the bonus of a grid in their own ward).
         "cost_km": round(sum(o.cost for o in outcomes) / 1000, 1),
         "contiguous_share": round(contiguous / territories, 4) if territories and shares else None,
         "compactness_mean": round(float(np.mean(pp)), 3) if pp else None,

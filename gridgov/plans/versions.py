@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from gridgov.errors import NotFoundError, UserError
+from gridgov.errors import NotFoundError, StalePlanError, UserError
 from gridgov.plans.ledger import record
+from gridgov.plans.roster import available_workers
 from gridgov.store import SqlStore, now_utc
 
 
@@ -38,26 +40,41 @@ def published_assignment(store: SqlStore, *, kind: str = "grid") -> tuple[dict[s
 
 
 def plan_or_published(store: SqlStore, plan_id: int | None) -> int:
-    """``plan_id`` when that plan exists, else (None) the published grid plan's id."""
+    """``plan_id`` when that grid plan exists, else (None) the published grid plan's id."""
     if plan_id is not None:
-        return int(get_plan(store, plan_id)["plan_id"])
+        return int(get_plan(store, plan_id, kind="grid")["plan_id"])
     plan = published_plan(store)
     if plan is None:
         raise NotFoundError("尚无已发布的方案", "no plan is published yet")
     return int(plan["plan_id"])
 
 
-def get_plan(store: SqlStore, plan_id: int) -> dict[str, Any]:
+_KIND_ZH = {"grid": "包格", "studio": "调解工作室"}
+
+
+def get_plan(store: SqlStore, plan_id: int, *, kind: str | None = None) -> dict[str, Any]:
+    """One plan as a dict; NotFoundError when there is none (or, with ``kind``, none of that kind:
+    a studio plan read as a grid plan would show every grid uncovered)."""
     plans = store.load("plans", where={"plan_id": int(plan_id)})
     if plans.empty:
         raise NotFoundError(f"没有编号为 {plan_id} 的方案", f"no plan with id {plan_id}")
-    return plans.iloc[0].to_dict()
+    plan = plans.iloc[0].to_dict()
+    if kind is not None and plan["kind"] != kind:
+        raise NotFoundError(f"方案 {plan_id} 不是{_KIND_ZH.get(kind, kind)}方案（它是{_KIND_ZH.get(plan['kind'], plan['kind'])}方案）",
+                            f"plan {plan_id} is not a {kind} plan (it is a {plan['kind']} plan)")
+    return plan
 
 
 def plan_assignment(store: SqlStore, plan_id: int) -> dict[str, str | None]:
     """grid code -> worker id (None: uncovered) of a plan."""
     rows = store.load("assignments", where={"plan_id": int(plan_id)})
     return {g: (None if pd.isna(w) else w) for g, w in zip(rows["grid_code"], rows["worker_id"])}
+
+
+def plan_reasons(store: SqlStore, plan_id: int) -> dict[str, str]:
+    """grid code -> why it is uncovered, for the plan's grids that have a reason."""
+    rows = store.load("assignments", where={"plan_id": int(plan_id)})
+    return {g: r for g, r in zip(rows["grid_code"], rows["reason"]) if isinstance(r, str) and r}
 
 
 def save_plan(
@@ -74,6 +91,8 @@ def save_plan(
     bound: float | None,
     summary: dict[str, Any],
     actor: str,
+    based_on: int | None = None,
+    ledger_seen: dict[str, int] | None = None,
 ) -> int:
     """Store a draft plan and all its assignments in one transaction; returns the plan id."""
     with store.transaction():
@@ -81,6 +100,7 @@ def save_plan(
             "kind": kind, "rule": rule, "params": params, "scope": scope, "status": "draft",
             "created_by": actor, "created_at": now_utc(), "solver_status": solver_status,
             "objective": objective, "bound": bound, "summary": summary,
+            "based_on": based_on, "ledger_seen": ledger_seen,
         })
         store.save("assignments", [
             {"plan_id": plan_id, "grid_code": g, "worker_id": w, "reason": reasons.get(g)}
@@ -90,7 +110,9 @@ def save_plan(
 
 
 def diff_plans(store: SqlStore, a: int, b: int) -> list[GridMove]:
-    """Grids whose worker differs between plan ``a`` and plan ``b`` (a → b)."""
+    """Grids whose worker differs between grid plan ``a`` and grid plan ``b`` (a → b);
+    NotFoundError when either is missing or not a grid plan."""
+    get_plan(store, a, kind="grid"), get_plan(store, b, kind="grid")
     before, after = plan_assignment(store, a), plan_assignment(store, b)
     grids = store.rows("grids", columns=["code", "ward_code"]) if before or after else []
     ward_of = {g["code"]: g["ward_code"] for g in grids}
@@ -101,13 +123,20 @@ def diff_plans(store: SqlStore, a: int, b: int) -> list[GridMove]:
     ]
 
 
-def publish_plan(store: SqlStore, plan_id: int, *, actor: str) -> dict[str, Any]:
-    """Make ``plan_id`` the published plan of its kind; the previous one is superseded."""
+def publish_plan(store: SqlStore, plan_id: int, *, actor: str, force: bool = False) -> dict[str, Any]:
+    """Make ``plan_id`` the published plan of its kind; the previous one is superseded.
+
+    A grid plan solved from another published plan than the current one (an older draft, a
+    superseded plan) would undo what was published since: StalePlanError unless ``force``
+    (a deliberate roll-back; ``gridgov solve --changed`` then finds the wards it left stale).
+    """
     with store.transaction():
         plan = get_plan(store, plan_id)
         if plan["status"] == "published":
             raise UserError(f"方案 {plan_id} 已经是发布状态", f"plan {plan_id} is already published")
         previous = published_plan(store, kind=plan["kind"])
+        if not force and previous is not None and _solved_from_other(plan, previous):
+            raise StalePlanError(plan_id, int(previous["plan_id"]), _based_on(plan))
         if previous is not None:
             store.update("plans", {"plan_id": int(previous["plan_id"])}, {"status": "superseded"})
         store.update("plans", {"plan_id": int(plan_id)},
@@ -121,23 +150,87 @@ def publish_plan(store: SqlStore, plan_id: int, *, actor: str) -> dict[str, Any]
     return get_plan(store, plan_id)
 
 
+def _based_on(plan: dict[str, Any]) -> int | None:
+    value = plan.get("based_on")
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def _solved_from_other(plan: dict[str, Any], published: dict[str, Any]) -> bool:
+    """Whether grid ``plan`` was solved from a published plan other than ``published`` (or, for a
+    plan stored before plans recorded it, was created before ``published`` was)."""
+    if plan["kind"] != "grid":
+        return False
+    base = _based_on(plan)
+    if base is not None:
+        return base != int(published["plan_id"])
+    return pd.Timestamp(plan["created_at"]) < pd.Timestamp(published["created_at"])
+
+
+def last_ledger_entry(store: SqlStore) -> int:
+    """The newest ledger entry's id (0 for an empty ledger): read before the roster, every
+    change after it has a larger id."""
+    ids = store.load("ledger", columns=["entry_id"])["entry_id"]
+    return int(ids.max()) if len(ids) else 0
+
+
+def ledger_seen(base: dict[str, Any] | None, scope: Iterable[str], seen: int, wards: Iterable[str]) -> dict[str, int]:
+    """Per ward, the last ledger entry a new plan's roster reflects: ``seen`` for the wards it
+    solves, the base plan's for the wards it carries over (none for a base stored before plans
+    recorded it: those wards are then judged by the base's creation time)."""
+    scope = set(scope)
+    carried = _seen(base) if base is not None else {}
+    out = {}
+    for ward in wards:
+        if ward in scope:
+            out[ward] = int(seen)
+        elif ward in carried:
+            out[ward] = carried[ward]
+    return out
+
+
+def _seen(plan: dict[str, Any]) -> dict[str, int]:
+    value = plan.get("ledger_seen")
+    return {str(k): int(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
 def stale_wards(store: SqlStore) -> list[str]:
-    """Wards touched by roster changes since the published grid plan: re-solve these (--changed).
+    """Wards whose roster changed after the published grid plan's roster of them, or where it
+    has a worker who is not available now: re-solve these (--changed).
 
     A changed worker's wards are those of the grids they hold in the published plan, plus the
-    ward they live in (a new or returning worker adds people there).
+    ward they live in (a new or returning worker adds people there). Each ward is compared with
+    the ledger entry the plan recorded for it (a ward carried over from an older plan is as old
+    as that plan), so publishing an older plan leaves its wards found, not hidden.
     """
     plan = published_plan(store)
     if plan is None:
         return sorted(store.load("wards")["code"])
-    since = plan["published_at"] or plan["created_at"]
-    ledger = store.load("ledger")
-    changes = ledger[ledger["action"].str.startswith("worker.") & (ledger["at"] >= since)]
-    if changes.empty:
-        return []
-    changed = set(changes["subject"])
     grids = store.load("grids", columns=["code", "ward_code"])
     ward_of = dict(zip(grids["code"], grids["ward_code"]))
-    wards = {ward_of[g] for g, w in plan_assignment(store, int(plan["plan_id"])).items() if w in changed}
-    homes = store.load("workers", where={"worker_id": sorted(changed)})["home_ward"].dropna()
-    return sorted(wards | set(homes))
+    held = plan_assignment(store, int(plan["plan_id"]))
+    seen = _seen(plan)
+    created = pd.Timestamp(plan["created_at"])  # wards with no entry recorded (older plans)
+    ledger = store.load("ledger", where=None, columns=["entry_id", "at", "action", "subject"])
+    ledger = ledger[ledger["action"].str.startswith("worker.")]
+    stale: set[str] = set()
+    if not ledger.empty:
+        workers = store.load("workers", where={"worker_id": sorted(set(ledger["subject"]))}, columns=["worker_id", "home_ward"])
+        home = dict(zip(workers["worker_id"], workers["home_ward"]))
+        wards_of: dict[str, set[str]] = {}
+        for g, w in held.items():
+            if w is not None and g in ward_of:
+                wards_of.setdefault(w, set()).add(ward_of[g])
+        for entry, at, subject in zip(ledger["entry_id"], ledger["at"], ledger["subject"]):
+            touched = wards_of.get(subject, set()) | ({home[subject]} if isinstance(home.get(subject), str) else set())
+            stale |= {w for w in touched if (entry > seen[w] if w in seen else at >= created)}
+    stale |= _wards_with_unavailable(store, held, ward_of)
+    return sorted(stale)
+
+
+def _wards_with_unavailable(store: SqlStore, held: dict[str, str | None], ward_of: dict[str, str]) -> set[str]:
+    """Wards where the plan has a worker who is retired, unavailable today or gone from the roster."""
+    holders = {w for w in held.values() if w is not None}
+    if not holders:
+        return set()
+    ok = set(available_workers(store.load("workers", where={"worker_id": sorted(holders)}))["worker_id"])
+    return {ward_of[g] for g, w in held.items() if w is not None and w not in ok and g in ward_of}

@@ -322,6 +322,20 @@ class SqlStore:
             self._execute(stmt)
         self._after_create(layer)
 
+    def add_missing_columns(self, layer: Layer, names: Sequence[str]) -> None:
+        """Add the layer's columns ``names`` that its table lacks (used by migrations: a store
+        created by this version already has them, an older one gets them empty)."""
+        have = self._table_columns(layer.name)
+        for col in layer.columns:
+            if col.name in names and col.name not in have:
+                self._execute(f"ALTER TABLE {layer.name} ADD COLUMN {col.name} {self._sql_type(col.kind)}")
+
+    def _table_columns(self, table: str) -> set[str]:
+        raise NotImplementedError
+
+    def _sql_type(self, kind: str) -> str:
+        raise NotImplementedError
+
     # -- value coding ---------------------------------------------------------------------------
     def _encode(self, col: Column, value: Any) -> Any:
         if _is_missing(value):

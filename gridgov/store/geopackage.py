@@ -263,6 +263,12 @@ class GeoPackageStore(SqlStore):
             "gpkg_spatial_ref_sys (srs_id))"
         )
 
+    def _table_columns(self, table: str) -> set[str]:
+        return {row[1] for row in self._query(f"PRAGMA table_info({table})")}
+
+    def _sql_type(self, kind: str) -> str:
+        return _SQL_TYPES[kind]
+
     def _ddl(self, layer: Layer) -> list[str]:
         cols: list[str] = []
         if layer.autoincrement:

@@ -37,6 +37,12 @@ def _v4_revisions(store: SqlStore) -> None:
         store._execute(f"INSERT INTO gridgov_revisions (layer, revision) VALUES ({store._ph}, 0)", (name,))
 
 
+def _v5_plan_basis(store: SqlStore) -> None:
+    """What a grid plan was solved from: the published plan it carried wards over from and, per
+    ward, the last ledger entry its roster reflects (stale wards and the publish check)."""
+    store.add_missing_columns(LAYERS["plans"], ("based_on", "ledger_seen"))
+
+
 # (version reached, step). Append new steps; never edit a released one: a step names the layers
 # it creates, so later changes to the data model need a step of their own.
 MIGRATIONS: list[tuple[int, Callable[[SqlStore], None]]] = [
@@ -44,5 +50,6 @@ MIGRATIONS: list[tuple[int, Callable[[SqlStore], None]]] = [
     (2, _v2_accounts_and_jobs),
     (3, _v3_solve_locks),
     (4, _v4_revisions),
+    (5, _v5_plan_basis),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

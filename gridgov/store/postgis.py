@@ -259,6 +259,16 @@ class PostGISStore(SqlStore):
         if not rows:
             self._execute("CREATE EXTENSION IF NOT EXISTS postgis")
 
+    def _table_columns(self, table: str) -> set[str]:
+        rows = self._query(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = %s", (table,),
+        )
+        return {row[0] for row in rows}
+
+    def _sql_type(self, kind: str) -> str:
+        return _SQL_TYPES[kind]
+
     def _ddl(self, layer: Layer) -> list[str]:
         cols: list[str] = []
         for c in layer.columns:

@@ -176,3 +176,32 @@ def test_plan_export_writes_the_ledger_workbook_and_refuses_bad_input(seeded_url
     code, out, err = _run(["--db", seeded_url, "plan", "export", str(tmp_path / "x.csv")], capsys)
     assert code == 2 and ".xlsx only" in out + err
     assert path.read_bytes() == before  # a refused export leaves the earlier file as it was
+
+
+def test_publishing_an_out_of_date_draft_needs_force_and_says_what_to_re_solve(seeded_url, capsys):
+    with open_store(seeded_url) as store:
+        import_file(store, "workers", DATA / "good" / "workers.csv", actor="test")
+        worker = sorted(store.load("workers")["worker_id"])[0]
+    db = ["--db", seeded_url]
+    assert _run([*db, "solve", "--time-limit", "2"], capsys)[0] == 0
+    assert _run([*db, "plan", "publish", "1"], capsys)[0] == 0
+    assert _run([*db, "solve", "--time-limit", "2"], capsys)[0] == 0  # plan 2, solved from plan 1
+    assert _run([*db, "worker", "retire", worker], capsys)[0] == 0
+    assert _run([*db, "solve", "--changed", "--time-limit", "2"], capsys)[0] == 0  # plan 3, from plan 1
+    assert _run([*db, "plan", "publish", "3"], capsys)[0] == 0
+    code, out, err = _run([*db, "plan", "publish", "2"], capsys)
+    assert code == 2 and "plan 2 was solved from plan 1, but plan 3 is published now" in out + err
+    assert "Traceback" not in out + err
+    code, out, _ = _run([*db, "plan", "publish", "2", "--force"], capsys)
+    assert code == 0 and "gridgov solve --changed" in out  # the retired worker is back in plan 2
+
+
+def test_demo_refuses_a_store_holding_imported_data(seeded_url, tmp_path, capsys, fingerprint):
+    with open_store(seeded_url) as store:
+        before = fingerprint(store)
+    code, out, err = _run(["--db", seeded_url, "demo", "--scale", "0.02", "--out", str(tmp_path / "out")], capsys)
+    text = " ".join((out + err).split())  # the console wraps long lines
+    assert code == 2 and "that the demo would replace" in text and "--force" in text
+    assert "Traceback" not in out + err and not (tmp_path / "out").exists()
+    with open_store(seeded_url) as store:
+        assert fingerprint(store) == before

@@ -8,7 +8,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point, box
 
-from gridgov.errors import NotFoundError, UserError
+from gridgov.errors import NotFoundError, StalePlanError, UserError
 from gridgov.plans.roster import (
     add_worker,
     available_workers,
@@ -155,3 +155,79 @@ def test_rule_per_ward(seeded):
     outcome = solve_plan(seeded, options=options, actor="test")
     assert {o.ward_code: o.rule for o in outcome.wards} == {"410802001": "several", "410802002": "one"}
     assert seeded.load("plans", where={"plan_id": outcome.plan_id}).iloc[0]["params"]["ward_rules"] == {"410802002": "one"}
+
+
+def _solve(store, **kwargs):
+    from gridgov.plans.allocation import AllocationOptions
+    from gridgov.plans.run import solve_plan
+
+    return solve_plan(store, options=AllocationOptions(rule="one", time_limit=2.0), actor="test", **kwargs)
+
+
+def test_publishing_a_draft_solved_from_an_older_plan_is_refused(seeded, fingerprint):
+    first = _solve(seeded).plan_id
+    publish_plan(seeded, first, actor="p")
+    retire_worker(seeded, "A", actor="p")  # ward 410802001
+    only_first_ward = _solve(seeded, wards=["410802001"]).plan_id
+    retire_worker(seeded, "C", actor="p")  # ward 410802002
+    both = _solve(seeded, changed=True).plan_id
+    assert seeded.load("plans", where={"plan_id": both}).iloc[0]["scope"] is None  # both wards re-solved
+    publish_plan(seeded, both, actor="p")
+    before = fingerprint(seeded)
+    with pytest.raises(StalePlanError, match=f"plan {only_first_ward} was solved from plan {first}, but plan {both}"):
+        publish_plan(seeded, only_first_ward, actor="p")
+    assert fingerprint(seeded) == before
+    # A deliberate roll-back is allowed, and what it undoes is found again: C is back on G3.
+    publish_plan(seeded, only_first_ward, actor="p", force=True)
+    assert plan_assignment(seeded, only_first_ward)["G3"] == "C"
+    assert stale_wards(seeded) == ["410802002"]
+
+
+def test_a_change_after_the_solve_is_found_once_the_draft_is_published(seeded):
+    publish_plan(seeded, _solve(seeded).plan_id, actor="p")
+    set_capacity(seeded, "A", 3.0, actor="p")
+    draft = _solve(seeded, changed=True).plan_id
+    assert seeded.load("plans", where={"plan_id": draft}).iloc[0]["scope"] == ["410802001"]
+    set_capacity(seeded, "C", 3.0, actor="p")  # after the draft was solved, before it is published
+    publish_plan(seeded, draft, actor="p")
+    assert stale_wards(seeded) == ["410802002"]
+    publish_plan(seeded, _solve(seeded, changed=True).plan_id, actor="p")
+    assert stale_wards(seeded) == []
+
+
+def test_a_published_worker_who_is_no_longer_available_marks_the_ward(seeded):
+    plan = _solve(seeded).plan_id
+    publish_plan(seeded, plan, actor="p")
+    assert stale_wards(seeded) == []
+    holder = plan_assignment(seeded, plan)["G3"]
+    seeded.update("workers", {"worker_id": holder}, {"status": "retired"})  # as an import would, off the ledger
+    assert stale_wards(seeded) == ["410802002"]
+
+
+def test_a_partial_solve_keeps_the_other_wards_reasons(seeded):
+    retire_worker(seeded, "C", actor="p")  # two workers for three grids: one grid stays uncovered
+    first = _solve(seeded)
+    publish_plan(seeded, first.plan_id, actor="p")
+    reasons = seeded.load("assignments", where={"plan_id": first.plan_id}).set_index("grid_code")["reason"]
+    uncovered = [g for g, w in plan_assignment(seeded, first.plan_id).items() if w is None]
+    assert len(uncovered) == 1 and isinstance(reasons[uncovered[0]], str)
+    ward = seeded.load("grids", where={"code": uncovered[0]}).iloc[0]["ward_code"]
+    other = ({"410802001", "410802002"} - {ward}).pop()
+    second = _solve(seeded, wards=[other]).plan_id
+    kept = seeded.load("assignments", where={"plan_id": second}).set_index("grid_code")["reason"]
+    assert kept[uncovered[0]] == reasons[uncovered[0]]
+
+
+def test_a_studio_plan_is_not_a_grid_plan(seeded):
+    grid = _plan(seeded, {"G1": "A", "G2": "B", "G3": "C"})
+    studio = save_plan(seeded, kind="studio", rule="median", params={}, scope=None, assignment={}, reasons={},
+                       solver_status="optimal", objective=0.0, bound=0.0, summary={}, actor="p")
+    with pytest.raises(NotFoundError, match=f"plan {studio} is not a grid plan"):
+        diff_plans(seeded, grid, studio)
+
+
+def test_summary_distance_is_home_to_grid_not_the_objective(seeded):
+    summary = _solve(seeded).summary
+    # Every worker lives within the 1.5 km home-ward bonus of their grid: the objective is 0,
+    # the distance is not.
+    assert summary["cost_km"] == 0.0 and summary["distance_km"] > 0.0

@@ -298,3 +298,21 @@ def test_a_layer_without_a_revision_row_gets_one_on_its_first_write(store_url):
     s.save("wards", _wards())
     assert s.revisions()["wards"] == 2
     s.close()
+
+
+def test_a_version_4_store_gets_the_plan_basis_columns(store_url):
+    """Stores made before plans recorded what they were solved from (schema 4) gain the columns
+    empty; their plans still load."""
+    s = open_store(store_url, create=True)
+    s.insert("plans", {"kind": "grid", "rule": "one", "status": "published", "summary": {"grids": 1}})
+    for col in ("based_on", "ledger_seen"):
+        s._execute(f"ALTER TABLE plans DROP COLUMN {col}")
+    s._execute("UPDATE gridgov_meta SET value = '4' WHERE key = 'schema_version'")
+    s.close()
+    s = open_store(store_url)
+    assert s.schema_version() == SCHEMA_VERSION >= 5
+    row = s.rows("plans")[0]
+    assert row["summary"] == {"grids": 1} and row["based_on"] is None and row["ledger_seen"] is None
+    s.update("plans", {"plan_id": row["plan_id"]}, {"based_on": 7, "ledger_seen": {"410802001": 3}})
+    assert s.rows("plans")[0]["ledger_seen"] == {"410802001": 3}
+    s.close()

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from gridgov.api.deps import PlannerUser, ScopeDep, StoreDep
+from gridgov.api.models import RowId
 from gridgov.plans.versions import plan_or_published
 from gridgov.plans.workbook import ledger_xlsx
 
@@ -30,7 +31,7 @@ def ward_xlsx(code: str, store: StoreDep, scope: ScopeDep) -> Response:
 
 
 @router.get("/plan.xlsx", response_class=Response)
-def plan_xlsx(store: StoreDep, _user: PlannerUser, plan_id: int | None = None) -> Response:
+def plan_xlsx(store: StoreDep, _user: PlannerUser, plan_id: RowId | None = None) -> Response:
     """全市方案台账（默认已发布方案）/ the whole city plan (published unless plan_id)."""
     pid = plan_or_published(store, plan_id)
     return _download(ledger_xlsx(store, pid, None, title=f"全市方案 {pid}"), f"全市方案_{pid}.xlsx")

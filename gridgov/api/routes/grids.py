@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from fastapi import APIRouter
 
 from gridgov.api.deps import ScopeDep, StoreDep
@@ -16,12 +17,15 @@ _COLUMNS = ["code", "ward_code", "name", "kind", "households", "population", "wo
 def _with_workers(store, grids):
     plan = published_plan(store)
     held = plan_assignment(store, int(plan["plan_id"])) if plan else {}
-    grids = grids.copy()
-    grids["worker_id"] = [held.get(g) for g in grids["code"]]
-    ids = sorted({w for w in grids["worker_id"] if w})
+    # Lists, not the column: pandas turns None into NaN in a column, and NaN is neither a
+    # worker id nor falsy (an uncovered grid made this route fail).
+    holders = [held.get(g) for g in grids["code"]]
+    ids = sorted({w for w in holders if w})
     workers = store.load("workers", where={"worker_id": ids}) if ids else None
     names = {} if workers is None else dict(zip(workers["worker_id"], workers["name"]))
-    grids["worker_name"] = [names.get(w) for w in grids["worker_id"]]
+    grids = grids.copy()
+    grids["worker_id"] = pd.Series(holders, index=grids.index, dtype=object)
+    grids["worker_name"] = pd.Series([names.get(w) for w in holders], index=grids.index, dtype=object)
     return grids
 
 

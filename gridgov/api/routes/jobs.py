@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from gridgov.api.deps import PlannerUser, StoreDep
 from gridgov.api.errors import not_visible
-from gridgov.api.models import JobOut, pick
+from gridgov.api.models import JobOut, RowId, pick
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 _FIELDS = list(JobOut.model_fields)
@@ -20,7 +20,7 @@ def jobs(store: StoreDep, _user: PlannerUser, limit: int = 50) -> list[JobOut]:
 
 
 @router.get("/{job_id}", response_model=JobOut)
-def job(job_id: int, store: StoreDep, _user: PlannerUser) -> JobOut:
+def job(job_id: RowId, store: StoreDep, _user: PlannerUser) -> JobOut:
     """一个任务的状态与进度 / one job's status and progress."""
     rows = store.load("jobs", where={"job_id": job_id})
     if rows.empty:

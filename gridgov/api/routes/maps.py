@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from gridgov.api.deps import PlannerUser, ScopeDep, StoreDep
+from gridgov.api.models import RowId
 from gridgov.api.errors import http_error
 
 router = APIRouter(prefix="/maps", tags=["maps"])
@@ -31,7 +32,7 @@ def _html(m: Any) -> HTMLResponse:
 
 
 @router.get("/coverage", response_class=HTMLResponse)
-def coverage(store: StoreDep, _user: PlannerUser, plan_id: int | None = None,
+def coverage(store: StoreDep, _user: PlannerUser, plan_id: RowId | None = None,
              lang: Lang = "zh") -> HTMLResponse:
     """全市覆盖地图 / the city coverage map (published plan unless plan_id)."""
     return _html(_maps().coverage_map(store, plan_id=plan_id, lang=lang, **_ASSETS))
@@ -45,6 +46,6 @@ def ward(code: str, store: StoreDep, scope: ScopeDep, lang: Lang = "zh") -> HTML
 
 
 @router.get("/diff", response_class=HTMLResponse)
-def diff(a: int, b: int, store: StoreDep, _user: PlannerUser, lang: Lang = "zh") -> HTMLResponse:
+def diff(a: RowId, b: RowId, store: StoreDep, _user: PlannerUser, lang: Lang = "zh") -> HTMLResponse:
     """两个方案差异地图 / grids whose worker changed from plan a to plan b."""
     return _html(_maps().diff_map(store, a, b, lang=lang, **_ASSETS))

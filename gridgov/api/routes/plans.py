@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from gridgov.api.deps import PlannerUser, ScopeDep, StoreDep
 from gridgov.api.jobs import enqueue_solve
-from gridgov.api.models import AssignmentOut, DiffOut, JobOut, MoveOut, PlanOut, SolveIn, clean, pick
+from gridgov.api.models import AssignmentOut, DiffOut, JobOut, MoveOut, PlanOut, RowId, SolveIn, clean, pick
 from gridgov.plans.versions import diff_plans, get_plan, publish_plan
 from gridgov.store import SqlStore
 
@@ -56,16 +56,16 @@ def solve(body: SolveIn, request: Request, store: StoreDep, user: PlannerUser) -
 
 
 @router.get("/{plan_id}", response_model=PlanOut)
-def plan(plan_id: int, store: StoreDep, _user: PlannerUser) -> PlanOut:
+def plan(plan_id: RowId, store: StoreDep, _user: PlannerUser) -> PlanOut:
     """一个方案 / one plan."""
     return plan_out(get_plan(store, plan_id))
 
 
 @router.get("/{plan_id}/assignments", response_model=list[AssignmentOut])
-def assignments(plan_id: int, store: StoreDep, scope: ScopeDep, _user: PlannerUser,
+def assignments(plan_id: RowId, store: StoreDep, scope: ScopeDep, _user: PlannerUser,
                 ward: str | None = None) -> list[AssignmentOut]:
     """方案的包格分配（可按街道）/ a plan's assignments, optionally of one ward."""
-    get_plan(store, plan_id)
+    get_plan(store, plan_id, kind="grid")
     codes = scope.ward_filter(ward)
     grids = store.load("grids", where=None if codes is None else {"ward_code": codes})
     rows = store.load("assignments", where={"plan_id": plan_id}).set_index("grid_code")
@@ -81,16 +81,15 @@ def assignments(plan_id: int, store: StoreDep, scope: ScopeDep, _user: PlannerUs
 
 
 @router.get("/{a}/diff/{b}", response_model=DiffOut)
-def diff(a: int, b: int, store: StoreDep, _user: PlannerUser) -> DiffOut:
+def diff(a: RowId, b: RowId, store: StoreDep, _user: PlannerUser) -> DiffOut:
     """两个方案的差异（a → b）/ grids whose worker differs from plan a to plan b."""
-    get_plan(store, a)
-    get_plan(store, b)
     moves = [MoveOut(grid_code=m.grid_code, ward_code=m.ward_code, before=m.before, after=m.after)
              for m in diff_plans(store, a, b)]
     return DiffOut(a=a, b=b, moves=moves)
 
 
 @router.post("/{plan_id}/publish", response_model=PlanOut)
-def publish(plan_id: int, store: StoreDep, user: PlannerUser) -> PlanOut:
-    """发布方案（旧方案转为历史）/ publish a plan; the previous one is superseded."""
-    return plan_out(publish_plan(store, plan_id, actor=user.username))
+def publish(plan_id: RowId, store: StoreDep, user: PlannerUser, force: bool = False) -> PlanOut:
+    """发布方案（旧方案转为历史）；基于旧方案求解的方案需 force=true（回退）/ publish a plan; the
+    previous one is superseded. A plan solved from an older published plan needs force=true (409 otherwise)."""
+    return plan_out(publish_plan(store, plan_id, actor=user.username, force=force))
