@@ -143,15 +143,21 @@ def boolean(value: Any) -> bool | None:
 
 _DATE_PATTERNS = (
     re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?(?: ?\d{1,2}[:时].*)?$"),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 )
 DATE_FIX = ("写成 2026-01-05、2026/1/5 或 2026年1月5日，或设为 Excel 日期格式",
             "write 2026-01-05, 2026/1/5 or 2026年1月5日, or use an Excel date cell")
 
 
+_EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (after its 1900 leap-year slip)
+_EXCEL_SERIALS = (18264, 73415)  # 1950-01-01 .. 2100-12-31 as Excel day numbers
+
+
 def parse_date(value: Any) -> date | None:
-    """A date from an Excel date cell, ``2026-01-05``, ``2026/1/5``, ``2026年1月5日`` or ``20260105``."""
+    """A date from an Excel date cell, ``2026-01-05``, ``2026/1/5``, ``2026年1月5日`` or
+    ``20260105``, with or without a time after it (``2026-01-05 08:30:00``, as hotline systems
+    and Excel write), or an Excel day number (``46027``, a date cell that lost its format)."""
     if is_missing(value):
         return None
     if isinstance(value, pd.Timestamp):
@@ -160,7 +166,11 @@ def parse_date(value: Any) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    s = unicodedata.normalize("NFKC", text(value) or "").replace(" ", "")
+    s = unicodedata.normalize("NFKC", text(value) or "").strip()
+    s = re.sub(r"\s+", " ", re.sub(r"\s*([-/.年月日])\s*", r"\1", s))  # 2026 / 1 / 5 → 2026/1/5
+    serial = _excel_serial(s)
+    if serial is not None:
+        return serial
     for pattern in _DATE_PATTERNS:
         m = pattern.match(s)
         if m:
@@ -172,6 +182,14 @@ def parse_date(value: Any) -> date | None:
                 return d
             break
     raise ValueProblem(f"日期“{value}”无法识别", f"date “{value}” is not recognised", *DATE_FIX)
+
+
+def _excel_serial(s: str) -> date | None:
+    """The date of an Excel day number such as ``46027`` or ``46027.0``, within 1950-2100."""
+    m = re.fullmatch(r"(\d{5})(?:\.0+)?", s)
+    if m is None or not _EXCEL_SERIALS[0] <= int(m[1]) <= _EXCEL_SERIALS[1]:
+        return None
+    return date.fromordinal(_EXCEL_EPOCH.toordinal() + int(m[1]))
 
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -255,6 +273,8 @@ def choices(value: Any, allowed: Sequence[str], *, synonyms: Mapping[str, str] |
 def _json_list(value: Any) -> list[Any] | None:
     if isinstance(value, (list, tuple)):
         return list(value)
+    if hasattr(value, "tolist") and getattr(value, "ndim", 0) == 1:
+        return value.tolist()  # GeoJSON and GeoPackage readers hand JSON arrays over as numpy arrays
     s = text(value) or ""
     if s.startswith("["):
         try:

@@ -164,6 +164,15 @@ def _write_xlsx(frame: pd.DataFrame, spec: Layer, path: Path) -> None:
     sheet_workbook(spec.label or spec.name, headers, rows).save(path)
 
 
+_SHEET_FORBIDDEN = str.maketrans({c: "_" for c in '/\\?*:[]'})
+
+
+def sheet_title(title: str) -> str:
+    """A name Excel accepts for a sheet: none of / \\ ? * : [ ], at most 31 characters, not blank
+    ("街道/乡镇" becomes "街道_乡镇")."""
+    return title.translate(_SHEET_FORBIDDEN).strip("'")[:31] or "Sheet1"
+
+
 def sheet_workbook(title: str, headers: list[str], rows: Iterable[list[Any]]) -> Any:
     """One sheet: a bold, frozen header row, dates formatted, and no cell a formula."""
     from openpyxl import Workbook
@@ -171,7 +180,7 @@ def sheet_workbook(title: str, headers: list[str], rows: Iterable[list[Any]]) ->
 
     wb = Workbook()
     ws = wb.active
-    ws.title = title[:31]  # Excel's limit
+    ws.title = sheet_title(title)
     ws.append(headers)
     for cell in ws[1]:
         cell.font = Font(bold=True)

@@ -13,6 +13,7 @@ from shapely.geometry import box
 from gridgov.errors import ValidationError
 from gridgov.io import read_features, read_table
 from gridgov.io.headers import LAT, LON, map_headers
+from gridgov.io.problems import ValueProblem
 from gridgov.io.values import honours, parse_date, phone
 
 GRIDS = gpd.GeoDataFrame(
@@ -148,3 +149,17 @@ def test_value_parsers() -> None:
     assert phone(13803911234.0) == "13803911234"
     assert phone("+86 138-0391-1234") == "13803911234"
     assert phone("(0391)1234567") == "0391-1234567"
+
+
+@pytest.mark.parametrize("text", ["2026-01-05 08:30:00", "2026/1/5 0:00", "2026年1月5日 8:30", "2026 / 1 / 5",
+                                  "2026-01-05T08:30", "46027", 46027, 46027.0])
+def test_dates_with_a_time_or_as_excel_day_numbers(text) -> None:
+    """What Excel, WPS and hotline systems write: a time after the date, or the day number of a
+    date cell that lost its format (46027 is 2026-01-05)."""
+    assert parse_date(text).isoformat() == "2026-01-05"
+
+
+@pytest.mark.parametrize("text", ["12345", "2026-13-01", "2026-01-0508:30", "5/1/2026"])
+def test_dates_still_refused(text) -> None:
+    with pytest.raises(ValueProblem):
+        parse_date(text)

@@ -106,3 +106,18 @@ def test_unsupported_or_geometry_less_exports_are_refused(tmp_path: Path) -> Non
     with pytest.raises(UserError):
         write_layer(ledger, tmp_path / "ledger.geojson")
     write_layer(ledger, tmp_path / "ledger.xlsx")
+
+
+def test_xlsx_of_every_layer_has_a_sheet_name_excel_accepts(tmp_path: Path) -> None:
+    """Layer labels such as 街道/乡镇 hold characters Excel forbids in sheet names."""
+    from shapely.geometry import box
+
+    from gridgov.schema import LAYERS
+
+    wards = gpd.GeoDataFrame({"code": ["410802001"], "name": ["民生街道"], "county_code": ["410802"]},
+                             geometry=[box(113.20, 35.20, 113.21, 35.21)], crs="EPSG:4490")
+    path = tmp_path / "wards.xlsx"
+    assert write_layer(wards, path, layer="wards") == 1
+    assert load_workbook(path).sheetnames == ["街道_乡镇"]
+    assert read_table(path).loc[2, "街道代码"] == "410802001"
+    assert "/" in LAYERS["wards"].label  # the label that broke the export

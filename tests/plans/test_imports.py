@@ -42,6 +42,8 @@ def _rows(store: SqlStore, layer: str) -> list[dict]:
     ("incidents", "incidents.csv", ".xlsx"),
     ("sites", "sites.geojson", ".xlsx"),
     ("sites", "sites.geojson", ".gpkg"),
+    ("sites", "sites.geojson", ".geojson"),  # list fields come back from GeoJSON as numpy arrays
+    ("incidents", "incidents.csv", ".geojson"),
 ])
 def test_import_export_import_round_trips(seeded: SqlStore, tmp_path: Path, layer: str, source: str, suffix: str) -> None:
     if layer != "wards":
