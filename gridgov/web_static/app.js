@@ -68,6 +68,15 @@ async function api(path, { method = "GET", body, form, raw } = {}) {
   return res.json();
 }
 
+function localTime(iso) {
+  // The service sends UTC ("…Z"); people read their own clock (Jiaozuo: UTC+8).
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
 function cell(row, text) {
   const td = document.createElement("td");
   td.textContent = text == null ? "" : String(text); // textContent: data never becomes markup
@@ -104,7 +113,8 @@ async function signIn(ev) {
     ev.target.reset();
     await start();
   } catch (e) {
-    say(t("loginFailed"), "error");
+    // 401 is a wrong name or password; anything else (locked out, server down) says what it is.
+    say(e.status === 401 ? t("loginFailed") : e.status ? e.message : t("serverDown"), "error");
   }
 }
 
@@ -190,7 +200,7 @@ async function loadPlans() {
     tr.dataset.plan = p.plan_id;
     cell(tr, p.plan_id);
     cell(tr, t(p.status)).className = "state-" + p.status;
-    cell(tr, p.created_at ? p.created_at.replace("T", " ").slice(0, 16) : "");
+    cell(tr, localTime(p.created_at));
     cell(tr, p.created_by);
     const s = p.summary || {};
     cell(tr, s.grids != null ? `${s.covered}/${s.grids}` : "");
@@ -216,7 +226,13 @@ async function loadPlans() {
 async function publish(id) {
   if (!window.confirm(t("confirmPublish", { id }))) return;
   try {
-    await api(`/api/plans/${id}/publish`, { method: "POST" });
+    try {
+      await api(`/api/plans/${id}/publish`, { method: "POST" });
+    } catch (e) {
+      // 409: the plan was solved from an older published plan; publishing it rolls back.
+      if (e.status !== 409 || !window.confirm(e.message + "\n\n" + t("confirmRollBack"))) throw e;
+      await api(`/api/plans/${id}/publish?force=true`, { method: "POST" });
+    }
     say(t("publishedOk", { id }), "ok");
     await loadPlans();
     state.mapStale = true;
@@ -292,7 +308,7 @@ async function loadJobs() {
     td.append(` ${p.done || 0}/${p.total || 0}`);
     cell(tr, j.plan_id || "");
     cell(tr, j.message || "");
-    cell(tr, j.created_at ? j.created_at.replace("T", " ").slice(0, 16) : "");
+    cell(tr, localTime(j.created_at));
   });
   const busy = jobs.some((j) => j.status === "queued" || j.status === "running");
   if (busy && !state.poll) {

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -45,7 +47,8 @@ def test_street_office_and_planner(browser, served):
             attempted.append(route.request.url)
             route.abort()
 
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai")
     context.route("**/*", guard)
     page = context.new_page()
     page.set_default_timeout(15000)
@@ -92,6 +95,11 @@ def test_street_office_and_planner(browser, served):
     page.click(".tabs button[data-tab=plans]")
     draft_row = page.locator(f"#plans tbody tr[data-plan='{served.draft_id}']")
     assert draft_row.locator("td").nth(1).inner_text() == "草稿"
+    # Times read on the user's clock (the API sends UTC): Jiaozuo is UTC+8.
+    created = page.evaluate(f"""async () => (await (await fetch('/api/plans/{served.draft_id}',
+        {{headers: {{Authorization: 'Bearer ' + sessionStorage.getItem('gridgov.token')}}}})).json()).created_at""")
+    local = datetime.fromisoformat(created.replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert draft_row.locator("td").nth(2).inner_text() == local.strftime("%Y-%m-%d %H:%M")
     page.once("dialog", lambda d: d.accept())
     draft_row.locator("button.publish").click()
     page.wait_for_function(
@@ -111,3 +119,19 @@ def test_street_office_and_planner(browser, served):
 
     context.close()
     assert attempted == [], f"requests to the outside were attempted: {attempted}"
+
+
+def test_sign_in_says_why_it_failed(browser, served):
+    """A wrong password, then the lockout: the page shows the server's reason, not always the first."""
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(served.url + "/")
+    _sign_in(page, "street1", "wrong-password")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('用户名或密码错误')")
+    for _ in range(10):  # past the lockout threshold
+        _sign_in(page, "street1", "wrong-password")
+        page.wait_for_timeout(100)
+    _sign_in(page, "street1", served.password)
+    page.wait_for_function("document.querySelector('#status').textContent.includes('登录失败次数过多')")
+    context.close()
