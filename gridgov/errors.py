@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# Places that are not a numbered row or feature (io.problems names them).
+_PLACES_EN = {"整个文件": "whole file", "表头": "header", "修改内容": "the change"}
 
 
 @dataclass(frozen=True)
@@ -21,11 +25,23 @@ class Problem:
     fix: str = ""
     fix_en: str = ""
 
+    @property
+    def where_en(self) -> str:
+        """``where`` in English: ``第 3 行`` → ``row 3``, ``要素 12`` → ``feature 12`` …"""
+        m = re.fullmatch(r"第 (\d+) 行", self.where)
+        if m:
+            return f"row {m[1]}"
+        m = re.fullmatch(r"要素 (\d+)", self.where)
+        if m:
+            return f"feature {m[1]}"
+        return _PLACES_EN.get(self.where, self.where)
+
     def render(self, lang: str = "zh") -> str:
-        loc = ", ".join(x for x in (self.file, self.where, self.field) if x)
         if lang == "en":
+            loc = ", ".join(x for x in (self.file, self.where_en, self.field) if x)
             text = f"{loc}: {self.message_en}"
             return f"{text} — fix: {self.fix_en}" if self.fix_en else text
+        loc = ", ".join(x for x in (self.file, self.where, self.field) if x)
         text = f"{loc}：{self.message}"
         return f"{text}（修正：{self.fix}）" if self.fix else text
 

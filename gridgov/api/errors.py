@@ -52,7 +52,7 @@ def body(exc: GridgovError) -> dict:
     detail: dict = {"message": exc.message, "message_en": exc.message_en}
     if isinstance(exc, ValidationError):
         detail["problems"] = [
-            {"file": p.file, "where": p.where, "field": p.field, "message": p.message,
+            {"file": p.file, "where": p.where, "where_en": p.where_en, "field": p.field, "message": p.message,
              "message_en": p.message_en, "fix": p.fix, "fix_en": p.fix_en}
             for p in exc.problems
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -10,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
-from gridgov.errors import NotFoundError, UserError
+from gridgov.errors import NotFoundError, UserError, ValidationError
 from gridgov.plans.ledger import changed_fields, record
 from gridgov.store import SqlStore
 
@@ -95,6 +96,31 @@ def add_worker(store: SqlStore, row: Mapping[str, Any], *, actor: str) -> None:
         record(store, actor=actor, action="worker.add", subject=worker_id, after=after)
 
 
+def _validated(store: SqlStore, worker_id: str, record: dict[str, Any],
+               home: tuple[float, float] | None) -> dict[str, Any]:
+    """The changed record as an import of it would store it (phone normalised, a ward name made
+    its code, the home checked to lie in Jiaozuo the right way round …), or ValidationError
+    naming every bad field: a change must not store what a re-import of the roster would refuse."""
+    from gridgov.io.validate import validate
+    from gridgov.plans.imports import context_from_store
+
+    row = {k: v for k, v in record.items() if k != "geometry"}
+    point = record.get("geometry")
+    if home is not None:
+        row["lon"], row["lat"] = home
+    elif point is not None and not point.is_empty:
+        row["lon"], row["lat"] = point.x, point.y
+    label = f"劳模 {worker_id} 的修改 / the change to worker {worker_id}"
+    try:
+        out = validate("workers", pd.DataFrame([row], index=[1]), file=label,
+                       context=context_from_store(store, layer="workers"))
+    except ValidationError as err:
+        raise ValidationError([replace(p, where="修改内容") for p in err.problems], file=label) from None
+    clean = out.frame.iloc[0].to_dict()
+    return {**record, **{k: clean[k] for k in record if k in clean and k != "geometry"},
+            "geometry": clean.get("geometry") if home is not None else point}
+
+
 def update_worker(store: SqlStore, worker_id: str, values: dict[str, Any], *, actor: str) -> dict:
     """Change a worker's details or home (``lon``/``lat`` together); on the ledger as worker.update
     with the changed fields only. Returns {field: (before, after)}; {} when nothing changed."""
@@ -107,19 +133,15 @@ def update_worker(store: SqlStore, worker_id: str, values: dict[str, Any], *, ac
         before = rows.iloc[0].to_dict()
         if (lon is None) != (lat is None):
             raise UserError("修改住址需同时给出经度和纬度", "a new home needs both lon and lat")
-        if values.get("home_ward") and not store.count("wards", where={"code": values["home_ward"]}):
-            raise UserError(f"没有街道 {values['home_ward']}", f"no ward {values['home_ward']}")
+        full = _validated(store, worker_id, {**before, **values}, None if lon is None else (lon, lat))
+        values = {k: full[k] for k in values}
         diff = changed_fields(before, values)
         if lon is not None:
-            home = Point(float(lon), float(lat))
-            old = before.get("geometry")
+            old, home = before.get("geometry"), full["geometry"]
             if old is None or not old.equals(home):
                 diff["geometry"] = (None if old is None else old.wkt, home.wkt)
         if not diff:
             return {}
-        full = {**before, **values}
-        if lon is not None:
-            full["geometry"] = Point(float(lon), float(lat))
         store.save("workers", [full])
         record(store, actor=actor, action="worker.update", subject=worker_id,
                before={k: o for k, (o, _) in diff.items()}, after={k: n for k, (_, n) in diff.items()})

@@ -194,8 +194,8 @@ def _seen(plan: dict[str, Any]) -> dict[str, int]:
 
 
 def stale_wards(store: SqlStore) -> list[str]:
-    """Wards whose roster changed after the published grid plan's roster of them, or where it
-    has a worker who is not available now: re-solve these (--changed).
+    """Wards whose roster changed after the published grid plan's roster of them, where it has a
+    worker who is not available now, or with grids it does not know: re-solve these (--changed).
 
     A changed worker's wards are those of the grids they hold in the published plan, plus the
     ward they live in (a new or returning worker adds people there). Each ward is compared with
@@ -224,6 +224,8 @@ def stale_wards(store: SqlStore) -> list[str]:
             touched = wards_of.get(subject, set()) | ({home[subject]} if isinstance(home.get(subject), str) else set())
             stale |= {w for w in touched if (entry > seen[w] if w in seen else at >= created)}
     stale |= _wards_with_unavailable(store, held, ward_of)
+    # Grids imported since (a split, a new community) have no worker yet: their wards too.
+    stale |= {ward for g, ward in ward_of.items() if g not in held}
     return sorted(stale)
 
 

@@ -231,3 +231,41 @@ def test_summary_distance_is_home_to_grid_not_the_objective(seeded):
     # Every worker lives within the 1.5 km home-ward bonus of their grid: the objective is 0,
     # the distance is not.
     assert summary["cost_km"] == 0.0 and summary["distance_km"] > 0.0
+
+
+def test_a_grid_imported_after_the_plan_marks_its_ward(seeded):
+    publish_plan(seeded, _solve(seeded).plan_id, actor="p")
+    seeded.save("grids", gpd.GeoDataFrame({"code": ["G4"], "ward_code": ["410802002"], "households": [100]},
+                                          geometry=[box(113.215, 35.21, 113.22, 35.215)], crs="EPSG:4490"))
+    assert stale_wards(seeded) == ["410802002"]
+    draft = _solve(seeded, changed=True).plan_id  # rule "one": C keeps G3, and G4 says why it is uncovered
+    assert "G4" in plan_assignment(seeded, draft)
+    reasons = seeded.load("assignments", where={"plan_id": draft}).set_index("grid_code")["reason"]
+    assert plan_assignment(seeded, draft)["G4"] is not None or isinstance(reasons["G4"], str)
+
+
+def test_a_roster_change_is_checked_as_an_import_would_check_it(seeded, fingerprint):
+    from gridgov.errors import ValidationError
+    from gridgov.plans.roster import update_worker
+
+    before = fingerprint(seeded)
+    for values, field in (({"lon": 35.205, "lat": 113.201}, "lon/lat"), ({"phone": "abc123"}, "phone"),
+                          ({"sector": "航天"}, "sector"), ({"name": ""}, "name"), ({"lon": 0.0, "lat": 0.0}, "lon/lat")):
+        with pytest.raises(ValidationError) as err:
+            update_worker(seeded, "A", values, actor="p")
+        (problem,) = err.value.problems
+        assert problem.field == field and problem.where_en == "the change"
+        assert "worker A" in err.value.render("en")
+    assert fingerprint(seeded) == before
+    diff = update_worker(seeded, "A", {"phone": "+86 138 0391 1234", "home_ward": "民主街道"}, actor="p")
+    assert diff == {"phone": (None, "13803911234"), "home_ward": ("410802001", "410802002")}
+    row = seeded.load("workers", where={"worker_id": "A"}).iloc[0]
+    assert row["phone"] == "13803911234" and row["home_ward"] == "410802002"
+
+
+def test_problem_places_read_in_english():
+    from gridgov.errors import Problem
+
+    assert [Problem("f.xlsx", w, "电话", "坏", "bad").render("en") for w in ("第 3 行", "要素 12", "整个文件", "表头")] == [
+        "f.xlsx, row 3, 电话: bad", "f.xlsx, feature 12, 电话: bad", "f.xlsx, whole file, 电话: bad",
+        "f.xlsx, header, 电话: bad"]

@@ -79,7 +79,7 @@ def upload(
         runner = getattr(request.app.state, "runner", None)
         if runner is not None:
             runner.wake()
-    notices = [{"where": n.where, "field": n.field, "message": n.message, "message_en": n.message_en}
+    notices = [{"where": n.where, "where_en": n.where_en, "field": n.field, "message": n.message, "message_en": n.message_en}
                for n in report.notices]
     return ImportOut(layer=report.layer, file=report.file, rows=report.rows, inserted=report.inserted,
                      updated=report.updated, unchanged=report.unchanged, dry_run=report.dry_run,
