@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from gridgov.cli_api import jobs as _jobs, serve as _serve, user_app
-from gridgov.cli_common import DbOption, _open, _say, err, out, state
+from gridgov.cli_common import DbOption, _db, _open, _say, err, out, state
 from gridgov.cli_maps import map_app
 from gridgov.cli_studios import studios_app
 from gridgov.errors import GridgovError, UserError
@@ -89,10 +92,25 @@ def import_(
     """导入数据（全部成功或全部不写入）/ import a file, all or nothing."""
     from gridgov.plans.imports import import_file
 
-    with _open(db, create=True) as store, err.status(f"检查并导入 {file.name} / validating and importing …"):
+    with _import_store(db, dry_run) as store, err.status(f"检查并导入 {file.name} / validating and importing …"):
         report = import_file(store, layer.value, file, crs=crs, repair=repair, dry_run=dry_run,
                              actor=actor, layer_name=sheet_layer)
     out.print(report.render("en" if state.lang == "en" else "zh"))
+
+
+@contextmanager
+def _import_store(db: str | None, dry_run: bool) -> Iterator[Any]:
+    """The store to import into, created when missing; a dry run against a GeoPackage that does
+    not exist checks against an empty one in a temporary folder and leaves no file behind."""
+    from gridgov.store import open_store, resolve_url
+
+    url = resolve_url(_db(db))
+    if not dry_run or "://" in url or Path(url).exists():
+        with _open(db, create=True) as store:
+            yield store
+        return
+    with tempfile.TemporaryDirectory() as tmp, open_store(str(Path(tmp) / "dry-run.gpkg"), create=True) as store:
+        yield store
 
 
 @app.command("export")
@@ -114,6 +132,10 @@ def export(
         if where is None:
             raise UserError(f"图层 {layer.value} 不能按街道筛选", f"layer {layer.value} cannot be filtered by ward")
     with _open(db) as store, err.status(f"导出到 {file.name} / exporting …"):
+        if ward:
+            from gridgov.plans.run import check_wards
+
+            check_wards(store.load("wards", columns=["code"])["code"], [ward])  # a typo is no empty file
         n = export_layer(store, layer.value, file, where=where)
     _say(f"已导出 {n} 条到 {file}", f"exported {n} rows to {file}")
 
@@ -229,7 +251,7 @@ def plan_list(db: DbOption = None) -> None:
     for p in plans.itertuples():
         table.add_row(str(p.plan_id), _word(p.kind), p.rule or "", _word(p.status), _word(p.solver_status or ""),
                       "" if p.objective is None else f"{p.objective:,.0f}",
-                      "" if p.created_at is None else str(p.created_at)[:16], p.created_by or "")
+                      _when(p.created_at), p.created_by or "")
     out.print(table)
 
 
@@ -280,6 +302,17 @@ def plan_export(
         title = f"工作台账 {'、'.join(ward)}" if ward else f"全市方案 {plan_id}"
         n = save_ledger_xlsx(store, plan_id, ward or None, file, title=title)
     _say(f"方案 {plan_id} 的 {n} 个网格已导出到 {file}", f"{n} grids of plan {plan_id} written to {file}")
+
+
+def _when(value: Any) -> str:
+    """A stored time on the reader's clock (settings ``timezone``, Beijing time by default)."""
+    import pandas as pd
+
+    from gridgov.localtime import local
+
+    if value is None or pd.isna(value):
+        return ""
+    return local(pd.Timestamp(value).to_pydatetime()).strftime("%Y-%m-%d %H:%M")
 
 
 @plan_app.command("publish")

@@ -14,6 +14,7 @@ class Settings(BaseSettings):
 
     db: str = "gridgov.gpkg"
     lang: str = "zh"
+    timezone: str = "Asia/Shanghai"  # times in the terminal and in spreadsheets (stored as UTC)
     # 人熟、地熟: a worker living in the grid's own ward counts as this many metres closer.
     home_ward_bonus_m: float = 1500.0
     # Tolerances for import validation.

@@ -84,6 +84,7 @@ def _parsers(spec: Layer, ctx: ValidationContext) -> dict[str, Parser]:
         "datetime": v.parse_date, "json": v.text,
     }
     parsers = {c.name: by_kind[c.kind] for c in spec.columns}
+    parsers.update({key: v.code for key in spec.key})  # ids and codes as typed: full-width, spaces
     ward = _ward_code_parser(ctx)
     special: dict[str, dict[str, Parser]] = {
         "wards": {"code": _nine_digit_code, "county_code": _county_code},
@@ -101,7 +102,7 @@ def _parsers(spec: Layer, ctx: ValidationContext) -> dict[str, Parser]:
 
 
 def _nine_digit_code(value: Any) -> str | None:
-    s = v.text(value)
+    s = v.code(value)
     if s is not None and not (len(s) == 9 and s.isdigit()):
         raise ValueProblem(f"街道代码“{s}”应为 9 位数字", f"ward code “{s}” must be 9 digits",
                            "填写 9 位乡级区划代码，如 410802001", "enter the 9-digit township code, e.g. 410802001")
@@ -109,7 +110,7 @@ def _nine_digit_code(value: Any) -> str | None:
 
 
 def _county_code(value: Any) -> str | None:
-    s = v.text(value)
+    s = v.code(value)
     if s is not None and s not in COUNTY_NAMES:
         shown = "、".join(f"{k}{n}" for k, n in COUNTY_NAMES.items())
         raise ValueProblem(f"区县代码“{s}”不是焦作市的区县", f"county code “{s}” is not a Jiaozuo county",
@@ -124,6 +125,9 @@ def _ward_code_parser(ctx: ValidationContext) -> Parser:
             return s
         if s in ctx.ward_names:
             return ctx.ward_names[s]
+        typed = v.code(value)  # ４１０８０２００１, 410 802 001
+        if typed in ctx.ward_codes or typed in ctx.ward_names:
+            return ctx.ward_names.get(typed, typed) if typed not in ctx.ward_codes else typed
         raise ValueProblem(
             f"街道代码“{s}”不存在（既未导入，也不是焦作市的乡级区划代码）",
             f"ward code “{s}” is unknown (not in the store and not a Jiaozuo township code)",

@@ -38,6 +38,15 @@ def is_missing(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() in PLACEHOLDERS
 
 
+def code(value: Any) -> str | None:
+    """An identifier or division code: full-width characters made half-width (４１０８ → 4108,
+    ＮＷ００５ → NW005) and every space taken out, as people type codes into Excel."""
+    s = text(value)
+    if s is None:
+        return None
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s)) or None
+
+
 def is_formula(value: Any) -> bool:
     """True for a text cell holding a spreadsheet formula (``=HYPERLINK(…)``, ``=cmd|…``)."""
     return isinstance(value, str) and value.lstrip(" ").startswith("=") and len(value.strip()) > 1

@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from gridgov.errors import UserError
+from gridgov.localtime import local
 from gridgov.io.values import FORMULA_PREFIXES, is_missing, render_honours, render_list
 from gridgov.schema import LAYERS, Layer
 
@@ -105,7 +106,8 @@ def _ogr_frame(frame: pd.DataFrame, spec: Layer) -> gpd.GeoDataFrame:
 
 
 def _write_geojson(frame: pd.DataFrame, spec: Layer, path: Path) -> None:
-    _ogr_frame(frame, spec).to_file(path, driver="GeoJSON", engine="pyogrio")
+    # The collection's name is the layer's, not the temporary file's that atomic_path writes.
+    _ogr_frame(frame, spec).to_file(path, driver="GeoJSON", engine="pyogrio", layer=spec.name)
 
 
 def _write_gpkg(frame: pd.DataFrame, spec: Layer, path: Path) -> None:
@@ -123,7 +125,7 @@ def _cell(value: Any, kind: str) -> Any:
     elif kind == "bool":
         return "是" if value else "否"
     elif kind == "datetime" and isinstance(value, datetime):
-        return value.replace(tzinfo=None)
+        return local(value).replace(tzinfo=None)  # Excel keeps no zone: the reader's clock
     elif kind == "int":
         return int(value)
     elif isinstance(value, (date, int, float)):

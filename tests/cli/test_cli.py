@@ -6,6 +6,7 @@ import csv
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from corpus import BAD_CORPUS, corpus_layer
@@ -149,6 +150,10 @@ def test_solve_prints_a_short_bilingual_summary(seeded_url, capsys):
     assert len(out.splitlines()) < 40
     code, out, _ = _run(["--db", seeded_url, "plan", "list"], capsys)
     assert code == 0 and "草稿" in out and "…" not in out  # whole values in an 80-column console
+    with open_store(seeded_url) as store:
+        created = store.rows("plans")[0]["created_at"]
+    beijing = created.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    assert beijing in out  # Beijing time, not the stored UTC
 
 
 def test_plan_export_writes_the_ledger_workbook_and_refuses_bad_input(seeded_url, tmp_path, capsys):
@@ -205,3 +210,23 @@ def test_demo_refuses_a_store_holding_imported_data(seeded_url, tmp_path, capsys
     assert "Traceback" not in out + err and not (tmp_path / "out").exists()
     with open_store(seeded_url) as store:
         assert fingerprint(store) == before
+
+
+def test_dry_run_import_into_a_missing_store_leaves_no_file(tmp_path, capsys):
+    """A mistyped --db with --dry-run must not create a store (the real import creates one)."""
+    missing = tmp_path / "mistyped.gpkg"
+    code, out, err = _run(["--db", str(missing), "import", "wards", str(DATA / "good" / "wards.geojson"), "--dry-run"],
+                          capsys)
+    assert code == 0 and "试运行" in out and not missing.exists()
+    assert _run(["--db", str(missing), "import", "wards", str(DATA / "good" / "wards.geojson")], capsys)[0] == 0
+    assert missing.exists()
+
+
+def test_export_of_an_unknown_ward_is_refused_and_geojson_is_named_by_its_layer(seeded_url, tmp_path, capsys):
+    import json
+
+    path = tmp_path / "grids.geojson"
+    code, out, err = _run(["--db", seeded_url, "export", "grids", str(path), "--ward", "999"], capsys)
+    assert code == 2 and "unknown ward codes: 999" in out + err and not path.exists()
+    assert _run(["--db", seeded_url, "export", "grids", str(path)], capsys)[0] == 0
+    assert json.loads(path.read_text(encoding="utf-8"))["name"] == "grids"  # not the temporary file's name

@@ -168,3 +168,15 @@ def test_small_overlap_within_tolerance_passes(seeded: SqlStore, tmp_path: Path)
 def test_incident_without_ward_gets_the_ward_it_lies_in(seeded: SqlStore) -> None:
     import_file(seeded, "incidents", DATA / "good" / "incidents.csv")
     assert seeded.load("incidents", where={"incident_id": "I002"})["ward_code"].iloc[0] == "410802002"
+
+
+def test_codes_typed_full_width_or_with_spaces_are_the_codes(seeded: SqlStore, tmp_path: Path) -> None:
+    """Excel users type ４１０８０２００１ or ＮＷ００５ with an IME in full-width mode, or 410 802 001."""
+    path = tmp_path / "workers.csv"
+    path.write_text("编号,姓名,居住街道,经度,纬度\n"
+                    "ＮＷ００５,张三,４１０８０２００１,113.2021,35.2032\n"
+                    " NW 006 ,李四,410 802 002,113.2072,35.2051\n", encoding="utf-8")
+    import_file(seeded, "workers", path)
+    rows = seeded.load("workers").set_index("worker_id")
+    assert list(rows.index) == ["NW005", "NW006"]
+    assert list(rows["home_ward"]) == ["410802001", "410802002"]
