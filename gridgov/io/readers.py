@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 import zipfile
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import geopandas as gpd
@@ -63,32 +65,38 @@ def read_features(path: str | Path, *, crs: Any = None, layer: str | None = None
     The CRS is the file's own; ``crs`` only fills it in when the file has none (``validate``
     applies an override). Raises ValidationError with one problem when the file cannot be read.
     """
-    import pyogrio
-    from pyogrio.errors import DataLayerError, DataSourceError
-
     path = Path(path)
     check_suffix(path, FEATURE_SUFFIXES)
     _check_exists(path)
     if path.suffix.lower() == ".zip":
-        _check_zip(path)
+        with _unzipped_shapefile(path, layer) as shp:
+            return _read_features(shp, path.name, crs=crs, layer=None)
+    return _read_features(path, path.name, crs=crs, layer=layer)
+
+
+def _read_features(path: Path, name: str, *, crs: Any, layer: str | None) -> gpd.GeoDataFrame:
+    """read_features on a file GDAL opens directly; ``name`` is what messages call it."""
+    import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
+
     try:
         layers = pyogrio.list_layers(path)
         if layer is not None and layer not in {str(name) for name in layers[:, 0]}:
             shown = ", ".join(str(name) for name in layers[:, 0])
-            raise file_problem(path.name, f"文件中没有图层“{layer}”（可用：{shown}）", f"the file has no layer “{layer}” ({shown})",
+            raise file_problem(name, f"文件中没有图层“{layer}”（可用：{shown}）", f"the file has no layer “{layer}” ({shown})",
                                "指定已有的图层名", "name an existing layer")
         chosen = layer if layer is not None else (str(layers[0][0]) if len(layers) else None)
         if chosen is None:
-            raise file_problem(path.name, "文件中没有图层", "the file holds no layer",
+            raise file_problem(name, "文件中没有图层", "the file holds no layer",
                                "在 GIS 软件中确认文件有数据", "check the file in a GIS")
         gdf = _read_layer(path, chosen)
     except (DataSourceError, DataLayerError, OSError, ValueError, RuntimeError) as exc:
-        raise _unreadable(path, exc) from None
+        raise _unreadable(name, exc) from None
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
-        raise file_problem(path.name, "文件没有几何（坐标）数据", "the file has no geometry",
+        raise file_problem(name, "文件没有几何（坐标）数据", "the file has no geometry",
                            "导出时包含几何", "export with geometry")
     if len(gdf) == 0:
-        raise file_problem(path.name, "文件中没有要素", "the file holds no features",
+        raise file_problem(name, "文件中没有要素", "the file holds no features",
                            "确认导出时选中了要素", "check the export selected features")
     if gdf.crs is None and crs is not None:
         gdf = gdf.set_crs(crs)
@@ -99,8 +107,9 @@ def read_features(path: str | Path, *, crs: Any = None, layer: str | None = None
 def _read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
     import pyogrio
 
+    encoding = _dbf_encoding(path) if path.suffix.lower() == ".shp" else None
     try:
-        return pyogrio.read_dataframe(path, layer=layer)
+        return pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
     except UnicodeDecodeError:
         # A UTF-8 Shapefile whose Chinese field names GDAL cut at 10 bytes, mid-character:
         # read the bytes as Latin-1 and decode them again as UTF-8, dropping the cut character.
@@ -116,21 +125,65 @@ def _utf8_again(text: str) -> str:
     return text.encode("latin1").decode("utf-8", errors="ignore")
 
 
-def _check_zip(path: Path) -> None:
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+
+
+@contextmanager
+def _unzipped_shapefile(path: Path, layer: str | None) -> Iterator[Path]:
+    """The zipped Shapefile's files extracted to a temporary folder (wherever they sit in the
+    archive: "compress this folder" puts them in a subfolder); yields the .shp's path."""
     try:
         with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if n.lower().endswith(".shp")]
+            members = [m for m in zf.infolist() if not m.is_dir()]
+            shps = [m for m in members if m.filename.lower().endswith(".shp")]
+            if not shps:
+                raise file_problem(path.name, "压缩包中没有 .shp 文件", "the zip holds no .shp file",
+                                   "把 .shp .shx .dbf .prj 一起压缩", "zip .shp, .shx, .dbf and .prj together")
+            chosen = next((m for m in shps if PurePosixPath(m.filename).stem == layer), shps[0])
+            stem = chosen.filename[:-4]
+            parts = {m.filename[len(stem):].lower(): m for m in members
+                     if m.filename[:len(stem)] == stem and m.filename[len(stem):].lower() in _SHAPEFILE_PARTS}
+            missing = [s for s in (".shx", ".dbf") if s not in parts]
+            if missing:
+                shown = "、".join(PurePosixPath(stem).name + s for s in missing)
+                raise file_problem(path.name, f"压缩包中缺少 {shown}", f"the zip lacks {', '.join(missing)} beside the .shp",
+                                   "把同名的 .shp .shx .dbf .prj 一起压缩", "zip the .shp with its .shx, .dbf and .prj")
+            with tempfile.TemporaryDirectory() as tmp:
+                for suffix, member in parts.items():
+                    # Written under a plain name of our own: member names may be anything (../, GBK).
+                    (Path(tmp) / f"layer{suffix}").write_bytes(zf.read(member))
+                yield Path(tmp) / "layer.shp"
     except zipfile.BadZipFile:
         raise file_problem(path.name, "不是有效的 zip 压缩包", "not a valid zip archive",
                            "重新压缩 Shapefile 的全部文件（.shp .shx .dbf .prj）", "zip the shapefile's files again") from None
-    if not names:
-        raise file_problem(path.name, "压缩包中没有 .shp 文件", "the zip holds no .shp file",
-                           "把 .shp .shx .dbf .prj 一起压缩", "zip .shp, .shx, .dbf and .prj together")
 
 
-def _unreadable(path: Path, exc: Exception) -> Exception:
+def _dbf_encoding(shp: Path) -> str | None:
+    """The text encoding of a Shapefile's .dbf when nothing declares it (no .cpg, no code page
+    byte), read off its records: UTF-8 if they decode as UTF-8, else GB18030 (files saved by
+    Chinese Windows software); None to let GDAL decide."""
+    dbf = next((p for p in shp.parent.glob(shp.stem + ".*") if p.suffix.lower() == ".dbf"), None)
+    has_cpg = any(p.suffix.lower() == ".cpg" for p in shp.parent.glob(shp.stem + ".*"))
+    if dbf is None or has_cpg:
+        return None
+    data = dbf.read_bytes()
+    if len(data) < 32 or data[29] != 0:
+        return None
+    records = data[int.from_bytes(data[8:10], "little"):]
+    if records.isascii():
+        return None
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            records.decode(encoding)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _unreadable(name: str, exc: Exception) -> Exception:
     return file_problem(
-        path.name, "文件无法读取：不是有效的地理数据文件或已损坏", f"the file cannot be read: not valid geodata or damaged ({exc})",
+        name, "文件无法读取：不是有效的地理数据文件或已损坏", f"the file cannot be read: not valid geodata or damaged ({exc})",
         "在 QGIS 中打开检查，或重新导出", "open it in QGIS to check, or export it again",
     )
 

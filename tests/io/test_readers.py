@@ -163,3 +163,44 @@ def test_dates_with_a_time_or_as_excel_day_numbers(text) -> None:
 def test_dates_still_refused(text) -> None:
     with pytest.raises(ValueProblem):
         parse_date(text)
+
+
+def _gbk_shapefile(folder: Path) -> Path:
+    """A Shapefile as Chinese Windows software writes it: GBK text, no .cpg, no code page byte."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    folder.mkdir(parents=True)
+    shp = folder / "grids.shp"
+    gpd.GeoDataFrame({"code": ["410802001001001"], "name": ["焦作花园社区第1网格"], "kind": ["基础"]},
+                     geometry=[box(113.20, 35.20, 113.205, 35.21)], crs="EPSG:4490").to_file(shp, encoding="gbk")
+    shp.with_suffix(".cpg").unlink(missing_ok=True)
+    dbf = bytearray(shp.with_suffix(".dbf").read_bytes())
+    dbf[29] = 0
+    shp.with_suffix(".dbf").write_bytes(bytes(dbf))
+    return shp
+
+
+def test_gbk_shapefile_without_cpg_reads_as_chinese(tmp_path: Path) -> None:
+    shp = _gbk_shapefile(tmp_path / "plain")
+    assert list(read_features(shp)["name"]) == ["焦作花园社区第1网格"]
+
+
+def test_zipped_shapefile_in_a_folder_reads(tmp_path: Path) -> None:
+    """Right-click a folder, compress: the files sit in 网格数据/ inside the zip."""
+    import zipfile
+
+    shp = _gbk_shapefile(tmp_path / "网格数据")
+    archive = tmp_path / "grids.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in shp.parent.iterdir():
+            zf.write(part, f"网格数据/{part.name}")
+    frame = read_features(archive)
+    assert list(frame["name"]) == ["焦作花园社区第1网格"] and list(frame["kind"]) == ["基础"]
+    lacking = tmp_path / "lacking.zip"
+    with zipfile.ZipFile(lacking, "w") as zf:
+        zf.write(shp, "网格数据/grids.shp")
+        zf.write(shp.with_suffix(".shx"), "网格数据/grids.shx")
+    with pytest.raises(ValidationError) as err:
+        read_features(lacking)
+    assert "grids.dbf" in err.value.problems[0].message
