@@ -427,11 +427,18 @@ def _check_coordinates(shapes: dict[Hashable, BaseGeometry], crs: CRS, ctx: Vali
                          "交换经度和纬度两列（经度约 112.5–113.7，纬度约 34.8–35.5）",
                          "swap the longitude and latitude (lon ~112.5-113.7, lat ~34.8-35.5)")
         elif crs.is_geographic and not lonlat_numbers:
+            code, zh, en = _gauss_kruger(minx)
             problems.add(int(number), field_name,
                          f"坐标 {_xy(geom)} 是以米为单位的投影坐标，但文件的坐标系是经纬度（{name}）",
                          f"coordinates {_xy(geom)} are projected metres but the CRS is lon/lat ({name})",
-                         "用 --crs 声明实际坐标系，如 CGCS2000 3度带 114E 用 --crs 4547",
-                         "declare the real CRS with --crs, e.g. --crs 4547 for CGCS2000 Gauss-Kruger 114E")
+                         f"用 --crs 声明实际坐标系：这样的东坐标多为{zh}，用 --crs {code}",
+                         f"declare the real CRS with --crs: eastings like these are usually {en}, --crs {code}")
+        elif not crs.is_geographic and _zone_prefix_differs(crs, minx):
+            code, zh, en = _gauss_kruger(minx)
+            problems.add(int(number), field_name,
+                         f"东坐标 {minx:.0f} 与坐标系 {name} 不符（{'带有' if minx >= 1e7 else '没有'}带号）",
+                         f"easting {minx:.0f} does not fit {name} ({'it carries' if minx >= 1e7 else 'it lacks'} a zone number)",
+                         f"这样的东坐标多为{zh}，用 --crs {code}", f"eastings like these are usually {en}: --crs {code}")
         elif not crs.is_geographic and lonlat_numbers:
             problems.add(int(number), field_name,
                          f"坐标 {_xy(geom)} 是经纬度，但文件的坐标系是投影坐标（{name}）",
@@ -440,6 +447,32 @@ def _check_coordinates(shapes: dict[Hashable, BaseGeometry], crs: CRS, ctx: Vali
         else:
             out[number] = geom
     return out
+
+
+# Gauss-Kruger CRSs around Jiaozuo (112.5-113.7E): with the zone number before the easting
+# (8 digits) or without it (6 digits, false easting 500 km).
+_GK_ZONES = (
+    (38e6, 39e6, 4526, "CGCS2000 3度带第 38 带（带号在前）", "CGCS2000 3-degree Gauss-Kruger zone 38 (zone number first)"),
+    (37e6, 38e6, 4525, "CGCS2000 3度带第 37 带（带号在前）", "CGCS2000 3-degree Gauss-Kruger zone 37 (zone number first)"),
+    (19e6, 20e6, 4497, "CGCS2000 6度带第 19 带（带号在前）", "CGCS2000 6-degree Gauss-Kruger zone 19 (zone number first)"),
+)
+
+
+def _gauss_kruger(easting: float) -> tuple[int, str, str]:
+    """The likely CRS of an easting near Jiaozuo: (EPSG code, Chinese name, English name)."""
+    for low, high, code, zh, en in _GK_ZONES:
+        if low <= easting < high:
+            return code, zh, en
+    return 4547, "CGCS2000 3度带中央经线 114E（无带号）", "CGCS2000 3-degree Gauss-Kruger CM 114E (no zone number)"
+
+
+def _zone_prefix_differs(crs: CRS, easting: float) -> bool:
+    """An 8-digit easting (zone number first) in a CRS without one, or the other way round."""
+    op = crs.coordinate_operation
+    if op is None or "Transverse Mercator" not in op.method_name or not 1e5 <= easting < 1e8:
+        return False
+    false_easting = next((float(p.value) for p in op.params if p.name == "False easting"), 0.0)
+    return (easting >= 1e7) != (false_easting >= 1e6)
 
 
 def _check_extent(stored: gpd.GeoSeries, ctx: ValidationContext, problems: Problems,

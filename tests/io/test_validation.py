@@ -180,3 +180,18 @@ def test_codes_typed_full_width_or_with_spaces_are_the_codes(seeded: SqlStore, t
     rows = seeded.load("workers").set_index("worker_id")
     assert list(rows.index) == ["NW005", "NW006"]
     assert list(rows["home_ward"]) == ["410802001", "410802002"]
+
+
+@pytest.mark.parametrize(("crs", "fix"), [("4547", "--crs 4526"), (None, "--crs 4526")])
+def test_gauss_kruger_eastings_with_the_zone_number_point_to_the_zoned_crs(seeded: SqlStore, tmp_path: Path,
+                                                                            crs, fix) -> None:
+    """Surveyors' coordinates carry the zone number (38430815 = zone 38): EPSG:4526, not 4547."""
+    path = tmp_path / "workers.csv"
+    path.write_text("编号,姓名,居住街道,经度,纬度\nG1,张三,410802001,38430815,3900374\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as err:
+        import_file(seeded, "workers", path, crs=crs)
+    (problem,) = err.value.problems
+    assert problem.where == "第 2 行" and fix in problem.fix_en
+    import_file(seeded, "workers", path, crs="4526")
+    home = seeded.load("workers").geometry.iloc[0]
+    assert abs(home.x - 113.24) < 1e-4 and abs(home.y - 35.23) < 1e-4
