@@ -118,7 +118,7 @@ class PriorityChoice(str, Enum):
 @studios_app.command("place")
 def place(
     types: TypesOption = None,
-    count: Annotated[Optional[int], typer.Option("--count", help="工作室总数（含已建）/ studios in total, existing included")] = None,
+    count: Annotated[Optional[int], typer.Option("--count", help="工作室数（含已建；--per-type 时为每种类型各多少个）/ studios, existing included (per type with --per-type)")] = None,
     keep_existing: Annotated[bool, typer.Option("--keep-existing/--no-keep-existing", help="保留已建工作室 / keep existing studios")] = True,
     radius: Annotated[Optional[str], typer.Option(help="服务半径，如 2km、1500m、2.5 / service radius")] = None,
     model: Annotated[ModelChoice, typer.Option(help="median 总距离最小 | coverage 半径内最多 | cover-all 全覆盖最少站点")] = ModelChoice.median,

@@ -39,6 +39,10 @@ def enqueue_solve(
     options: dict[str, Any] | None = None, reason: str = "", retry_of: int | None = None,
 ) -> int:
     """Queue a solve; a roster re-solve joins a queued one (it reads the stale wards when it starts)."""
+    if wards:
+        from gridgov.plans.run import check_wards
+
+        check_wards(store.load("wards", columns=["code"])["code"], wards)  # 404 now, not a failed job later
     params: dict[str, Any] = {"wards": wards, "changed": changed, "options": options or {}, "reason": reason}
     if retry_of is not None:
         params["retry_of"] = retry_of

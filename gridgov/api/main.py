@@ -58,14 +58,43 @@ async def on_invalid_request(_request: Request, exc: Exception) -> JSONResponse:
     for err in exc.errors():
         loc = [str(x) for x in err.get("loc", ())]
         where_zh, where_en = _PLACES.get(loc[0], (loc[0], loc[0])) if loc else ("请求", "request")
-        field = ".".join(loc[1:]) or None
+        # A body that is not JSON at all has its byte offset where a field would be.
+        field = None if err.get("type") == "json_invalid" else (".".join(loc[1:]) or None)
         problems.append({
             "where": where_en, "field": field,
-            "message": f"{where_zh}{' ' + field if field else ''} 无效：{err.get('msg', '')}",
+            "message": f"{where_zh}{' ' + field if field else ''} 无效：{_zh_reason(err)}",
             "message_en": f"{where_en}{' ' + field if field else ''}: {err.get('msg', 'invalid')}",
         })
     detail = {"message": "请求参数有误", "message_en": "the request is invalid", "problems": problems}
     return JSONResponse({"detail": detail}, status_code=422)
+
+
+# pydantic's error types in Chinese; ctx fills the braces. Others keep pydantic's English.
+_REASONS_ZH = {
+    "missing": "缺少此项", "int_parsing": "须为整数", "int_type": "须为整数", "int_from_float": "须为整数",
+    "float_parsing": "须为数字", "float_type": "须为数字", "bool_parsing": "须为 true 或 false",
+    "bool_type": "须为 true 或 false", "string_type": "须为文本", "list_type": "须为列表", "dict_type": "须为对象",
+    "literal_error": "须为以下之一：{expected}", "enum": "须为以下之一：{expected}",
+    "less_than_equal": "须不大于 {le}", "greater_than_equal": "须不小于 {ge}", "greater_than": "须大于 {gt}",
+    "less_than": "须小于 {lt}", "string_too_long": "过长（最多 {max_length} 个字符）",
+    "string_too_short": "过短（至少 {min_length} 个字符）", "too_long": "项数过多（最多 {max_length} 项）",
+    "json_invalid": "不是有效的 JSON", "extra_forbidden": "不允许此项", "date_parsing": "日期须写作 YYYY-MM-DD",
+    "date_from_datetime_parsing": "日期须写作 YYYY-MM-DD", "date_type": "日期须写作 YYYY-MM-DD",
+    "string_pattern_mismatch": "格式不对",
+}
+
+
+def _zh_reason(err: dict) -> str:
+    template = _REASONS_ZH.get(str(err.get("type")))
+    if template is None:
+        return str(err.get("msg", ""))
+    try:
+        ctx = {k: str(v).replace("'", "") for k, v in (err.get("ctx") or {}).items()}
+        if "expected" in ctx:  # "one, several or auto" -> "one、several、auto"
+            ctx["expected"] = ctx["expected"].replace(" or ", ", ").replace(", ", "、")
+        return template.format(**ctx)
+    except (KeyError, IndexError):
+        return str(err.get("msg", ""))
 
 
 _STATUS_ZH = {400: "请求无法解析", 404: "不存在", 405: "不支持此方法", 413: "请求过大", 415: "不支持的内容类型"}

@@ -41,6 +41,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "grids": ("负责网格", "Grids"),
     "none": ("无", "none"),
     "staff": ("工作人员", "Staff"),
+    "other_staff": ("另有 {n} 名其他街道的劳模", "{n} from other wards"),
     "types": ("受理类型", "Dispute types"),
     "before": ("原", "before"),
     "after": ("现", "after"),

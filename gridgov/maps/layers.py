@@ -235,7 +235,11 @@ def studios_layer(
     geojson_layer(catchment, feature_collection(display.geoms(areas), props))
     group = folium.FeatureGroup(name=t("studios", lang)).add_to(m)
     for s in studios:
-        staff = "、".join(worker_label(w, names, lang) for w in s.staff) or t("none", lang)
+        # Staff this map does not show (a ward map: workers of other wards) are counted, not
+        # named: a street office sees its own workers only, ids included.
+        known = [worker_label(w, names, lang) for w in s.staff if w in names]
+        others = len(s.staff) - len(known)
+        staff = "、".join(known + ([t("other_staff", lang, n=others)] if others else [])) or t("none", lang)
         folium.CircleMarker(
             location=display.point(s.lon, s.lat), radius=9, weight=4, color=STUDIO_PURPLE,
             fill=True, fill_color="#ffffff", fill_opacity=0.9,

@@ -47,6 +47,17 @@ def _scope(store: SqlStore, all_wards: list[str], wards: Iterable[str] | None, c
     return check_wards(all_wards, wards)
 
 
+def _check_solvable(store: SqlStore, options: AllocationOptions) -> None:
+    """Refuse a solve that can only store an empty plan: no grids, or nobody to place."""
+    if not store.count("grids"):
+        raise UserError("数据库中没有网格，请先导入网格（gridgov import grids）",
+                        "the store has no grids: import them first (gridgov import grids)")
+    if available_pool(store.load("workers"), options).empty:
+        raise UserError("没有可安排的劳模（在岗、未暂停、有居住街道和住址坐标）：请先导入劳模（gridgov import workers）",
+                        "no worker can be placed (active, not away, with a home ward and point): "
+                        "import workers first (gridgov import workers)")
+
+
 def check_wards(all_wards: Iterable[str], wards: Iterable[str]) -> list[str]:
     """``wards`` sorted and unique; NotFoundError naming every one not in ``all_wards``."""
     unknown = sorted(set(wards) - set(all_wards))
@@ -100,6 +111,7 @@ def solve_plan(
     all_wards = list(store.load("wards")["code"])
     if not all_wards:
         raise UserError("数据库中没有街道，请先导入或运行 gridgov demo", "the store has no wards: import some or run gridgov demo")
+    _check_solvable(store, options)
     scope = _scope(store, all_wards, wards, changed)
     if not scope:
         return PlanOutcome(None, (), (), {"message": "没有需要重新求解的街道 / nothing changed"})

@@ -283,6 +283,8 @@ async function rosterSubmit(ev) {
 }
 
 async function solve(changed) {
+  // A city solve takes minutes and moves grids in every ward: ask first.
+  if (!changed && !window.confirm(t("confirmSolveCity"))) return;
   try {
     const job = await api("/api/plans/solve", { method: "POST", body: { changed } });
     say(t("queuedOk", { id: job.job_id }), "ok");

@@ -70,3 +70,22 @@ def test_publishing_a_plan_solved_from_an_older_one_needs_force(city, client, au
     assert client.get(f"/api/plans/{drafts[1]}", headers=h).json()["status"] == "published"
     r = client.post(f"/api/plans/{drafts[0]}/publish?force=true", headers=h)
     assert r.status_code == 200 and r.json()["status"] == "published" and r.json()["based_on"] == first
+
+
+def test_a_solve_of_an_unknown_ward_is_refused_before_it_is_queued(client, auth):
+    h = auth["planner"]
+    before = client.get("/api/jobs", headers=h).json()
+    r = client.post("/api/plans/solve", json={"wards": ["999999999"]}, headers=h)
+    assert r.status_code == 404 and r.json()["detail"]["message_en"] == "unknown ward codes: 999999999"
+    assert client.get("/api/jobs", headers=h).json() == before
+
+
+def test_invalid_requests_read_in_chinese(client, auth):
+    h = auth["planner"]
+    r = client.post("/api/plans/solve", json={"rule": "many"}, headers=h)
+    (problem,) = r.json()["detail"]["problems"]
+    assert r.status_code == 422 and problem["message"] == "请求体 rule 无效：须为以下之一：one、several、auto"
+    assert "Input should be" in problem["message_en"]
+    r = client.post("/api/plans/solve", content=b"{not json", headers={**h, "Content-Type": "application/json"})
+    (problem,) = r.json()["detail"]["problems"]
+    assert problem["field"] is None and problem["message"] == "请求体 无效：不是有效的 JSON"

@@ -329,3 +329,19 @@ def test_write_city_map(map_store, tmp_path: Path) -> None:
     path = write_city_map(map_store, tmp_path / "out")
     assert path == tmp_path / "out" / "coverage_map.html" and path.stat().st_size > 100_000
     assert OWNERS[0][1] is None  # the fixture's one uncovered grid is G01
+
+
+def test_studio_staff_from_outside_the_map_are_counted_not_named(map_store) -> None:
+    """A street office's ward map must not list ids of other wards' workers (it gets 404 for them)."""
+    import geopandas as gpd
+
+    from gridgov.maps.layers import Display, studios_layer
+    from gridgov.maps.scene import Studio
+
+    m = folium.Map()
+    studio = Studio("S1", "东区劳模调解工作室", 113.2, 35.2, ("邻里",), ("wC", "LM0271", "LM0440"), (), True)
+    studios_layer(m, [studio], gpd.GeoDataFrame({"code": []}, geometry=[], crs="EPSG:4490"),
+                  {"wC": "劳模C"}, Display(), "zh")
+    html = render_html(m)
+    assert "劳模C（wC）" in html and "另有 2 名其他街道的劳模" in html
+    assert "LM0271" not in html and "LM0440" not in html

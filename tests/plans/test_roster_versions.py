@@ -269,3 +269,16 @@ def test_problem_places_read_in_english():
     assert [Problem("f.xlsx", w, "电话", "坏", "bad").render("en") for w in ("第 3 行", "要素 12", "整个文件", "表头")] == [
         "f.xlsx, row 3, 电话: bad", "f.xlsx, feature 12, 电话: bad", "f.xlsx, whole file, 电话: bad",
         "f.xlsx, header, 电话: bad"]
+
+
+def test_a_solve_with_nobody_to_place_is_refused_not_stored(seeded, fingerprint):
+    for w in ("A", "B", "C"):
+        retire_worker(seeded, w, actor="p")
+    before = fingerprint(seeded)
+    with pytest.raises(UserError, match="no worker can be placed"):
+        _solve(seeded)
+    assert fingerprint(seeded) == before
+    seeded.delete("grids")
+    with pytest.raises(UserError, match="the store has no grids"):
+        _solve(seeded)
+    assert seeded.count("plans") == 0

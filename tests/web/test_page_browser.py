@@ -64,6 +64,9 @@ def test_street_office_and_planner(browser, served):
     polygons = page.frame_locator("#ward-map").locator("path.leaflet-interactive")
     polygons.first.wait_for()
     assert polygons.count() >= 3  # three grids (plus outlines)
+    # The map's scripts run sandboxed, in an origin of their own: the page's token is out of reach.
+    assert page.frame_locator("#ward-map").locator("body").evaluate(
+        "() => { try { return sessionStorage.getItem('gridgov.token'); } catch (e) { return 'blocked'; } }") == "blocked"
     page.screenshot(path=str(ARTIFACTS / "street_office.png"), full_page=True)
     page.emulate_media(media="print")
     page.screenshot(path=str(ARTIFACTS / "street_office_print.png"), full_page=True)
