@@ -17,6 +17,7 @@ from gridgov.io.readers import FEATURE_SUFFIXES, TABLE_SUFFIXES, check_suffix, r
 from gridgov.io.validate import ValidationContext, validate
 from gridgov.io.values import is_missing
 from gridgov.io.writers import write_layer
+from gridgov.localtime import local
 from gridgov.plans.ledger import changed_fields, record
 from gridgov.schema import IMPORTABLE, LAYERS, Layer
 from gridgov.store import SqlStore
@@ -127,8 +128,11 @@ def import_file(
     before = _existing(store, spec, checked.frame)
     changes = _classify(spec, checked.frame, before, carried=checked.columns)
     inserted = sum(1 for _, old, _ in changes if old is None)
+    notices = checked.notices
+    if layer == "workers":
+        notices += _roster_notices(store, spec, checked.frame, changes, file)
     report = ImportReport(layer, file, len(checked.frame), inserted, len(changes) - inserted,
-                          len(checked.frame) - len(changes), checked.notices, dry_run)
+                          len(checked.frame) - len(changes), notices, dry_run)
     if not dry_run:
         _write(store, spec, checked.frame, changes, report, actor=actor)
     log.info("import %s from %s: %d read, %d inserted, %d updated, %d unchanged%s", layer, file,
@@ -137,6 +141,67 @@ def import_file(
 
 
 Record = dict[str, Any]
+
+
+_LISTED_CHANGES = 20  # changed workers listed one by one in the report
+_ROSTER_ACTIONS = ["worker.retire", "worker.unavailable", "worker.available", "worker.capacity", "worker.update"]
+
+
+def _roster_notices(store: SqlStore, spec: Layer, frame: pd.DataFrame,
+                    changes: list[tuple[Record, Record | None, dict[str, Any]]], file: str) -> tuple[Problem, ...]:
+    """What a roster file changes, worker by worker (the first 20), and a warning for each value
+    it would set back from what a roster change (retire, capacity, …) put there since: an old
+    export imported again must not quietly undo a retirement."""
+    row_of = {key: int(i) for key, i in zip(frame[spec.key[0]], frame.index)}
+    updated = [(rec, old, diff) for rec, old, diff in changes if old is not None]
+    if not updated:
+        return ()
+    ids = sorted(str(rec["worker_id"]) for rec, _, _ in updated)
+    ledger = store.load("ledger", where={"action": _ROSTER_ACTIONS, "subject": ids}, order_by="entry_id")
+    last_set: dict[tuple[str, str], tuple[Any, Any]] = {}  # (worker, field) -> (value, when)
+    for subject, after, at in zip(ledger["subject"], ledger["after"], ledger["at"]):
+        for name, value in (after or {}).items():
+            last_set[(str(subject), name)] = (value, at)
+    out: list[Problem] = []
+    for n, (rec, old, diff) in enumerate(updated):
+        worker = str(rec["worker_id"])
+        where = f"第 {row_of.get(worker, 0)} 行"
+        fields = changed_fields({k: old.get(k) for k in diff}, diff)
+        if n < _LISTED_CHANGES:
+            zh = "；".join(f"{_label(spec, k)} {_shown(o, zh=True)} → {_shown(v, zh=True)}" for k, (o, v) in fields.items())
+            en = "; ".join(f"{k} {_shown(o)} → {_shown(v)}" for k, (o, v) in fields.items())
+            out.append(Problem(file, where, None, f"{worker} 将更新：{zh}", f"{worker} will change: {en}"))
+        for name, (old_value, new_value) in fields.items():
+            set_by_roster = last_set.get((worker, name))
+            if set_by_roster is not None and set_by_roster[0] == old_value:
+                when = local(pd.Timestamp(set_by_roster[1]).to_pydatetime()).strftime("%Y-%m-%d %H:%M")
+                out.append(Problem(
+                    file, where, _label(spec, name),
+                    f"{worker} 的{_label(spec, name)}在 {when} 由名册变动改为 {_shown(old_value, zh=True)}，"
+                    f"此文件会把它改回 {_shown(new_value, zh=True)}",
+                    f"{worker}'s {name} was set to {_shown(old_value)} by a roster change at {when}; this file sets it back to {_shown(new_value)}",
+                    "若文件是在那次变动之前导出的，请重新导出最新名册再修改", "if the file was exported before that change, export the roster again and edit that"))
+    if len(updated) > _LISTED_CHANGES:
+        rest = len(updated) - _LISTED_CHANGES
+        out.append(Problem(file, "整个文件", None, f"另有 {rest} 名劳模将更新（gridgov import --dry-run 可先查看）",
+                           f"{rest} more workers will change"))
+    return tuple(out)
+
+
+def _label(spec: Layer, name: str) -> str:
+    return spec.column(name).label if name in spec.column_names else ("住址坐标" if name == "geometry" else name)
+
+
+_STATUS_ZH = {"active": "在岗", "unavailable": "暂不可用", "retired": "退出"}
+
+
+def _shown(value: Any, *, zh: bool = False) -> str:
+    if value is None:
+        return "（空）" if zh else "(empty)"
+    text = str(value)
+    if text.startswith(("POINT", "MULTI")):
+        return "（新坐标）" if zh else "(a new point)"
+    return _STATUS_ZH.get(text, text) if zh else text
 
 
 def _records(spec: Layer, frame: pd.DataFrame) -> dict[tuple[Any, ...], Record]:

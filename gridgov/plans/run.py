@@ -111,10 +111,10 @@ def solve_plan(
     all_wards = list(store.load("wards")["code"])
     if not all_wards:
         raise UserError("数据库中没有街道，请先导入或运行 gridgov demo", "the store has no wards: import some or run gridgov demo")
-    _check_solvable(store, options)
     scope = _scope(store, all_wards, wards, changed)
     if not scope:
         return PlanOutcome(None, (), (), {"message": "没有需要重新求解的街道 / nothing changed"})
+    _check_solvable(store, options)
     with store.ward_locks(scope, owner=actor, wait=lock_wait):
         return _solve_locked(store, scope, all_wards, options=options, locked=locked, executor=executor,
                              progress=progress, actor=actor, use_current=use_current)

@@ -137,3 +137,21 @@ def test_report_renders_in_both_languages() -> None:
     report = ImportReport("grids", "g.geojson", 5, 3, 1, 1)
     assert report.render() == "g.geojson：读取网格 5 条；新增 3，更新 1，未变 1"
     assert report.render("en") == "g.geojson: 5 grids read; 3 added, 1 updated, 1 unchanged"
+
+
+def test_an_old_roster_export_says_what_it_changes_and_what_it_undoes(seeded: SqlStore, tmp_path: Path) -> None:
+    """Export, then a retirement on the roster, then the old file imported again: the report lists
+    each change and warns that it sets the retirement back (the ledger keeps both)."""
+    from gridgov.plans.roster import retire_worker
+
+    import_file(seeded, "workers", GOOD / "workers.csv")
+    old = tmp_path / "roster.xlsx"
+    export_layer(seeded, "workers", old)
+    retire_worker(seeded, "W001", actor="办公室")
+    report = import_file(seeded, "workers", old, dry_run=True)
+    assert report.updated == 1
+    texts = [n.render("en") for n in report.notices]
+    assert any("W001 will change: status retired → active" in t for t in texts)
+    assert any("W001's status was set to retired by a roster change" in t and "sets it back to active" in t
+               for t in texts)
+    assert "W001 将更新：状态 退出 → 在岗" in report.render("zh")
