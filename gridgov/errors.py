@@ -140,13 +140,11 @@ class LockedError(UserError):
 class StalePlanError(UserError):
     """Publishing this plan would undo changes published since it was solved."""
 
-    def __init__(self, plan_id: int, published_id: int, based_on: int | None) -> None:
-        was = f"方案 {based_on}" if based_on is not None else "更早的方案"
-        was_en = f"plan {based_on}" if based_on is not None else "an older plan"
+    def __init__(self, plan_id: int, published_id: int, based_on: int) -> None:
         super().__init__(
-            f"方案 {plan_id} 是在{was}的基础上求解的，当前已发布的是方案 {published_id}：发布它会撤销"
+            f"方案 {plan_id} 是在方案 {based_on} 的基础上求解的，当前已发布的是方案 {published_id}：发布它会撤销"
             f"方案 {published_id} 中的调整。请先重新求解变动的街道，或确认要回退后强制发布",
-            f"plan {plan_id} was solved from {was_en}, but plan {published_id} is published now: "
+            f"plan {plan_id} was solved from plan {based_on}, but plan {published_id} is published now: "
             f"publishing it would undo plan {published_id}'s changes. Re-solve the changed wards first, "
             f"or force the publish to roll back on purpose",
         )

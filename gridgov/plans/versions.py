@@ -135,8 +135,11 @@ def publish_plan(store: SqlStore, plan_id: int, *, actor: str, force: bool = Fal
         if plan["status"] == "published":
             raise UserError(f"方案 {plan_id} 已经是发布状态", f"plan {plan_id} is already published")
         previous = published_plan(store, kind=plan["kind"])
-        if not force and previous is not None and _solved_from_other(plan, previous):
-            raise StalePlanError(plan_id, int(previous["plan_id"]), _based_on(plan))
+        base = _based_on(plan) if plan["kind"] == "grid" else None
+        # A plan that does not say what it was solved from (stored before plans recorded it,
+        # or by hand) is not judged.
+        if not force and previous is not None and base is not None and base != int(previous["plan_id"]):
+            raise StalePlanError(plan_id, int(previous["plan_id"]), base)
         if previous is not None:
             store.update("plans", {"plan_id": int(previous["plan_id"])}, {"status": "superseded"})
         store.update("plans", {"plan_id": int(plan_id)},
@@ -153,17 +156,6 @@ def publish_plan(store: SqlStore, plan_id: int, *, actor: str, force: bool = Fal
 def _based_on(plan: dict[str, Any]) -> int | None:
     value = plan.get("based_on")
     return None if value is None or pd.isna(value) else int(value)
-
-
-def _solved_from_other(plan: dict[str, Any], published: dict[str, Any]) -> bool:
-    """Whether grid ``plan`` was solved from a published plan other than ``published`` (or, for a
-    plan stored before plans recorded it, was created before ``published`` was)."""
-    if plan["kind"] != "grid":
-        return False
-    base = _based_on(plan)
-    if base is not None:
-        return base != int(published["plan_id"])
-    return pd.Timestamp(plan["created_at"]) < pd.Timestamp(published["created_at"])
 
 
 def last_ledger_entry(store: SqlStore) -> int:
