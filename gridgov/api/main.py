@@ -15,6 +15,7 @@ from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 
 from gridgov.api import errors
 from gridgov.api.cache import RevisionCache
@@ -43,6 +44,8 @@ def swagger_dir() -> Path:
 
     return Path(swagger_ui_bundle.swagger_ui_path)
 
+
+_GZIP_FROM_BYTES = 32_768
 
 _PLACES = {"body": ("请求体", "body"), "query": ("查询参数", "query"), "path": ("路径", "path"),
            "header": ("请求头", "header"), "cookie": ("Cookie", "cookie")}
@@ -270,6 +273,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
 
     app.add_middleware(GuardMiddleware)
+    # Maps and city GeoJSON run to megabytes (the demo's coverage map: 13.9 MB of HTML, mostly
+    # coordinates); small answers, the street offices' hot path, are left as they are.
+    app.add_middleware(GZipMiddleware, minimum_size=_GZIP_FROM_BYTES)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

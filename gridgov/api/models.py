@@ -36,6 +36,11 @@ def _iso_text(value: Any) -> Any:
     return value
 
 
+# A plan summary's per-territory and per-grid detail: ~80 KB (grid plan) to ~140 KB (studio
+# plan) on the demo city. Lists (plan history, jobs) leave it out; one plan's or job's own
+# endpoint has it.
+DETAIL_KEYS = frozenset({"territories", "served"})
+
 # Store ids are SQLite/PostgreSQL 64-bit integers: a larger one in a path or query is a 422,
 # not the driver's overflow surfacing as a 500.
 RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]

@@ -121,6 +121,8 @@ async function signIn(ev) {
 function signOut() {
   state.token = null;
   state.user = null;
+  state.ward = null; // the next user starts afresh
+  state.tab = null;
   sessionStorage.removeItem("gridgov.token");
   if (state.poll) clearInterval(state.poll);
   ["#street-view", "#planner-view", "#logout"].forEach((s) => { $(s).hidden = true; });
@@ -148,10 +150,16 @@ async function startStreet() {
   const select = $("#ward-select");
   select.replaceChildren(...wards.map((w) => new Option(`${w.name} (${w.code})`, w.code)));
   select.onchange = () => showWard(select.value, wards);
-  if (wards.length) await showWard(wards[0].code, wards);
+  // A language switch starts the view again: stay on the ward the office was looking at.
+  const code = wards.some((w) => w.code === state.ward) ? state.ward : wards.length ? wards[0].code : null;
+  if (code) {
+    select.value = code;
+    await showWard(code, wards);
+  }
 }
 
 async function showWard(code, wards) {
+  state.ward = code;
   const ward = wards.find((w) => w.code === code);
   $("#ward-name").textContent = ward ? ward.name : code;
   const workers = await api("/api/workers?ward=" + encodeURIComponent(code));
@@ -174,6 +182,7 @@ async function downloadXlsx() {
 
 // -- planner ----------------------------------------------------------------------------------
 function showTab(name) {
+  state.tab = name;
   $$(".tabs button").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
   $$(".tab").forEach((el) => { el.hidden = el.id !== "tab-" + name; });
   // Leaflet fits the map to its frame's size: a map drawn while hidden is redrawn when shown.
@@ -185,8 +194,12 @@ function showTab(name) {
 
 async function startPlanner() {
   $("#planner-view").hidden = false;
-  showTab("map");
+  // A language switch starts the view again: stay on the tab; the map loads when it is shown.
+  const tab = state.tab || "map";
+  state.mapStale = tab !== "map";
+  showTab(tab);
   await Promise.all([loadPlans(), loadRoster(), loadJobs()]);
+  if (tab !== "map") return;
   try {
     await loadMap($("#city-map"), "/api/maps/coverage");
   } catch (e) {

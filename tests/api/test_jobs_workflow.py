@@ -44,6 +44,9 @@ def test_roster_change_to_published_draft(client, auth):
     job = client.get(f"/api/jobs/{job_id}", headers=h).json()
     assert job["status"] == "done", job
     assert job["progress"]["done"] == job["progress"]["total"] == 2  # the two wards A and C touched
+    assert job["progress"]["summary"]["territories"]  # one job's own endpoint has the detail …
+    listed = next(j for j in client.get("/api/jobs", headers=h).json() if j["job_id"] == job_id)
+    assert "territories" not in listed["progress"]["summary"] and listed["progress"]["summary"]["covered"]  # … the list not
     draft = client.get(f"/api/plans/{job['plan_id']}", headers=h).json()
     assert draft["status"] == "draft" and draft["scope"] == sorted(draft["scope"])
     moves = client.get(f"/api/plans/{published['plan_id']}/diff/{draft['plan_id']}", headers=h).json()["moves"]

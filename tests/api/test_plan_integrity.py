@@ -89,3 +89,11 @@ def test_invalid_requests_read_in_chinese(client, auth):
     r = client.post("/api/plans/solve", content=b"{not json", headers={**h, "Content-Type": "application/json"})
     (problem,) = r.json()["detail"]["problems"]
     assert problem["field"] is None and problem["message"] == "请求体 无效：不是有效的 JSON"
+
+
+def test_large_answers_are_compressed_small_ones_not(client, auth):
+    h = {**auth["planner"], "Accept-Encoding": "gzip"}
+    big = client.get("/api/maps/coverage", headers=h)
+    assert big.status_code == 200 and big.headers["content-encoding"] == "gzip" and "leaflet" in big.text
+    small = client.get("/api/me", headers=h)
+    assert small.status_code == 200 and "content-encoding" not in small.headers

@@ -115,6 +115,11 @@ def test_street_office_and_planner(browser, served):
     page.click("#diff-run")
     page.locator("#diff tbody tr").first.wait_for()
     page.screenshot(path=str(ARTIFACTS / "planner_plans.png"), full_page=True)
+    page.click("#lang")  # a language switch keeps the planner where they were
+    page.wait_for_function("document.querySelector('h1').textContent === 'Jiaozuo model workers on grids'")
+    page.locator(f"#plans tbody tr[data-plan='{served.draft_id}']").wait_for()
+    assert page.locator("#tab-plans").is_visible() and page.locator("#tab-map").is_hidden()
+    page.click("#lang")
     page.click(".tabs button[data-tab=map]")
     page.frame_locator("#city-map").locator("path.leaflet-interactive").first.wait_for()
     page.wait_for_timeout(300)  # let Leaflet finish fitting the bounds

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from gridgov.api.deps import PlannerUser, StoreDep
 from gridgov.api.errors import not_visible
-from gridgov.api.models import JobOut, RowId, pick
+from gridgov.api.models import DETAIL_KEYS, JobOut, RowId, pick
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 _FIELDS = list(JobOut.model_fields)
@@ -14,9 +16,20 @@ _FIELDS = list(JobOut.model_fields)
 
 @router.get("", response_model=list[JobOut])
 def jobs(store: StoreDep, _user: PlannerUser, limit: int = 50) -> list[JobOut]:
-    """最近的后台任务 / recent background jobs, newest first."""
+    """最近的后台任务（片区明细见单个任务）/ recent background jobs, newest first (per-territory
+    detail: GET /api/jobs/{job_id})."""
     rows = store.load("jobs", order_by="job_id DESC").head(max(1, min(limit, 500)))
-    return [JobOut(**pick(r, _FIELDS)) for r in rows.to_dict("records")]
+    return [JobOut(**_brief(pick(r, _FIELDS))) for r in rows.to_dict("records")]
+
+
+def _brief(job: dict[str, Any]) -> dict[str, Any]:
+    """The job without its plan summary's per-territory detail (~78 KB for a city solve), which
+    the page polls every second while a job runs; the plan itself keeps it."""
+    progress = job.get("progress")
+    if isinstance(progress, dict) and isinstance(progress.get("summary"), dict):
+        summary = {k: v for k, v in progress["summary"].items() if k not in DETAIL_KEYS}
+        job = {**job, "progress": {**progress, "summary": summary}}
+    return job
 
 
 @router.get("/{job_id}", response_model=JobOut)

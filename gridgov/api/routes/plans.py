@@ -8,7 +8,18 @@ from fastapi import APIRouter, Request
 
 from gridgov.api.deps import PlannerUser, ScopeDep, StoreDep
 from gridgov.api.jobs import enqueue_solve
-from gridgov.api.models import AssignmentOut, DiffOut, JobOut, MoveOut, PlanOut, RowId, SolveIn, clean, pick
+from gridgov.api.models import (
+    DETAIL_KEYS,
+    AssignmentOut,
+    DiffOut,
+    JobOut,
+    MoveOut,
+    PlanOut,
+    RowId,
+    SolveIn,
+    clean,
+    pick,
+)
 from gridgov.plans.versions import diff_plans, get_plan, publish_plan
 from gridgov.store import SqlStore
 
@@ -17,16 +28,10 @@ _PLAN_FIELDS = list(PlanOut.model_fields)
 _JOB_FIELDS = list(JobOut.model_fields)
 
 
-# Per-territory and per-grid detail: ~80 KB (grid plan) to ~140 KB (studio plan) on the demo
-# city, in every row of a history that grows each week. The history leaves it out; one plan's
-# own endpoint has it.
-_DETAIL_KEYS = frozenset({"territories", "served"})
-
-
 def plan_out(row: dict[str, Any], *, brief: bool = False) -> PlanOut:
     out = pick(row, _PLAN_FIELDS)
     if brief and isinstance(out.get("summary"), dict):
-        out["summary"] = {k: v for k, v in out["summary"].items() if k not in _DETAIL_KEYS}
+        out["summary"] = {k: v for k, v in out["summary"].items() if k not in DETAIL_KEYS}
     return PlanOut(**out)
 
 
