@@ -60,6 +60,9 @@ class ValidationContext:
     extent: Extent = field(default_factory=city_extent)
     repair: bool = False
     crs: Any = None  # declared CRS (--crs): fills in or overrides the file's
+    # Keys already stored for the layer being checked: a table without coordinate columns may
+    # update those rows (their stored points stay) but cannot add new ones.
+    stored_keys: frozenset[str] = frozenset()
     overlap_tolerance_m2: float = field(default_factory=lambda: get_settings().overlap_tolerance_m2)
     overlap_ratio: float = 0.001
     outside_ratio: float = 0.01
@@ -167,6 +170,8 @@ def validate(layer: str, frame: pd.DataFrame, *, file: str, context: ValidationC
         out = gpd.GeoDataFrame(out, geometry=geometry, crs=STORAGE_CRS)
         _fill_wards_from_points(spec, out, context)
     present = tuple(c for c in spec.column_names if c in cleaned)
+    if spec.geometry and not _keeps_stored_points(spec, header_of, context, is_features=is_features):
+        present += ("geometry",)  # the file gave locations
     return Validated(out, tuple(notices.items), present)
 
 
@@ -315,6 +320,8 @@ def _geometry(
                          f"{spec.name} are polygons; a table (CSV/Excel) cannot carry their boundaries",
                          "使用 GeoJSON、GeoPackage 或 Shapefile（可压缩为 .zip）", "use GeoJSON, GeoPackage or a (zipped) Shapefile")
             return None
+        if _keeps_stored_points(spec, header_of, ctx, is_features=is_features):
+            return _keep_stored_points(spec, frame, cleaned, header_of, ctx, problems)
         raw = _points_from_columns(cleaned, header_of, problems)
         if raw is None:
             return None
@@ -332,6 +339,28 @@ def _geometry(
     stored = to_storage(gpd.GeoSeries(list(shapes.values()), index=list(shapes.keys()), crs=crs))
     kept = _check_extent(stored, ctx, problems, field_name)
     return gpd.GeoSeries([kept.get(n) for n in frame.index], index=frame.index, crs=STORAGE_CRS)
+
+
+def _keeps_stored_points(spec: Layer, header_of: Mapping[str, str], ctx: ValidationContext, *,
+                         is_features: bool) -> bool:
+    """A table of a point layer with no coordinate columns, checked against stored rows."""
+    return (not is_features and spec.geometry == "POINT" and bool(ctx.stored_keys)
+            and LON not in header_of and LAT not in header_of)
+
+
+def _keep_stored_points(spec: Layer, frame: pd.DataFrame, cleaned: Mapping[str, pd.Series],
+                        header_of: Mapping[str, str], ctx: ValidationContext, problems: Problems) -> gpd.GeoSeries:
+    """A table without coordinate columns (a union roster of names and phones): its rows update
+    stored ones, whose points stay; a row that is not stored yet has no location and is refused."""
+    key = spec.key[0]
+    keys = cleaned.get(key, pd.Series(None, index=frame.index, dtype=object))
+    for number, value in zip(keys.index, keys.tolist()):
+        if value is not None and value not in ctx.stored_keys:
+            problems.add(int(number), "经度/纬度", f"新增的“{value}”没有位置：表中没有经度、纬度列",
+                         f"“{value}” is new and the table has no longitude/latitude columns",
+                         "为新增的行添加“经度”“纬度”两列（只更新已有记录时可以不带坐标）",
+                         "add columns 经度 and 纬度 for new rows (updates of stored rows may leave them out)")
+    return gpd.GeoSeries([None] * len(frame), index=frame.index, crs=STORAGE_CRS)
 
 
 def _points_from_columns(cleaned: dict[str, pd.Series], header_of: Mapping[str, str],

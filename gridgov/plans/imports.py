@@ -63,6 +63,10 @@ def context_from_store(
     grids = None
     if layer in (None, "grids"):
         grids = store.load("grids")[["code", "geometry"]]
+    stored: frozenset[str] = frozenset()
+    if layer is not None and LAYERS[layer].geometry == "POINT":
+        key = LAYERS[layer].key[0]
+        stored = frozenset(str(k) for k in store.load(layer, columns=[key])[key])
     return ValidationContext(
         ward_codes=frozenset(wards["code"]) | frozenset(townships["code"]),
         ward_names=names,
@@ -70,6 +74,7 @@ def context_from_store(
         grids=grids,
         repair=repair,
         crs=crs,
+        stored_keys=stored,
     )
 
 
@@ -130,7 +135,7 @@ def import_file(
     inserted = sum(1 for _, old, _ in changes if old is None)
     notices = checked.notices
     if layer == "workers":
-        notices += _roster_notices(store, spec, checked.frame, changes, file)
+        notices += _roster_notices(store, spec, checked.frame, changes, file, dry_run=dry_run)
     report = ImportReport(layer, file, len(checked.frame), inserted, len(changes) - inserted,
                           len(checked.frame) - len(changes), notices, dry_run)
     if not dry_run:
@@ -148,7 +153,8 @@ _ROSTER_ACTIONS = ["worker.retire", "worker.unavailable", "worker.available", "w
 
 
 def _roster_notices(store: SqlStore, spec: Layer, frame: pd.DataFrame,
-                    changes: list[tuple[Record, Record | None, dict[str, Any]]], file: str) -> tuple[Problem, ...]:
+                    changes: list[tuple[Record, Record | None, dict[str, Any]]], file: str, *,
+                    dry_run: bool) -> tuple[Problem, ...]:
     """What a roster file changes, worker by worker (the first 20), and a warning for each value
     it would set back from what a roster change (retire, capacity, …) put there since: an old
     export imported again must not quietly undo a retirement."""
@@ -170,7 +176,8 @@ def _roster_notices(store: SqlStore, spec: Layer, frame: pd.DataFrame,
         if n < _LISTED_CHANGES:
             zh = "；".join(f"{_label(spec, k)} {_shown(o, zh=True)} → {_shown(v, zh=True)}" for k, (o, v) in fields.items())
             en = "; ".join(f"{k} {_shown(o)} → {_shown(v)}" for k, (o, v) in fields.items())
-            out.append(Problem(file, where, None, f"{worker} 将更新：{zh}", f"{worker} will change: {en}"))
+            verb_zh, verb_en = ("将更新", "will change") if dry_run else ("已更新", "changed")
+            out.append(Problem(file, where, None, f"{worker} {verb_zh}：{zh}", f"{worker} {verb_en}: {en}"))
         for name, (old_value, new_value) in fields.items():
             set_by_roster = last_set.get((worker, name))
             if set_by_roster is not None and set_by_roster[0] == old_value:
@@ -178,13 +185,14 @@ def _roster_notices(store: SqlStore, spec: Layer, frame: pd.DataFrame,
                 out.append(Problem(
                     file, where, _label(spec, name),
                     f"{worker} 的{_label(spec, name)}在 {when} 由名册变动改为 {_shown(old_value, zh=True)}，"
-                    f"此文件会把它改回 {_shown(new_value, zh=True)}",
-                    f"{worker}'s {name} was set to {_shown(old_value)} by a roster change at {when}; this file sets it back to {_shown(new_value)}",
+                    f"此文件{'会把它' if dry_run else '已把它'}改回 {_shown(new_value, zh=True)}",
+                    f"{worker}'s {name} was set to {_shown(old_value)} by a roster change at {when}; this file "
+                    f"{'sets' if dry_run else 'set'} it back to {_shown(new_value)}",
                     "若文件是在那次变动之前导出的，请重新导出最新名册再修改", "if the file was exported before that change, export the roster again and edit that"))
     if len(updated) > _LISTED_CHANGES:
         rest = len(updated) - _LISTED_CHANGES
-        out.append(Problem(file, "整个文件", None, f"另有 {rest} 名劳模将更新（gridgov import --dry-run 可先查看）",
-                           f"{rest} more workers will change"))
+        out.append(Problem(file, "整个文件", None, f"另有 {rest} 名劳模{'将' if dry_run else '已'}更新",
+                           f"{rest} more workers {'will change' if dry_run else 'changed'}"))
     return tuple(out)
 
 
@@ -253,7 +261,7 @@ def _classify(spec: Layer, frame: pd.DataFrame, before: Mapping[tuple[Any, ...],
         if old is None:
             out.append((rec, None, {k: v for k, v in rec.items() if not is_missing(v)}))
             continue
-        rec = {**old, **{k: v for k, v in rec.items() if k in carried or k in spec.key or k == "geometry"}}
+        rec = {**old, **{k: v for k, v in rec.items() if k in carried or k in spec.key}}
         diff = {k: v for k, v in rec.items() if not _same(v, old.get(k))}
         if diff:
             out.append((rec, old, diff))

@@ -155,3 +155,23 @@ def test_an_old_roster_export_says_what_it_changes_and_what_it_undoes(seeded: Sq
     assert any("W001's status was set to retired by a roster change" in t and "sets it back to active" in t
                for t in texts)
     assert "W001 将更新：状态 退出 → 在岗" in report.render("zh")
+
+
+def test_a_roster_without_coordinates_updates_stored_workers_and_keeps_their_homes(seeded: SqlStore,
+                                                                                     tmp_path: Path) -> None:
+    """Union rosters carry names and phones, not coordinates: enough to update, not to add."""
+    import_file(seeded, "workers", GOOD / "workers.csv")
+    homes = dict(zip(seeded.load("workers")["worker_id"], seeded.load("workers").geometry))
+    phones = tmp_path / "phones.csv"
+    phones.write_text("编号,姓名,电话\nW001,张卫国,13912345678\n", encoding="utf-8")
+    report = import_file(seeded, "workers", phones)
+    assert (report.updated, report.inserted) == (1, 0)
+    assert "W001 changed: phone 13803911234 → 13912345678" in report.render("en")
+    stored = seeded.load("workers").set_index("worker_id")
+    assert stored.loc["W001", "phone"] == "13912345678" and stored.geometry["W001"].equals(homes["W001"])
+    new = tmp_path / "new.csv"
+    new.write_text("编号,姓名,电话\nW001,张卫国,13912345678\nNW9,新人,13900000000\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as err:
+        import_file(seeded, "workers", new)
+    (problem,) = err.value.problems
+    assert problem.where == "第 3 行" and "NW9" in problem.message_en and "new" in problem.message_en
