@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from api_city import W1, make_client, token
+from api_city import W1, W3, make_client, token
 
 from gridgov.api.jobs import JobRunner, enqueue_solve, recover_stale
 from gridgov.plans.versions import published_plan
@@ -74,13 +74,17 @@ def test_solve_job_in_the_app_thread_reports_progress(city):
         assert job["progress"] == {**job["progress"], "done": 1, "total": 1}
 
 
-def test_failed_job_leaves_the_published_plan(client, auth):
+def test_failed_job_leaves_the_published_plan(city, client, auth):
     h = auth["planner"]
     before = client.get("/api/plans", headers=h).json()
-    r = client.post("/api/plans/solve", json={"wards": ["999999999"]}, headers=h)
+    r = client.post("/api/plans/solve", json={"wards": [W3]}, headers=h)
+    assert r.status_code == 202  # an unknown ward is refused here; this one goes away while queued
+    with open_store(city) as store:
+        store.delete("grids", where={"ward_code": W3})
+        store.delete("wards", where={"code": W3})
     _run_queued(client)
     job = client.get(f"/api/jobs/{r.json()['job_id']}", headers=h).json()
-    assert job["status"] == "failed" and "999999999" in job["message"] and job["plan_id"] is None
+    assert job["status"] == "failed" and W3 in job["message"] and job["plan_id"] is None
     assert client.get("/api/plans", headers=h).json() == before
 
 
