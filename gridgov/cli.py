@@ -46,13 +46,19 @@ class ExportLayer(str, Enum):
     ledger = "ledger"
 
 
+class LangChoice(str, Enum):
+    zh = "zh"
+    en = "en"
+    both = "both"
+
+
 @app.callback()
 def _main(
     db: DbOption = None,
-    lang: Annotated[str, typer.Option(help="消息语言 zh | en | both")] = "both",
+    lang: Annotated[LangChoice, typer.Option(help="消息语言 zh | en | both", case_sensitive=False)] = LangChoice.both,
 ) -> None:
     state.db = db
-    state.lang = lang
+    state.lang = lang.value
 
 
 @app.command()
@@ -201,7 +207,8 @@ def _ward_rules(items: list[str]) -> dict[str, str]:
     rules = {}
     for item in items:
         code, _, rule = item.partition("=")
-        if rule not in ("one", "several", "auto") or not code:
+        rule = rule.strip().lower()
+        if rule not in ("one", "several", "auto") or not code.strip():
             raise UserError(f"--ward-rule 应写成 街道代码=one|several|auto：{item}",
                             f"--ward-rule takes WARD=one|several|auto: {item}")
         rules[code.strip()] = rule
@@ -357,7 +364,10 @@ def worker_retire(worker_id: str, actor: Annotated[str, typer.Option()] = "cli",
     from gridgov.plans.roster import retire_worker
 
     with _open(db) as store:
-        retire_worker(store, worker_id, actor=actor)
+        changed = retire_worker(store, worker_id, actor=actor)
+    if not changed:
+        _say(f"{worker_id} 早已退出，没有变化", f"{worker_id} had already retired: nothing changed")
+        return
     _say(f"{worker_id} 已退出；运行 gridgov solve --changed 重新安排其网格",
          f"{worker_id} retired; run gridgov solve --changed to re-place their grids")
 
@@ -379,12 +389,17 @@ def worker_unavailable(
 
 
 @worker_app.command("available")
-def worker_available(worker_id: str, actor: Annotated[str, typer.Option()] = "cli", db: DbOption = None) -> None:
-    """劳模恢复可用 / a worker is back."""
+def worker_available(
+    worker_id: str,
+    reinstate: Annotated[bool, typer.Option("--reinstate", help="重新启用已退出的劳模 / bring back a retired worker")] = False,
+    actor: Annotated[str, typer.Option()] = "cli",
+    db: DbOption = None,
+) -> None:
+    """劳模恢复可用（已退出的需 --reinstate）/ a worker is back (a retired one with --reinstate)."""
     from gridgov.plans.roster import mark_available
 
     with _open(db) as store:
-        mark_available(store, worker_id, actor=actor)
+        mark_available(store, worker_id, actor=actor, reinstate=reinstate)
     _say(f"{worker_id} 已恢复", f"{worker_id} is available again")
 
 

@@ -149,3 +149,16 @@ class StalePlanError(UserError):
             f"or force the publish to roll back on purpose",
         )
         self.plan_id, self.published_id = plan_id, published_id
+
+
+class RetiredWorkerError(UserError):
+    """Bringing back a worker who left the roster (退出) is a decision of its own, not 恢复可用."""
+
+    def __init__(self, worker_id: str) -> None:
+        super().__init__(
+            f"劳模 {worker_id} 已退出名册：恢复可用只用于暂不可用的劳模。如确需重新启用，请确认"
+            f"（命令行加 --reinstate）",
+            f"worker {worker_id} has left the roster (retired): 'available' is for workers back from an "
+            f"absence. To bring them back, confirm it (--reinstate on the command line)",
+        )
+        self.worker_id = worker_id

@@ -14,6 +14,7 @@ from gridgov.errors import (
     MissingExtraError,
     NotFoundError,
     StoreError,
+    RetiredWorkerError,
     StalePlanError,
     StoreUnavailableError,
     UserError,
@@ -28,7 +29,8 @@ _STATUS: tuple[tuple[type[GridgovError], int], ...] = (
     (NotFoundError, 404),
     (InfeasibleError, 422),
     (LockedError, 409),
-    (StalePlanError, 409),  # publishing it would undo what was published since it was solved  # another solve holds the ward: retry when it has finished
+    (StalePlanError, 409),  # publishing it would undo what was published since it was solved
+    (RetiredWorkerError, 409),  # 恢复可用 on a retired worker: confirm with ?reinstate=true  # another solve holds the ward: retry when it has finished
     (UserError, 400),
     (StoreUnavailableError, 503),
     (StoreError, 500),

@@ -149,7 +149,8 @@ Record = dict[str, Any]
 
 
 _LISTED_CHANGES = 20  # changed workers listed one by one in the report
-_ROSTER_ACTIONS = ["worker.retire", "worker.unavailable", "worker.available", "worker.capacity", "worker.update"]
+_ROSTER_ACTIONS = ["worker.retire", "worker.unavailable", "worker.available", "worker.reinstate", "worker.capacity",
+                   "worker.update"]
 
 
 def _roster_notices(store: SqlStore, spec: Layer, frame: pd.DataFrame,

@@ -11,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
-from gridgov.errors import NotFoundError, UserError, ValidationError
+from gridgov.errors import NotFoundError, RetiredWorkerError, UserError, ValidationError
 from gridgov.plans.ledger import changed_fields, record
 from gridgov.store import SqlStore
 
@@ -68,10 +68,14 @@ def mark_unavailable(
     return _change(store, worker_id, values, actor=actor, action="worker.unavailable")
 
 
-def mark_available(store: SqlStore, worker_id: str, *, actor: str) -> dict:
-    """The worker is back: active again, absence cleared."""
+def mark_available(store: SqlStore, worker_id: str, *, actor: str, reinstate: bool = False) -> dict:
+    """The worker is back: active again, absence cleared. A retired worker comes back only with
+    ``reinstate`` (RetiredWorkerError otherwise): 恢复可用 is for absences."""
+    if not reinstate and _load_worker(store, worker_id).get("status") == "retired":
+        raise RetiredWorkerError(worker_id)
     values = {"status": "active", "unavailable_from": None, "unavailable_to": None}
-    return _change(store, worker_id, values, actor=actor, action="worker.update")
+    return _change(store, worker_id, values, actor=actor,
+                   action="worker.reinstate" if reinstate else "worker.update")
 
 
 def set_capacity(store: SqlStore, worker_id: str, capacity: float, *, actor: str) -> dict:

@@ -111,6 +111,8 @@ def solve_plan(
     all_wards = list(store.load("wards")["code"])
     if not all_wards:
         raise UserError("数据库中没有街道，请先导入或运行 gridgov demo", "the store has no wards: import some or run gridgov demo")
+    if options.ward_rules:
+        check_wards(all_wards, options.ward_rules)  # a mistyped --ward-rule code must not pass silently
     scope = _scope(store, all_wards, wards, changed)
     if not scope:
         return PlanOutcome(None, (), (), {"message": "没有需要重新求解的街道 / nothing changed"})

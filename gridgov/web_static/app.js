@@ -286,7 +286,14 @@ async function rosterSubmit(ev) {
   if (action === "unavailable") body = { start: f.get("start"), end: f.get("end") || null };
   if (action === "capacity") body = { capacity: Number(f.get("capacity")) };
   try {
-    const r = await api(`/api/workers/${id}/${action}`, { method: "POST", body });
+    let r;
+    try {
+      r = await api(`/api/workers/${id}/${action}`, { method: "POST", body });
+    } catch (e) {
+      // 409 on 恢复可用: the worker has retired; bringing them back is confirmed on its own.
+      if (e.status !== 409 || action !== "available" || !window.confirm(e.message + "\n\n" + t("confirmReinstate"))) throw e;
+      r = await api(`/api/workers/${id}/available?reinstate=true`, { method: "POST" });
+    }
     say(r.job_id ? t("queuedOk", { id: r.job_id }) : t("noChange"), "ok");
     await Promise.all([loadRoster(), loadJobs()]);
     if (r.job_id) showTab("jobs");

@@ -97,3 +97,12 @@ def test_large_answers_are_compressed_small_ones_not(client, auth):
     assert big.status_code == 200 and big.headers["content-encoding"] == "gzip" and "leaflet" in big.text
     small = client.get("/api/me", headers=h)
     assert small.status_code == 200 and "content-encoding" not in small.headers
+
+
+def test_available_on_a_retired_worker_asks_to_reinstate(client, auth):
+    h = auth["planner"]
+    assert client.post("/api/workers/B/retire", headers=h).status_code == 200
+    r = client.post("/api/workers/B/available", headers=h)
+    assert r.status_code == 409 and "--reinstate" in r.json()["detail"]["message_en"]
+    r = client.post("/api/workers/B/available?reinstate=true", headers=h)
+    assert r.status_code == 200 and r.json()["changed"] == {"status": True}

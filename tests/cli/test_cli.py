@@ -230,3 +230,26 @@ def test_export_of_an_unknown_ward_is_refused_and_geojson_is_named_by_its_layer(
     assert code == 2 and "unknown ward codes: 999" in out + err and not path.exists()
     assert _run(["--db", seeded_url, "export", "grids", str(path)], capsys)[0] == 0
     assert json.loads(path.read_text(encoding="utf-8"))["name"] == "grids"  # not the temporary file's name
+
+
+def test_option_values_are_checked(seeded_url, capsys):
+    code, out, err = _run(["--lang", "fr", "status"], capsys)
+    assert code == 2 and "fr" in out + err  # typer names the allowed values
+    code, out, err = _run(["--db", seeded_url, "solve", "--ward-rule", "999=one"], capsys)
+    assert code == 2 and "unknown ward codes: 999" in " ".join((out + err).split())
+    with open_store(seeded_url) as store:
+        import_file(store, "workers", DATA / "good" / "workers.csv", actor="test")
+        ward = sorted(store.load("wards")["code"])[0]
+    code, out, err = _run(["--db", seeded_url, "solve", "--ward-rule", f"{ward}=ONE", "--time-limit", "2"], capsys)
+    assert code == 0, out + err
+
+
+def test_retiring_twice_says_nothing_changed(seeded_url, capsys):
+    with open_store(seeded_url) as store:
+        import_file(store, "workers", DATA / "good" / "workers.csv", actor="test")
+    assert "W001 retired;" in _run(["--lang", "en", "--db", seeded_url, "worker", "retire", "W001"], capsys)[1]
+    code, out, _ = _run(["--lang", "en", "--db", seeded_url, "worker", "retire", "W001"], capsys)
+    assert code == 0 and "had already retired" in out
+    code, out, err = _run(["--lang", "en", "--db", seeded_url, "worker", "available", "W001"], capsys)
+    assert code == 2 and "left the roster" in " ".join((out + err).split())
+    assert _run(["--db", seeded_url, "worker", "available", "W001", "--reinstate"], capsys)[0] == 0

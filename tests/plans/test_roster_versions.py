@@ -282,3 +282,15 @@ def test_a_solve_with_nobody_to_place_is_refused_not_stored(seeded, fingerprint)
     with pytest.raises(UserError, match="the store has no grids"):
         _solve(seeded)
     assert seeded.count("plans") == 0
+
+
+def test_available_does_not_bring_back_a_retired_worker_unless_reinstated(seeded, fingerprint):
+    from gridgov.errors import RetiredWorkerError
+
+    retire_worker(seeded, "A", actor="p")
+    before = fingerprint(seeded)
+    with pytest.raises(RetiredWorkerError, match="worker A has left the roster"):
+        mark_available(seeded, "A", actor="p")
+    assert fingerprint(seeded) == before
+    assert mark_available(seeded, "A", actor="p", reinstate=True) == {"status": ("retired", "active")}
+    assert seeded.load("ledger").iloc[-1]["action"] == "worker.reinstate"

@@ -168,9 +168,11 @@ def unavailable(worker_id: str, body: UnavailableIn, request: Request, store: St
 
 
 @router.post("/{worker_id}/available", response_model=RosterResult)
-def available(worker_id: str, request: Request, store: StoreDep, user: PlannerUser) -> RosterResult:
-    """劳模恢复可用 / back on the roster; a re-solve is queued."""
-    diff = mark_available(store, worker_id, actor=user.username)
+def available(worker_id: str, request: Request, store: StoreDep, user: PlannerUser,
+              reinstate: bool = False) -> RosterResult:
+    """劳模恢复可用；已退出的劳模需 reinstate=true / back on the roster (a retired worker only with
+    reinstate=true, 409 otherwise); a re-solve is queued."""
+    diff = mark_available(store, worker_id, actor=user.username, reinstate=reinstate)
     return RosterResult(worker_id=worker_id, changed=_names(diff), job_id=_requeue(request, store, user.username, diff))
 
 
