@@ -142,6 +142,12 @@ def _json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+# Coded values as the sheet's readers say them (imports read both forms back).
+_TABLE_WORDS: dict[tuple[str, str], dict[str, str]] = {
+    ("workers", "status"): {"active": "在岗", "unavailable": "暂不可用", "retired": "退出"},
+}
+
+
 def table_rows(frame: pd.DataFrame, spec: Layer) -> tuple[list[str], Iterator[list[Any]]]:
     """Chinese headers and the row values; a point layer gets 经度/纬度 columns, polygons are dropped."""
     headers = [c.label for c in spec.columns]
@@ -149,8 +155,12 @@ def table_rows(frame: pd.DataFrame, spec: Layer) -> tuple[list[str], Iterator[li
     if points:
         headers += [LON_LABEL, LAT_LABEL]
 
+    def words(name: str, values: list[Any]) -> list[Any]:
+        table = _TABLE_WORDS.get((spec.name, name))
+        return values if table is None else [table.get(v, v) if isinstance(v, str) else v for v in values]
+
     def rows() -> Iterator[list[Any]]:
-        columns = [frame[c.name].tolist() for c in spec.columns]
+        columns = [words(c.name, frame[c.name].tolist()) for c in spec.columns]
         geoms = frame.geometry.tolist() if points else [None] * len(frame)
         for i, geom in enumerate(geoms):
             row = [_cell(col[i], c.kind) for col, c in zip(columns, spec.columns)]

@@ -55,22 +55,44 @@ def save_ledger_xlsx(store: SqlStore, plan_id: int, wards: list[str] | None, pat
 
     rows = ledger_rows(store, plan_id, wards)
     with atomic_path(Path(path)) as tmp:
-        tmp.write_bytes(_workbook(rows, title))
+        tmp.write_bytes(_workbook(rows, title, _provenance(store, plan_id)))
     return len(rows)
 
 
 def ledger_xlsx(store: SqlStore, plan_id: int, wards: list[str] | None, *, title: str) -> bytes:
     """The workbook as bytes: bold frozen Chinese header, no cell a formula."""
-    return _workbook(ledger_rows(store, plan_id, wards), title)
+    return _workbook(ledger_rows(store, plan_id, wards), title, _provenance(store, plan_id))
 
 
-def _workbook(rows: list[list[Any]], title: str) -> bytes:
+_STATUS_ZH = {"published": "已发布", "draft": "草稿", "superseded": "已替换"}
+
+
+def _provenance(store: SqlStore, plan_id: int) -> str:
+    """Which plan a printed sheet comes from and when it was exported (a sheet on a wall outlives
+    the plan it shows)."""
+    from gridgov.localtime import local
+    from gridgov.plans.versions import get_plan
+    from gridgov.store import now_utc
+
+    status = str(get_plan(store, plan_id)["status"])
+    return f"方案 {plan_id}（{_STATUS_ZH.get(status, status)}）· 导出于 {local(now_utc()).strftime('%Y-%m-%d %H:%M')}"
+
+
+def _workbook(rows: list[list[Any]], title: str, provenance: str) -> bytes:
     from gridgov.io.writers import sheet_workbook
 
     wb = sheet_workbook(title, HEADERS, rows)
     ws = wb.active
     for col, width in zip("ABCDEFGHIJKL", (12, 12, 18, 14, 8, 10, 10, 14, 20, 8, 30, 20)):
         ws.column_dimensions[col].width = width
+    # Printed: landscape, one page wide, the header on every page, the plan and date in the footer.
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.oddHeader.center.text = title
+    ws.oddFooter.left.text = provenance
+    ws.oddFooter.right.text = "第 &P 页 / 共 &N 页"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -170,8 +170,12 @@ def test_plan_export_writes_the_ledger_workbook_and_refuses_bad_input(seeded_url
     path = tmp_path / "台账.xlsx"
     code, out, _ = _run(["--db", seeded_url, "plan", "export", str(path), "--ward", wards[0]], capsys)
     assert code == 0
-    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    sheet = load_workbook(path).active
+    rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("街道代码", "街道名称", "网格编码")
+    # Printed: the header on every page, and which plan it is in the footer.
+    assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.orientation == "landscape"
+    assert sheet.oddFooter.left.text.startswith("方案 1（已发布）· 导出于 ")
     assert sorted(r[2] for r in rows[1:]) == sorted(grids.loc[grids["ward_code"] == wards[0], "code"])
     before = path.read_bytes()
     for argv, text in ((["--ward", "999999999"], "unknown ward codes: 999999999"),

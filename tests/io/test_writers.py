@@ -83,6 +83,7 @@ def test_xlsx_reads_back(tmp_path: Path) -> None:
     frame = read_table(path)
     assert frame.loc[3, "暂不可用起"].date() == date(2026, 1, 5)
     assert frame.loc[2, "电话"] == "13803911234"
+    assert list(frame["状态"]) == ["在岗", "暂不可用"]  # as the sheet's readers say it; imports read it back
 
 
 def test_write_is_atomic(tmp_path: Path) -> None:
