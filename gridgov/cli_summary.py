@@ -18,6 +18,7 @@ LABELS: dict[str, str] = {
     "workers_used": "上岗劳模 workers in use",
     "rules": "规则 rules",
     "moves": "调整在岗劳模的网格 grids moved off workers still on duty",  # leavers' grids not counted
+    "grids_changed": "较原方案换人的网格（全方案）grids whose worker changed (whole plan)",
     "distance_km": "住址到网格总距离（公里）home-to-grid distance (km)",
     "cost_km": "目标值（公里，本街道劳模减去就近优惠）objective (km, home-ward bonus off)",
     "contiguous_share": "片区连片 contiguous territories",

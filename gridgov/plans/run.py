@@ -161,7 +161,7 @@ def _solve_locked(
     for o in outcomes:
         assignment.update(o.assignment)
         reasons.update(o.reasons)
-    summary = plan_summary(outcomes, assignment)
+    summary = plan_summary(outcomes, assignment, base=current if published is not None else None)
     plan_id = save_plan(
         store, kind="grid", rule=options.rule, params=options.to_params(),
         scope=None if scope == sorted(all_wards) else scope, assignment=assignment, reasons=reasons,
@@ -183,8 +183,11 @@ def _bound(outcomes: list[WardOutcome]) -> float | None:
     return None if any(b is None for b in bounds) else float(sum(bounds))
 
 
-def plan_summary(outcomes: list[WardOutcome], assignment: dict[str, str | None]) -> dict[str, Any]:
-    """The figures a planner reads first, for the whole plan and per ward."""
+def plan_summary(outcomes: list[WardOutcome], assignment: dict[str, str | None], *,
+                 base: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """The figures a planner reads first, for the whole plan and per ward; ``base`` is the
+    published plan it was solved from (``grids_changed`` counts every grid whose worker differs,
+    leavers' grids included, where ``moves`` counts only grids taken from workers still on duty)."""
     loads = [v for o in outcomes for v in o.loads.values()]
     shares = [o.contiguous_share for o in outcomes if o.contiguous_share is not None]
     pp = [v for o in outcomes for v in o.compactness.values()]
@@ -198,6 +201,7 @@ def plan_summary(outcomes: list[WardOutcome], assignment: dict[str, str | None])
         "workers_used": territories,
         "rules": {r: sum(o.rule == r for o in outcomes) for r in ("one", "several")},
         "moves": sum(o.moves for o in outcomes),
+        "grids_changed": None if base is None else sum(w != base.get(g) for g, w in assignment.items()),
         "distance_km": round(sum(o.distance_m for o in outcomes) / 1000, 1),
         # The solver's objective: distances with the home-ward bonus taken off (0 for a worker
         # within the bonus of a grid in their own ward).

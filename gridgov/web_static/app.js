@@ -8,6 +8,7 @@ const state = {
   user: null,
   poll: null,
   mapStale: false,
+  names: {}, // worker id -> name, from the planner's roster
 };
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -171,13 +172,27 @@ async function showWard(code, wards) {
 
 async function downloadXlsx() {
   const code = $("#ward-select").value;
-  const res = await api(`/api/exports/wards/${encodeURIComponent(code)}.xlsx`, { raw: true });
+  await download(`/api/exports/wards/${encodeURIComponent(code)}.xlsx`, `工作台账_${code}.xlsx`);
+}
+
+async function download(path, name) {
+  // Fetched with the token, then saved from a blob: no token in any URL.
+  const res = await api(path, { raw: true });
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement("a");
   a.href = url;
-  a.download = `工作台账_${code}.xlsx`;
+  a.download = name;
   a.click();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+async function showMap(path) {
+  // Another plan's map, or a diff map, in the map tab (the published one again on the next sign-in).
+  state.mapStale = false;
+  showTab("map");
+  say(t("loading"));
+  await loadMap($("#city-map"), path);
+  say("");
 }
 
 // -- planner ----------------------------------------------------------------------------------
@@ -217,16 +232,22 @@ async function loadPlans() {
     cell(tr, p.created_by);
     const s = p.summary || {};
     cell(tr, s.grids != null ? `${s.covered}/${s.grids}` : "");
-    cell(tr, s.moves != null ? s.moves : "");
+    // Grids whose worker differs from the plan it was solved from (older plans: moves only).
+    cell(tr, s.grids_changed != null ? s.grids_changed : s.moves != null ? s.moves : "");
     const td = cell(tr, "");
-    if (p.status === "draft") {
+    const button = (cls, label, onclick) => {
       const b = document.createElement("button");
       b.type = "button";
-      b.className = "publish";
-      b.textContent = t("publish");
-      b.onclick = () => publish(p.plan_id);
+      b.className = cls;
+      b.textContent = t(label);
+      b.onclick = () => onclick().catch((e) => say(e.message, "error"));
       td.appendChild(b);
-    }
+    };
+    // Look before publishing: the plan's own map and its workbook, drafts included.
+    button("plan-map", "showMap", () => showMap(`/api/maps/coverage?plan_id=${p.plan_id}`));
+    button("plan-xlsx", "workbook", () => download(`/api/exports/plan.xlsx?plan_id=${p.plan_id}`,
+                                                    `全市方案_${p.plan_id}.xlsx`));
+    if (p.status === "draft") button("publish", "publish", () => publish(p.plan_id));
   });
   const opts = () => plans.map((p) => new Option(`#${p.plan_id} ${t(p.status)}`, p.plan_id));
   $("#diff-a").replaceChildren(...opts());
@@ -256,15 +277,18 @@ async function publish(id) {
 
 async function runDiff() {
   const a = $("#diff-a").value, b = $("#diff-b").value;
+  $("#diff-map").hidden = false;
   const d = await api(`/api/plans/${a}/diff/${b}`);
+  const who = (id) => (id ? (state.names[id] ? `${state.names[id]}（${id}）` : id) : "—");
   fillTable($("#diff"), d.moves, (tr, m) => {
-    cell(tr, m.grid_code); cell(tr, m.ward_code); cell(tr, m.before || "—"); cell(tr, m.after || "—");
+    cell(tr, m.grid_code); cell(tr, m.ward_code); cell(tr, who(m.before)); cell(tr, who(m.after));
   });
   if (!d.moves.length) say(t("noMoves"));
 }
 
 async function loadRoster() {
   const workers = await api("/api/workers");
+  state.names = Object.fromEntries(workers.map((w) => [w.worker_id, w.name])); // for the diff table
   $("#roster-worker").replaceChildren(...workers.map((w) => new Option(`${w.worker_id} ${w.name}`, w.worker_id)));
   fillTable($("#planner-workers"), workers, (tr, w) => {
     cell(tr, w.worker_id); cell(tr, w.name); cell(tr, w.home_ward); cell(tr, t(w.status || "active"));
@@ -363,6 +387,8 @@ function init() {
   $("#ward-xlsx").onclick = () => downloadXlsx().catch((e) => say(e.message, "error"));
   $$(".tabs button").forEach((b) => { b.onclick = () => showTab(b.dataset.tab); });
   $("#diff-run").onclick = () => runDiff().catch((e) => say(e.message, "error"));
+  $("#diff-map").onclick = () => showMap(`/api/maps/diff?a=${$("#diff-a").value}&b=${$("#diff-b").value}`)
+    .catch((e) => say(e.message, "error"));
   $("#solve").onclick = () => solve(false);
   $("#solve-changed").onclick = () => solve(true);
   $("#roster-action").onchange = rosterOptions;

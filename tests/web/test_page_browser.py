@@ -114,12 +114,33 @@ def test_street_office_and_planner(browser, served):
     page.select_option("#diff-b", str(served.draft_id))
     page.click("#diff-run")
     page.locator("#diff tbody tr").first.wait_for()
+    assert "张三（A）" in page.inner_text("#diff")  # the retired A's grids, named, not just by id
+    moved = page.locator("#diff tbody tr").count()
+    changed = page.locator(f"#plans tbody tr[data-plan='{served.draft_id}'] td").nth(5).inner_text()
+    assert changed == str(moved)  # the plans table counts the same grids as the diff (A's, though he left)
     page.screenshot(path=str(ARTIFACTS / "planner_plans.png"), full_page=True)
     page.click("#lang")  # a language switch keeps the planner where they were
     page.wait_for_function("document.querySelector('h1').textContent === 'Jiaozuo model workers on grids'")
     page.locator(f"#plans tbody tr[data-plan='{served.draft_id}']").wait_for()
     assert page.locator("#tab-plans").is_visible() and page.locator("#tab-map").is_hidden()
     page.click("#lang")
+    page.wait_for_function("document.querySelector('h1').textContent !== 'Jiaozuo model workers on grids'")
+    # Before publishing one looks: each plan's workbook and map, and the diff as a map.
+    row = page.locator(f"#plans tbody tr[data-plan='{served.published_id}']")
+    with page.expect_download() as download:
+        row.locator("button.plan-xlsx").click()
+    assert download.value.suggested_filename == f"全市方案_{served.published_id}.xlsx"
+    page.select_option("#diff-a", str(served.published_id))
+    page.select_option("#diff-b", str(served.draft_id))
+    page.click("#diff-run")
+    page.click("#diff-map")
+    page.locator("#tab-map").wait_for(state="visible")
+    page.frame_locator("#city-map").locator("path.leaflet-interactive").first.wait_for()
+    assert "方案" in page.frame_locator("#city-map").locator("body").inner_text()
+    page.click(".tabs button[data-tab=plans]")
+    row.locator("button.plan-map").click()
+    page.locator("#tab-map").wait_for(state="visible")
+    page.frame_locator("#city-map").locator("path.leaflet-interactive").first.wait_for()
     page.click(".tabs button[data-tab=map]")
     page.frame_locator("#city-map").locator("path.leaflet-interactive").first.wait_for()
     page.wait_for_timeout(300)  # let Leaflet finish fitting the bounds
