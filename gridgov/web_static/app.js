@@ -286,12 +286,22 @@ async function runDiff() {
   if (!d.moves.length) say(t("noMoves"));
 }
 
+function statusText(w) {
+  // An absence booked ahead: the worker keeps their grids until it starts, and the solver knows.
+  const today = localTime(new Date().toISOString()).slice(0, 10);
+  if (w.status === "unavailable" && w.unavailable_from && w.unavailable_from > today) {
+    return t("awayFrom", { date: w.unavailable_from });
+  }
+  if (w.status === "unavailable" && w.unavailable_to) return t("awayUntil", { date: w.unavailable_to });
+  return t(w.status || "active");
+}
+
 async function loadRoster() {
   const workers = await api("/api/workers");
   state.names = Object.fromEntries(workers.map((w) => [w.worker_id, w.name])); // for the diff table
   $("#roster-worker").replaceChildren(...workers.map((w) => new Option(`${w.worker_id} ${w.name}`, w.worker_id)));
   fillTable($("#planner-workers"), workers, (tr, w) => {
-    cell(tr, w.worker_id); cell(tr, w.name); cell(tr, w.home_ward); cell(tr, t(w.status || "active"));
+    cell(tr, w.worker_id); cell(tr, w.name); cell(tr, w.home_ward); cell(tr, statusText(w));
     cell(tr, w.capacity); cell(tr, w.grids.join("、"));
   });
 }

@@ -137,6 +137,14 @@ def test_street_office_and_planner(browser, served):
     page.locator("#tab-map").wait_for(state="visible")
     page.frame_locator("#city-map").locator("path.leaflet-interactive").first.wait_for()
     assert "方案" in page.frame_locator("#city-map").locator("body").inner_text()
+    # An absence booked ahead reads as such on the roster (the worker keeps the grids until then).
+    assert page.evaluate("""async () => (await fetch('/api/workers/D/unavailable', {method: 'POST',
+        headers: {Authorization: 'Bearer ' + sessionStorage.getItem('gridgov.token'), 'Content-Type': 'application/json'},
+        body: JSON.stringify({start: '2099-01-01'})})).status""") == 200
+    page.click(".tabs button[data-tab=roster]")
+    page.evaluate("loadRoster()")  # the page reloads it after its own roster changes
+    page.wait_for_function("[...document.querySelectorAll('#planner-workers tbody tr')].some("
+                           "r => r.textContent.includes('2099-01-01 起暂不可用'))")
     page.click(".tabs button[data-tab=plans]")
     row.locator("button.plan-map").click()
     page.locator("#tab-map").wait_for(state="visible")
