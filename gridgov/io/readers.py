@@ -126,6 +126,10 @@ def _utf8_again(text: str) -> str:
 
 
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+# A city's grids as a Shapefile are tens of MB; a zip that unpacks to more is refused before
+# anything is written (a few MB of zip can unpack to gigabytes).
+_MAX_UNZIPPED_BYTES = 512 * 2**20
+_ENCODING_SAMPLE_BYTES = 4 * 2**20  # of the .dbf read to tell UTF-8 from GB18030
 
 
 @contextmanager
@@ -139,7 +143,13 @@ def _unzipped_shapefile(path: Path, layer: str | None) -> Iterator[Path]:
             if not shps:
                 raise file_problem(path.name, "压缩包中没有 .shp 文件", "the zip holds no .shp file",
                                    "把 .shp .shx .dbf .prj 一起压缩", "zip .shp, .shx, .dbf and .prj together")
-            chosen = next((m for m in shps if PurePosixPath(m.filename).stem == layer), shps[0])
+            named = [m for m in shps if PurePosixPath(m.filename).stem == layer]
+            if layer is not None and not named:
+                shown = "、".join(PurePosixPath(m.filename).stem for m in shps)
+                raise file_problem(path.name, f"压缩包中没有名为“{layer}”的 Shapefile（有：{shown}）",
+                                   f"the zip holds no Shapefile named “{layer}” ({shown})",
+                                   "用 --layer 指定其中之一", "name one of them with --layer")
+            chosen = named[0] if named else shps[0]
             stem = chosen.filename[:-4]
             parts = {m.filename[len(stem):].lower(): m for m in members
                      if m.filename[:len(stem)] == stem and m.filename[len(stem):].lower() in _SHAPEFILE_PARTS}
@@ -148,10 +158,22 @@ def _unzipped_shapefile(path: Path, layer: str | None) -> Iterator[Path]:
                 shown = "、".join(PurePosixPath(stem).name + s for s in missing)
                 raise file_problem(path.name, f"压缩包中缺少 {shown}", f"the zip lacks {', '.join(missing)} beside the .shp",
                                    "把同名的 .shp .shx .dbf .prj 一起压缩", "zip the .shp with its .shx, .dbf and .prj")
+            unpacked = sum(m.file_size for m in parts.values())
+            if unpacked > _MAX_UNZIPPED_BYTES:
+                raise file_problem(path.name, f"压缩包解压后有 {unpacked / 2**20:,.0f} MB，超过 {_MAX_UNZIPPED_BYTES // 2**20} MB",
+                                   f"the zip unpacks to {unpacked / 2**20:,.0f} MB, more than {_MAX_UNZIPPED_BYTES // 2**20} MB",
+                                   "按街道分批导出网格后再导入", "export the grids ward by ward and import them in parts")
             with tempfile.TemporaryDirectory() as tmp:
                 for suffix, member in parts.items():
                     # Written under a plain name of our own: member names may be anything (../, GBK).
-                    (Path(tmp) / f"layer{suffix}").write_bytes(zf.read(member))
+                    # Streamed, and never more than the member says it holds (a forged size).
+                    with zf.open(member) as src, open(Path(tmp) / f"layer{suffix}", "wb") as dst:
+                        copied = 0
+                        while chunk := src.read(1 << 20):
+                            copied += len(chunk)
+                            if copied > member.file_size:
+                                raise zipfile.BadZipFile("a member holds more than it declares")
+                            dst.write(chunk)
                 yield Path(tmp) / "layer.shp"
     except zipfile.BadZipFile:
         raise file_problem(path.name, "不是有效的 zip 压缩包", "not a valid zip archive",
@@ -162,19 +184,27 @@ def _dbf_encoding(shp: Path) -> str | None:
     """The text encoding of a Shapefile's .dbf when nothing declares it (no .cpg, no code page
     byte), read off its records: UTF-8 if they decode as UTF-8, else GB18030 (files saved by
     Chinese Windows software); None to let GDAL decide."""
-    dbf = next((p for p in shp.parent.glob(shp.stem + ".*") if p.suffix.lower() == ".dbf"), None)
-    has_cpg = any(p.suffix.lower() == ".cpg" for p in shp.parent.glob(shp.stem + ".*"))
-    if dbf is None or has_cpg:
+    # Siblings by name, not glob: a name like 网格[修改版] holds glob's brackets.
+    siblings = {p.suffix.lower(): p for p in shp.parent.iterdir() if p.stem == shp.stem}
+    dbf = siblings.get(".dbf")
+    if dbf is None or ".cpg" in siblings:
         return None
-    data = dbf.read_bytes()
+    with open(dbf, "rb") as fh:
+        data = fh.read(_ENCODING_SAMPLE_BYTES)
     if len(data) < 32 or data[29] != 0:
         return None
-    records = data[int.from_bytes(data[8:10], "little"):]
-    if records.isascii():
+    # Field names (11 bytes at the start of each 32-byte descriptor; the rest is binary) and
+    # records: either may hold the Chinese.
+    header = int.from_bytes(data[8:10], "little")
+    names = b"".join(data[i:i + 11].split(b"\x00")[0] for i in range(32, min(header, len(data)) - 31, 32)
+                     if data[i] != 0x0D)
+    text = names + bytes(data[header:])
+    if text.isascii():
         return None
     for encoding in ("utf-8", "gb18030"):
         try:
-            records.decode(encoding)
+            # A sample may end mid-character: judge all but its last few bytes.
+            text[:-4 if len(data) == _ENCODING_SAMPLE_BYTES else None].decode(encoding)
             return encoding
         except UnicodeDecodeError:
             continue

@@ -204,3 +204,39 @@ def test_zipped_shapefile_in_a_folder_reads(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as err:
         read_features(lacking)
     assert "grids.dbf" in err.value.problems[0].message
+
+
+def test_gbk_shapefile_with_brackets_in_its_name_and_chinese_only_in_field_names(tmp_path: Path) -> None:
+    """网格[修改版].shp: glob's brackets; 名称 as a GBK field name over ASCII values."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    folder = tmp_path / "x"
+    folder.mkdir()
+    shp = folder / "网格[修改版].shp"
+    gpd.GeoDataFrame({"名称": ["G1"], "code": ["410802001001001"]}, geometry=[box(113.2, 35.2, 113.21, 35.21)],
+                     crs="EPSG:4490").to_file(shp, encoding="gbk")
+    shp.with_suffix(".cpg").unlink(missing_ok=True)
+    dbf = bytearray(shp.with_suffix(".dbf").read_bytes())
+    dbf[29] = 0
+    shp.with_suffix(".dbf").write_bytes(bytes(dbf))
+    assert "名称" in read_features(shp).columns
+
+
+def test_a_zip_that_unpacks_to_too_much_is_refused_unread(tmp_path: Path, monkeypatch) -> None:
+    import zipfile
+
+    import gridgov.io.readers as readers
+
+    shp = _gbk_shapefile(tmp_path / "g")
+    archive = tmp_path / "g.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for part in shp.parent.iterdir():
+            zf.write(part, part.name)
+    monkeypatch.setattr(readers, "_MAX_UNZIPPED_BYTES", 100)  # the real limit is 512 MB
+    with pytest.raises(ValidationError) as err:
+        read_features(archive)
+    assert "unpacks to" in err.value.problems[0].message_en
+    with pytest.raises(ValidationError) as err:
+        read_features(tmp_path / "g.zip", layer="nope")
+    assert "no Shapefile named “nope”" in err.value.problems[0].message_en
