@@ -141,10 +141,12 @@ class StalePlanError(UserError):
     """Publishing this plan would undo changes published since it was solved."""
 
     def __init__(self, plan_id: int, published_id: int, based_on: int) -> None:
+        was = f"在方案 {based_on} 的基础上" if based_on else "在尚无发布方案时"
+        was_en = f"from plan {based_on}" if based_on else "while no plan was published"
         super().__init__(
-            f"方案 {plan_id} 是在方案 {based_on} 的基础上求解的，当前已发布的是方案 {published_id}：发布它会撤销"
+            f"方案 {plan_id} 是{was}求解的，当前已发布的是方案 {published_id}：发布它会撤销"
             f"方案 {published_id} 中的调整。请先重新求解变动的街道，或确认要回退后强制发布",
-            f"plan {plan_id} was solved from plan {based_on}, but plan {published_id} is published now: "
+            f"plan {plan_id} was solved {was_en}, but plan {published_id} is published now: "
             f"publishing it would undo plan {published_id}'s changes. Re-solve the changed wards first, "
             f"or force the publish to roll back on purpose",
         )

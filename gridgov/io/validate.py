@@ -87,7 +87,7 @@ def _parsers(spec: Layer, ctx: ValidationContext) -> dict[str, Parser]:
         "datetime": v.parse_date, "json": v.text,
     }
     parsers = {c.name: by_kind[c.kind] for c in spec.columns}
-    parsers.update({key: v.code for key in spec.key})  # ids and codes as typed: full-width, spaces
+    parsers.update({key: _key_parser(ctx) for key in spec.key})  # ids as typed: full-width, spaces
     ward = _ward_code_parser(ctx)
     special: dict[str, dict[str, Parser]] = {
         "wards": {"code": _nine_digit_code, "county_code": _county_code},
@@ -102,6 +102,15 @@ def _parsers(spec: Layer, ctx: ValidationContext) -> dict[str, Parser]:
     }
     parsers.update(special.get(spec.name, {}))
     return parsers
+
+
+def _key_parser(ctx: ValidationContext) -> Parser:
+    """Ids normalised (４１０８… → 4108…, spaces out), unless the id is stored as typed (an
+    older gridgov kept ``LM 0010``): the row then updates that record, not a twin of it."""
+    def parse(value: Any) -> str | None:
+        raw = v.text(value)
+        return raw if raw in ctx.stored_keys else v.code(value)
+    return parse
 
 
 def _nine_digit_code(value: Any) -> str | None:

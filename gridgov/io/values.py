@@ -160,7 +160,7 @@ DATE_FIX = ("写成 2026-01-05、2026/1/5 或 2026年1月5日，或设为 Excel 
 
 
 _EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (after its 1900 leap-year slip)
-_EXCEL_SERIALS = (18264, 73415)  # 1950-01-01 .. 2100-12-31 as Excel day numbers
+_EXCEL_SERIALS = (36526, 54789)  # 2000-01-01 .. 2049-12-31: a typed 20265 is a typo, not 1955
 
 
 def parse_date(value: Any) -> date | None:
@@ -194,7 +194,7 @@ def parse_date(value: Any) -> date | None:
 
 
 def _excel_serial(s: str) -> date | None:
-    """The date of an Excel day number such as ``46027`` or ``46027.0``, within 1950-2100."""
+    """The date of an Excel day number such as ``46027`` or ``46027.0``, within 2000-2049."""
     m = re.fullmatch(r"(\d{5})(?:\.0+)?", s)
     if m is None or not _EXCEL_SERIALS[0] <= int(m[1]) <= _EXCEL_SERIALS[1]:
         return None

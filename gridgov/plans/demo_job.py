@@ -64,7 +64,8 @@ def check_demo_target(store: SqlStore) -> None:
     where the demo never ran (it leaves its plans behind).
     """
     ledger = store.load("ledger", columns=["action"])
-    imported = int((ledger["action"] == "import").sum())
+    # Layers are imported as "import"; workers, one by one, as "worker.add" (the demo writes neither).
+    imported = int(ledger["action"].isin(["import", "worker.add"]).sum())
     counts = {layer: store.count(layer) for layer in ("wards", "grids", "workers")}
     demo_ran = store.count("plans", where={"created_by": "demo"}) > 0
     if imported or (any(counts.values()) and not demo_ran):

@@ -64,7 +64,7 @@ def context_from_store(
     if layer in (None, "grids"):
         grids = store.load("grids")[["code", "geometry"]]
     stored: frozenset[str] = frozenset()
-    if layer is not None and LAYERS[layer].geometry == "POINT":
+    if layer is not None:
         key = LAYERS[layer].key[0]
         stored = frozenset(str(k) for k in store.load(layer, columns=[key])[key])
     return ValidationContext(
@@ -165,10 +165,11 @@ def _roster_notices(store: SqlStore, spec: Layer, frame: pd.DataFrame,
         return ()
     ids = sorted(str(rec["worker_id"]) for rec, _, _ in updated)
     ledger = store.load("ledger", where={"action": _ROSTER_ACTIONS, "subject": ids}, order_by="entry_id")
-    last_set: dict[tuple[str, str], tuple[Any, Any]] = {}  # (worker, field) -> (value, when)
-    for subject, after, at in zip(ledger["subject"], ledger["after"], ledger["at"]):
+    # (worker, field) -> (value it was set to, value before, when), by the latest change
+    last_set: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
+    for subject, before, after, at in zip(ledger["subject"], ledger["before"], ledger["after"], ledger["at"]):
         for name, value in (after or {}).items():
-            last_set[(str(subject), name)] = (value, at)
+            last_set[(str(subject), name)] = (value, (before or {}).get(name), at)
     out: list[Problem] = []
     for n, (rec, old, diff) in enumerate(updated):
         worker = str(rec["worker_id"])
@@ -181,8 +182,10 @@ def _roster_notices(store: SqlStore, spec: Layer, frame: pd.DataFrame,
             out.append(Problem(file, where, None, f"{worker} {verb_zh}：{zh}", f"{worker} {verb_en}: {en}"))
         for name, (old_value, new_value) in fields.items():
             set_by_roster = last_set.get((worker, name))
-            if set_by_roster is not None and set_by_roster[0] == old_value:
-                when = local(pd.Timestamp(set_by_roster[1]).to_pydatetime()).strftime("%Y-%m-%d %H:%M")
+            # Only a true undo: the stored value came from that change and the file brings back
+            # the value it replaced (a new phone in a newer file is no undo).
+            if set_by_roster is not None and set_by_roster[0] == old_value and set_by_roster[1] == new_value:
+                when = local(pd.Timestamp(set_by_roster[2]).to_pydatetime()).strftime("%Y-%m-%d %H:%M")
                 out.append(Problem(
                     file, where, _label(spec, name),
                     f"{worker} 的{_label(spec, name)}在 {when} 由名册变动改为 {_shown(old_value, zh=True)}，"
@@ -262,11 +265,18 @@ def _classify(spec: Layer, frame: pd.DataFrame, before: Mapping[tuple[Any, ...],
         if old is None:
             out.append((rec, None, {k: v for k, v in rec.items() if not is_missing(v)}))
             continue
-        rec = {**old, **{k: v for k, v in rec.items() if k in carried or k in spec.key}}
+        taken = {k: v for k, v in rec.items() if k in carried or k in spec.key}
+        if "geometry" not in carried:  # no points in the file: a blank ward is not filled from one
+            taken = {k: v for k, v in taken.items() if not (k in _WARD_FROM_POINT and is_missing(v))}
+        rec = {**old, **taken}
         diff = {k: v for k, v in rec.items() if not _same(v, old.get(k))}
         if diff:
             out.append((rec, old, diff))
     return out
+
+
+# Columns a blank of which validation fills from the row's point (io.validate._fill_wards_from_points).
+_WARD_FROM_POINT = frozenset({"home_ward", "ward_code"})
 
 
 def _write(store: SqlStore, spec: Layer, frame: pd.DataFrame,

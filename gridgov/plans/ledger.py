@@ -16,6 +16,7 @@ ACTIONS: dict[str, str] = {
     "worker.retire": "劳模退出",
     "worker.unavailable": "劳模暂不可用",
     "worker.capacity": "调整承担能力",
+    "worker.reinstate": "劳模重新启用",
     "import": "导入数据",
     "plan.publish": "发布方案",
 }

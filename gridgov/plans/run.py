@@ -21,6 +21,7 @@ from gridgov.plans.allocation import (
     territory_measures,
 )
 from gridgov.plans.versions import (
+    NOTHING_PUBLISHED,
     last_ledger_entry,
     ledger_seen,
     plan_reasons,
@@ -167,8 +168,8 @@ def _solve_locked(
         scope=None if scope == sorted(all_wards) else scope, assignment=assignment, reasons=reasons,
         solver_status=_worst_status(outcomes), objective=sum(o.cost for o in outcomes),
         bound=_bound(outcomes), summary=summary, actor=actor,
-        based_on=int(published["plan_id"]) if published is not None else None,
-        ledger_seen=ledger_seen(published, scope, seen, all_wards),
+        based_on=int(published["plan_id"]) if published is not None else NOTHING_PUBLISHED,
+        ledger_seen=ledger_seen(store, published, scope, seen, all_wards),
     )
     return PlanOutcome(plan_id, tuple(scope), tuple(outcomes), summary)
 

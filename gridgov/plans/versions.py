@@ -137,7 +137,7 @@ def publish_plan(store: SqlStore, plan_id: int, *, actor: str, force: bool = Fal
         previous = published_plan(store, kind=plan["kind"])
         base = _based_on(plan) if plan["kind"] == "grid" else None
         # A plan that does not say what it was solved from (stored before plans recorded it,
-        # or by hand) is not judged.
+        # or by hand) is not judged; one solved while nothing was published says 0.
         if not force and previous is not None and base is not None and base != int(previous["plan_id"]):
             raise StalePlanError(plan_id, int(previous["plan_id"]), base)
         if previous is not None:
@@ -158,26 +158,40 @@ def _based_on(plan: dict[str, Any]) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
 
+NOTHING_PUBLISHED = 0  # ``based_on`` of a plan solved while no grid plan was published
+
+
 def last_ledger_entry(store: SqlStore) -> int:
-    """The newest ledger entry's id (0 for an empty ledger): read before the roster, every
-    change after it has a larger id."""
-    ids = store.load("ledger", columns=["entry_id"])["entry_id"]
-    return int(ids.max()) if len(ids) else 0
+    """The newest ledger entry's id (0 for an empty ledger), read before the roster: every
+    change the roster read may miss has a larger id (``Store.ledger_high_water``)."""
+    return store.ledger_high_water()
 
 
-def ledger_seen(base: dict[str, Any] | None, scope: Iterable[str], seen: int, wards: Iterable[str]) -> dict[str, int]:
+def ledger_seen(store: SqlStore, base: dict[str, Any] | None, scope: Iterable[str], seen: int,
+                wards: Iterable[str]) -> dict[str, int]:
     """Per ward, the last ledger entry a new plan's roster reflects: ``seen`` for the wards it
-    solves, the base plan's for the wards it carries over (none for a base stored before plans
-    recorded it: those wards are then judged by the base's creation time)."""
+    solves, the base plan's for the wards it carries over; a base stored before plans recorded
+    it stands for the last entry before its creation."""
     scope = set(scope)
     carried = _seen(base) if base is not None else {}
+    default = _entry_before(store, base["created_at"]) if base is not None else None
     out = {}
     for ward in wards:
         if ward in scope:
             out[ward] = int(seen)
         elif ward in carried:
             out[ward] = carried[ward]
+        elif default is not None:
+            out[ward] = default
     return out
+
+
+def _entry_before(store: SqlStore, when: Any) -> int:
+    """The last ledger entry strictly before ``when`` (times are whole seconds: an entry in the
+    same second counts as after, so its ward is re-solved rather than missed)."""
+    ledger = store.load("ledger", columns=["entry_id", "at"])
+    before = ledger["entry_id"][ledger["at"] < pd.Timestamp(when)]
+    return int(before.max()) if len(before) else 0
 
 
 def _seen(plan: dict[str, Any]) -> dict[str, int]:

@@ -44,6 +44,7 @@ class Store(Protocol):
     def schema_version(self) -> int: ...
     def snapshot(self) -> Any: ...
     def revisions(self) -> dict[str, int]: ...
+    def ledger_high_water(self) -> int: ...
     def ward_locks(self, codes: Iterable[str], *, owner: str, wait: float = 0.0) -> Any: ...
     def close(self) -> None: ...
 
@@ -321,6 +322,12 @@ class SqlStore:
         for stmt in self._ddl(layer):
             self._execute(stmt)
         self._after_create(layer)
+
+    def ledger_high_water(self) -> int:
+        """The newest committed ledger entry's id such that no smaller id can still commit later
+        (0 for an empty ledger). SQLite has one writer at a time, so its largest committed id is
+        that already; PostgreSQL waits for the ledger's writers in flight (see PostgisStore)."""
+        return int(self._query("SELECT COALESCE(MAX(entry_id), 0) FROM ledger")[0][0])
 
     def add_missing_columns(self, layer: Layer, names: Sequence[str]) -> None:
         """Add the layer's columns ``names`` that its table lacks (used by migrations: a store

@@ -259,6 +259,14 @@ class PostGISStore(SqlStore):
         if not rows:
             self._execute("CREATE EXTENSION IF NOT EXISTS postgis")
 
+    def ledger_high_water(self) -> int:
+        # An identity id is taken at INSERT and may commit after a larger one has: SHARE mode
+        # waits for every transaction writing the ledger to end (and holds new writers for the
+        # instant of the read), so no id at or below the answer can appear afterwards.
+        with self.transaction():
+            self._execute("LOCK TABLE ledger IN SHARE MODE")
+            return int(self._query("SELECT COALESCE(MAX(entry_id), 0) FROM ledger")[0][0])
+
     def _table_columns(self, table: str) -> set[str]:
         rows = self._query(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "

@@ -257,3 +257,13 @@ def test_retiring_twice_says_nothing_changed(seeded_url, capsys):
     code, out, err = _run(["--lang", "en", "--db", seeded_url, "worker", "available", "W001"], capsys)
     assert code == 2 and "left the roster" in " ".join((out + err).split())
     assert _run(["--db", seeded_url, "worker", "available", "W001", "--reinstate"], capsys)[0] == 0
+
+
+def test_demo_refuses_a_store_with_an_imported_roster_only(tmp_path, capsys):
+    db = str(tmp_path / "roster.gpkg")
+    with open_store(db, create=True) as store:
+        store.save("wards", [])  # nothing but workers imported, one ledger entry each (worker.add)
+    with open_store(db) as store:
+        import_file(store, "workers", DATA / "good" / "workers.csv", actor="test")
+    code, out, err = _run(["--db", db, "demo", "--scale", "0.02", "--out", str(tmp_path / "out")], capsys)
+    assert code == 2 and "--force" in " ".join((out + err).split())

@@ -159,7 +159,7 @@ def test_dates_with_a_time_or_as_excel_day_numbers(text) -> None:
     assert parse_date(text).isoformat() == "2026-01-05"
 
 
-@pytest.mark.parametrize("text", ["12345", "2026-13-01", "2026-01-0508:30", "5/1/2026"])
+@pytest.mark.parametrize("text", ["12345", "20265", "2026-13-01", "2026-01-0508:30", "5/1/2026"])
 def test_dates_still_refused(text) -> None:
     with pytest.raises(ValueProblem):
         parse_date(text)

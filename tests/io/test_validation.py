@@ -195,3 +195,16 @@ def test_gauss_kruger_eastings_with_the_zone_number_point_to_the_zoned_crs(seede
     import_file(seeded, "workers", path, crs="4526")
     home = seeded.load("workers").geometry.iloc[0]
     assert abs(home.x - 113.24) < 1e-4 and abs(home.y - 35.23) < 1e-4
+
+
+def test_an_id_stored_with_a_space_is_updated_not_doubled(seeded: SqlStore, tmp_path: Path) -> None:
+    """An older gridgov stored ids as typed: the same file again must update that worker."""
+    from shapely.geometry import Point
+
+    seeded.save("workers", [{"worker_id": "LM 0010", "name": "张三", "home_ward": "410802001",
+                             "status": "active", "geometry": Point(113.2021, 35.2032)}])
+    path = tmp_path / "w.csv"
+    path.write_text("编号,姓名,电话\nLM 0010,张三,13912345678\n", encoding="utf-8")
+    report = import_file(seeded, "workers", path)
+    assert (report.inserted, report.updated) == (0, 1)
+    assert list(seeded.load("workers")["worker_id"]) == ["LM 0010"]

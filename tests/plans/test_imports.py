@@ -175,3 +175,25 @@ def test_a_roster_without_coordinates_updates_stored_workers_and_keeps_their_hom
         import_file(seeded, "workers", new)
     (problem,) = err.value.problems
     assert problem.where == "第 3 行" and "NW9" in problem.message_en and "new" in problem.message_en
+
+
+def test_a_newer_value_in_a_file_is_no_undo(seeded: SqlStore, tmp_path: Path) -> None:
+    from gridgov.plans.roster import set_capacity
+
+    import_file(seeded, "workers", GOOD / "workers.csv")
+    set_capacity(seeded, "W001", 3.0, actor="办公室")
+    newer = tmp_path / "newer.csv"
+    newer.write_text("编号,姓名,手机,承担网格数\nW001,张卫国,13912345678,4\n", encoding="utf-8")
+    report = import_file(seeded, "workers", newer, dry_run=True)
+    text = report.render("en")
+    assert "W001 will change:" in text and "capacity 3.0 → 4.0" in text and "back" not in text
+
+
+def test_a_blank_ward_in_a_roster_without_coordinates_keeps_the_stored_one(seeded: SqlStore, tmp_path: Path) -> None:
+    import_file(seeded, "workers", GOOD / "workers.csv")
+    ward = seeded.load("workers", where={"worker_id": "W001"}).iloc[0]["home_ward"]
+    phones = tmp_path / "phones.csv"
+    phones.write_text("编号,姓名,电话,居住街道\nW001,张卫国,13912345678,\n", encoding="utf-8")
+    import_file(seeded, "workers", phones)
+    row = seeded.load("workers", where={"worker_id": "W001"}).iloc[0]
+    assert row["home_ward"] == ward and row["phone"] == "13912345678"

@@ -294,3 +294,51 @@ def test_available_does_not_bring_back_a_retired_worker_unless_reinstated(seeded
     assert fingerprint(seeded) == before
     assert mark_available(seeded, "A", actor="p", reinstate=True) == {"status": ("retired", "active")}
     assert seeded.load("ledger").iloc[-1]["action"] == "worker.reinstate"
+
+
+def test_a_plan_solved_while_nothing_was_published_is_judged_too(seeded):
+    first = _solve(seeded).plan_id  # nothing published yet
+    second = _solve(seeded).plan_id
+    publish_plan(seeded, second, actor="p")
+    retire_worker(seeded, "C", actor="p")
+    publish_plan(seeded, _solve(seeded, changed=True).plan_id, actor="p")
+    with pytest.raises(StalePlanError, match=f"plan {first} was solved while no plan was published"):
+        publish_plan(seeded, first, actor="p")
+
+
+def test_wards_carried_over_from_a_plan_stored_before_ledger_seen_keep_their_changes(seeded):
+    """The first partial solve after the upgrade must not hide changes in the other wards."""
+    old = _plan(seeded, {"G1": "A", "G2": "B", "G3": "C"})  # as schema 4 stored plans: no basis
+    publish_plan(seeded, old, actor="p")
+    set_capacity(seeded, "C", 3.0, actor="p")  # C holds G3 in 410802002
+    assert stale_wards(seeded) == ["410802002"]
+    publish_plan(seeded, _solve(seeded, wards=["410802001"]).plan_id, actor="p")
+    assert stale_wards(seeded) == ["410802002"]
+
+
+def test_the_ledger_high_water_waits_for_a_roster_change_in_flight(pg_url):
+    """PostgreSQL hands out ledger ids at insert; one may commit after a larger one. The solve's
+    'seen' entry is read only once no smaller id can still appear."""
+    import threading
+
+    from gridgov.plans.versions import last_ledger_entry
+    from gridgov.store import open_store
+
+    with open_store(pg_url, create=True) as setup:
+        setup.save("workers", [{"worker_id": w, "name": w, "status": "active", "capacity": 1.0} for w in "CD"])
+    office1, office2, planner = (open_store(pg_url) for _ in range(3))
+    try:
+        with office1.transaction():
+            set_capacity(office1, "C", 2.0, actor="office1")  # takes the smaller id, not committed yet
+            set_capacity(office2, "D", 2.0, actor="office2")  # the larger id, committed
+            seen: list[int] = []
+            reader = threading.Thread(target=lambda: seen.append(last_ledger_entry(planner)))
+            reader.start()
+            reader.join(1.0)
+            assert reader.is_alive() and not seen  # waits for office1 rather than answer past it
+        reader.join(10)
+        ids = sorted(planner.load("ledger")["entry_id"])
+        assert seen == [max(ids)] and len(ids) == 2
+    finally:
+        for s in (office1, office2, planner):
+            s.close()
