@@ -146,7 +146,12 @@ def update_worker(store: SqlStore, worker_id: str, values: dict[str, Any], *, ac
                 diff["geometry"] = (None if old is None else old.wkt, home.wkt)
         if not diff:
             return {}
-        store.save("workers", [full])
+        if "geometry" in diff:
+            store.save("workers", [full])  # a new home: the row with its point
+        else:
+            # Only the changed fields: a retirement committed meanwhile by another office
+            # (PostgreSQL reads committed data between statements) is not written back over.
+            store.update("workers", {"worker_id": worker_id}, {k: full[k] for k in diff})
         record(store, actor=actor, action="worker.update", subject=worker_id,
                before={k: o for k, (o, _) in diff.items()}, after={k: n for k, (_, n) in diff.items()})
     return diff

@@ -342,3 +342,26 @@ def test_the_ledger_high_water_waits_for_a_roster_change_in_flight(pg_url):
     finally:
         for s in (office1, office2, planner):
             s.close()
+
+
+@pytest.mark.parametrize("store_url", ["postgis"], indirect=True)
+def test_a_phone_edit_does_not_write_back_over_a_retirement_made_meanwhile(seeded, store_url, monkeypatch):
+    """PostgreSQL reads committed data between statements: a retirement committed while the
+    planner's edit is being checked must survive the edit."""
+    import gridgov.plans.roster as roster
+    from gridgov.store import open_store
+
+    office = open_store(store_url)
+    checked = roster._validated
+
+    def retire_meanwhile(*args, **kwargs):
+        roster.retire_worker(office, "A", actor="office")
+        return checked(*args, **kwargs)
+
+    monkeypatch.setattr(roster, "_validated", retire_meanwhile)
+    try:
+        roster.update_worker(seeded, "A", {"phone": "13912345678"}, actor="planner")
+    finally:
+        office.close()
+    row = seeded.load("workers", where={"worker_id": "A"}).iloc[0]
+    assert row["status"] == "retired" and row["phone"] == "13912345678"
