@@ -13,6 +13,7 @@ import pandas as pd
 
 from gridgov.errors import Problem, UserError, ValidationError
 from gridgov.geo.shipped import load_townships
+from gridgov.io.problems import Unit, where_label
 from gridgov.io.readers import FEATURE_SUFFIXES, TABLE_SUFFIXES, check_suffix, read_features, read_table
 from gridgov.io.validate import ValidationContext, validate
 from gridgov.io.values import is_missing
@@ -135,7 +136,8 @@ def import_file(
     inserted = sum(1 for _, old, _ in changes if old is None)
     notices = checked.notices
     if layer == "workers":
-        notices += _roster_notices(store, spec, checked.frame, changes, file, dry_run=dry_run)
+        unit = "feature" if isinstance(raw, gpd.GeoDataFrame) else "row"
+        notices += _roster_notices(store, spec, checked.frame, changes, file, dry_run=dry_run, unit=unit)
     report = ImportReport(layer, file, len(checked.frame), inserted, len(changes) - inserted,
                           len(checked.frame) - len(changes), notices, dry_run)
     if not dry_run:
@@ -155,7 +157,7 @@ _ROSTER_ACTIONS = ["worker.retire", "worker.unavailable", "worker.available", "w
 
 def _roster_notices(store: SqlStore, spec: Layer, frame: pd.DataFrame,
                     changes: list[tuple[Record, Record | None, dict[str, Any]]], file: str, *,
-                    dry_run: bool) -> tuple[Problem, ...]:
+                    dry_run: bool, unit: Unit) -> tuple[Problem, ...]:
     """What a roster file changes, worker by worker (the first 20), and a warning for each value
     it would set back from what a roster change (retire, capacity, …) put there since: an old
     export imported again must not quietly undo a retirement."""
@@ -173,7 +175,7 @@ def _roster_notices(store: SqlStore, spec: Layer, frame: pd.DataFrame,
     out: list[Problem] = []
     for n, (rec, old, diff) in enumerate(updated):
         worker = str(rec["worker_id"])
-        where = f"第 {row_of.get(worker, 0)} 行"
+        where = where_label(unit, row_of.get(worker, 0))
         fields = changed_fields({k: old.get(k) for k in diff}, diff)
         if n < _LISTED_CHANGES:
             zh = "；".join(f"{_label(spec, k)} {_shown(o, zh=True)} → {_shown(v, zh=True)}" for k, (o, v) in fields.items())

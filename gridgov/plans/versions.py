@@ -158,6 +158,9 @@ def _based_on(plan: dict[str, Any]) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
 
+# Worker fields the solve reads (who is available, where they live, how much they take on).
+_SOLVE_FIELDS = frozenset({"status", "unavailable_from", "unavailable_to", "capacity", "home_ward", "geometry"})
+
 NOTHING_PUBLISHED = 0  # ``based_on`` of a plan solved while no grid plan was published
 
 
@@ -216,8 +219,11 @@ def stale_wards(store: SqlStore) -> list[str]:
     held = plan_assignment(store, int(plan["plan_id"]))
     seen = _seen(plan)
     created = pd.Timestamp(plan["created_at"])  # wards with no entry recorded (older plans)
-    ledger = store.load("ledger", where=None, columns=["entry_id", "at", "action", "subject"])
+    ledger = store.load("ledger", where=None, columns=["entry_id", "at", "action", "subject", "after"])
     ledger = ledger[ledger["action"].str.startswith("worker.")]
+    # A new phone or employer changes nothing the solver reads.
+    ledger = ledger[[a != "worker.update" or bool(set(after or {}) & _SOLVE_FIELDS)
+                     for a, after in zip(ledger["action"], ledger["after"])]]
     stale: set[str] = set()
     if not ledger.empty:
         workers = store.load("workers", where={"worker_id": sorted(set(ledger["subject"]))}, columns=["worker_id", "home_ward"])

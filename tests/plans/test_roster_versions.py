@@ -365,3 +365,13 @@ def test_a_phone_edit_does_not_write_back_over_a_retirement_made_meanwhile(seede
         office.close()
     row = seeded.load("workers", where={"worker_id": "A"}).iloc[0]
     assert row["status"] == "retired" and row["phone"] == "13912345678"
+
+
+def test_a_new_phone_marks_no_ward_stale(seeded):
+    from gridgov.plans.roster import update_worker
+
+    publish_plan(seeded, _solve(seeded).plan_id, actor="p")
+    update_worker(seeded, "C", {"phone": "13912345678"}, actor="p")
+    assert stale_wards(seeded) == []
+    update_worker(seeded, "C", {"home_ward": "410802001"}, actor="p")
+    assert stale_wards(seeded) == ["410802001", "410802002"]
