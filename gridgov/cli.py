@@ -91,7 +91,8 @@ def import_(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查不写入 / validate only")] = False,
     crs: Annotated[Optional[str], typer.Option(help="文件无坐标系时指定，如 4490 / CRS when the file has none")] = None,
     repair: Annotated[bool, typer.Option("--repair", help="修复无效几何 / repair invalid geometry")] = False,
-    sheet_layer: Annotated[Optional[str], typer.Option("--layer", help="GeoPackage 图层名 / layer name")] = None,
+    sheet_layer: Annotated[Optional[str], typer.Option(
+        "--layer", help="GeoPackage 图层、zip 中的 Shapefile 或 Excel 工作表名 / layer, zipped Shapefile or sheet name")] = None,
     actor: Annotated[str, typer.Option(help="操作人（记入工作台账）/ who, for the ledger")] = "cli",
     db: DbOption = None,
 ) -> None:
@@ -101,7 +102,7 @@ def import_(
     with _import_store(db, dry_run) as store, err.status(f"检查并导入 {file.name} / validating and importing …"):
         report = import_file(store, layer.value, file, crs=crs, repair=repair, dry_run=dry_run,
                              actor=actor, layer_name=sheet_layer)
-    out.print(report.render("en" if state.lang == "en" else "zh"))
+    _say(report.render("zh"), report.render("en"))
 
 
 @contextmanager

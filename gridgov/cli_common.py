@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 out = Console()
 err = Console(stderr=True)
@@ -36,6 +37,9 @@ def _open(db: str | None, *, create: bool = False):
 
 
 def _say(zh: str, en: str) -> None:
+    # Messages quote file names and values: [/tmp/x] or [b] in them is text, not rich markup
+    # (unescaped, the first was an internal error and the second went bold).
+    zh, en = escape(zh), escape(en)
     if state.lang == "en":
         out.print(en)
     elif state.lang == "zh":

@@ -310,7 +310,7 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[tuple[int, list[Any]]]:
             "在 Excel 中打开后另存为 .xlsx（旧 .xls 请先另存为 .xlsx）", "open in Excel and save as .xlsx",
         ) from None
     try:
-        ws = wb[sheet] if sheet else wb.worksheets[0]
+        ws = wb[sheet] if sheet else _data_sheet(wb)
     except KeyError:
         raise file_problem(path.name, f"没有名为“{sheet}”的工作表", f"no sheet named “{sheet}”",
                            f"可用：{'、'.join(wb.sheetnames)}", f"sheets: {', '.join(wb.sheetnames)}") from None
@@ -322,6 +322,21 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[tuple[int, list[Any]]]:
                 grid[r - 1][c - 1] = top_left
     wb.close()
     return [(i + 1, row) for i, row in enumerate(grid)]
+
+
+def _data_sheet(wb: Any) -> Any:
+    """The sheet holding the data when none is named: the one whose early rows name the most
+    known columns (offices put a 填表说明 sheet first), the first on a tie."""
+    if len(wb.worksheets) == 1:
+        return wb.worksheets[0]
+    known = known_headers()
+
+    def score(ws: Any) -> int:
+        rows = ws.iter_rows(max_row=_HEADER_SEARCH_ROWS, values_only=True)
+        return max((len({normalize_header(c) for c in row if not _blank(c)} & known) for row in rows), default=0)
+
+    scores = [score(ws) for ws in wb.worksheets]
+    return wb.worksheets[scores.index(max(scores))]
 
 
 def _cell_value(cell: Any) -> Any:

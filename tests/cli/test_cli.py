@@ -267,3 +267,21 @@ def test_demo_refuses_a_store_with_an_imported_roster_only(tmp_path, capsys):
         import_file(store, "workers", DATA / "good" / "workers.csv", actor="test")
     code, out, err = _run(["--db", db, "demo", "--scale", "0.02", "--out", str(tmp_path / "out")], capsys)
     assert code == 2 and "--force" in " ".join((out + err).split())
+
+
+def test_messages_quoting_brackets_print_as_text(tmp_path, capsys):
+    """A file name like [b]劳模.csv or a cell holding [/x] is text, not console markup (the first
+    printed bold without its brackets, the second was an internal error)."""
+    import shutil
+
+    db = str(tmp_path / "s.gpkg")
+    with open_store(db, create=True) as store:
+        import_file(store, "wards", DATA / "good" / "wards.geojson", actor="test")
+    odd = tmp_path / "[b]劳模.csv"
+    shutil.copy(DATA / "good" / "workers.csv", odd)
+    code, out, err = _run(["--db", db, "import", "workers", str(odd), "--dry-run"], capsys)
+    assert code == 0 and "[b]劳模.csv" in out, out + err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("编号,姓名,手机,居住街道,经度,纬度\nW1,张三,[/x],410802001,113.2021,35.2032\n", encoding="utf-8")
+    code, out, err = _run(["--db", db, "import", "workers", str(bad)], capsys)
+    assert code == 2 and "[/x]" in out + err and "internal error" not in out + err

@@ -240,3 +240,20 @@ def test_a_zip_that_unpacks_to_too_much_is_refused_unread(tmp_path: Path, monkey
     with pytest.raises(ValidationError) as err:
         read_features(tmp_path / "g.zip", layer="nope")
     assert "no Shapefile named “nope”" in err.value.problems[0].message_en
+
+
+def test_xlsx_whose_first_sheet_is_instructions_reads_the_data_sheet(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "填表说明"
+    wb.active.append(["请按模板填写，编号不可重复"])
+    data = wb.create_sheet("劳模名册")
+    data.append(["编号", "姓名", "手机", "居住街道", "经度", "纬度"])
+    data.append(["W001", "张卫国", "13803911234", "410802001", 113.2021, 35.2032])
+    path = tmp_path / "roster.xlsx"
+    wb.save(path)
+    frame = read_table(path)
+    assert list(frame.columns[:2]) == ["编号", "姓名"] and frame.iloc[0]["姓名"] == "张卫国"
+    with pytest.raises(ValidationError):  # a named sheet is still the one read: no data there
+        read_table(path, sheet="填表说明")
