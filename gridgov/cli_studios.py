@@ -156,14 +156,20 @@ def place(
 
 
 def _print_studios(summary: dict) -> None:
-    table = Table(title="调解工作室 studios")
-    for col in ("站点 site", "名称 name", "已建 existing", "类型 types", "网格 grids", "纠纷 disputes", "平均距离 km", "调解员 staff", "缺额 short"):
-        table.add_column(col)
+    # In an 80-column console the boxed table cut every name and staff id to "水采 …" / "LM13…":
+    # a light box, headers on two lines, numbers kept whole, names and staff wrapped, not cut.
+    from rich import box
+
+    table = Table(title="调解工作室 studios", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for col in ("站点 site", "名称 name", "已建 existing", "类型 types", "网格 grids", "纠纷 disputes",
+                "平均 km", "调解员 staff", "缺额 short"):
+        wrap = col.startswith(("名称", "类型", "调解员"))
+        table.add_column(col.replace(" ", "\n"), no_wrap=not wrap, overflow="fold" if wrap else "ellipsis")
     for s in summary["studios"]:
         table.add_row(
             s["site_id"], s["name"], "是" if s["existing"] else "新", "、".join(s["types"]), str(s["grids"]),
             f"{s['disputes']:g}", "" if s["mean_km"] is None else f"{s['mean_km']:.2f}",
-            ", ".join(st["worker_id"] for st in s["staff"]), str(s["unfilled"] or ""),
+            " ".join(st["worker_id"] for st in s["staff"]), str(s["unfilled"] or ""),
         )
     out.print(table)
     t = summary["totals"]

@@ -273,5 +273,10 @@ def test_cli_hotspots_and_place(store):
                                  "--radius", "1.5km", "--model", "coverage", "--from", "2025-01", "--db", store.url])
     assert placed.exit_code == 0, placed.output
     assert store.count("plans", where={"kind": "studio"}) == 1
+    # An 80-column console (CliRunner's): whole site ids and worker ids, no "…" cuts.
+    studios = store.rows("plans", where={"kind": "studio"})[0]["summary"]["studios"]
+    assert "…" not in placed.output
+    assert all(s["site_id"] in placed.output for s in studios)
+    assert all(st["worker_id"] in placed.output for s in studios for st in s["staff"])
     bad = runner.invoke(app, ["studios", "place", "--radius", "far", "--db", store.url])
     assert isinstance(bad.exception, UserError)
