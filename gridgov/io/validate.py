@@ -93,7 +93,7 @@ def _parsers(spec: Layer, ctx: ValidationContext) -> dict[str, Parser]:
         "wards": {"code": _nine_digit_code, "county_code": _county_code},
         "grids": {"ward_code": ward, "kind": lambda x: v.choice(x, GRID_KINDS, synonyms=KIND_SYNONYMS)},
         "workers": {
-            "home_ward": ward, "phone": v.phone, "honours": v.honours,
+            "name": v.person_name, "home_ward": ward, "phone": v.phone, "honours": v.honours,
             "sector": lambda x: v.choice(x, SECTORS, synonyms=SECTOR_SYNONYMS),
             "status": lambda x: v.choice(x, WORKER_STATUSES, synonyms=STATUS_SYNONYMS, labels=STATUS_LABELS),
         },
@@ -501,6 +501,8 @@ def _gauss_kruger(easting: float) -> tuple[int, str, str]:
     for low, high, code, zh, en in _GK_ZONES:
         if low <= easting < high:
             return code, zh, en
+    if 550_000 <= easting < 800_000:  # Jiaozuo lies 1.5-2.7 degrees east of 111E: x of 640-750 km
+        return 4546, "CGCS2000 中央经线 111E（无带号）", "CGCS2000 Gauss-Kruger CM 111E (no zone number)"
     return 4547, "CGCS2000 3度带中央经线 114E（无带号）", "CGCS2000 3-degree Gauss-Kruger CM 114E (no zone number)"
 
 

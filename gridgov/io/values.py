@@ -47,6 +47,16 @@ def code(value: Any) -> str | None:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s)) or None
 
 
+_NAME_PADDING = re.compile(r"(?<=[\u3400-\u9fff])[\s\u3000]+(?=[\u3400-\u9fff])")
+
+
+def person_name(value: Any) -> str | None:
+    """A person's name without the spaces typed to align two-character names (张　三 → 张三);
+    spaces between Latin letters stay (Wang Fang)."""
+    s = text(value)
+    return None if s is None else _NAME_PADDING.sub("", s)
+
+
 def is_formula(value: Any) -> bool:
     """True for a text cell holding a spreadsheet formula (``=HYPERLINK(…)``, ``=cmd|…``)."""
     return isinstance(value, str) and value.lstrip(" ").startswith("=") and len(value.strip()) > 1

@@ -257,3 +257,10 @@ def test_xlsx_whose_first_sheet_is_instructions_reads_the_data_sheet(tmp_path: P
     assert list(frame.columns[:2]) == ["编号", "姓名"] and frame.iloc[0]["姓名"] == "张卫国"
     with pytest.raises(ValidationError):  # a named sheet is still the one read: no data there
         read_table(path, sheet="填表说明")
+
+
+def test_names_lose_their_alignment_padding() -> None:
+    from gridgov.io.values import person_name
+
+    assert [person_name(x) for x in ("张　三", "张 三", " 欧阳　娜娜 ", "Wang Fang", "李四")] == [
+        "张三", "张三", "欧阳娜娜", "Wang Fang", "李四"]

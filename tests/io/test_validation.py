@@ -208,3 +208,17 @@ def test_an_id_stored_with_a_space_is_updated_not_doubled(seeded: SqlStore, tmp_
     report = import_file(seeded, "workers", path)
     assert (report.inserted, report.updated) == (0, 1)
     assert list(seeded.load("workers")["worker_id"]) == ["LM 0010"]
+
+
+def test_eastings_of_the_111e_projection_point_to_it(seeded: SqlStore, tmp_path: Path) -> None:
+    """Jiaozuo in CGCS2000 Gauss-Kruger CM 111E has eastings of 640-750 km, not 114E's 360-480 km."""
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs(4490, 4546, always_xy=True).transform(113.2021, 35.2032)
+    path = tmp_path / "workers.csv"
+    path.write_text(f"编号,姓名,居住街道,经度,纬度\nG1,张三,410802001,{x:.1f},{y:.1f}\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as err:
+        import_file(seeded, "workers", path)
+    assert "--crs 4546" in err.value.problems[0].fix_en
+    import_file(seeded, "workers", path, crs="4546")
+    assert abs(seeded.load("workers").geometry.iloc[0].x - 113.2021) < 1e-5
