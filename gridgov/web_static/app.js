@@ -201,6 +201,7 @@ function showTab(name) {
   $$(".tabs button").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
   $$(".tab").forEach((el) => { el.hidden = el.id !== "tab-" + name; });
   // Leaflet fits the map to its frame's size: a map drawn while hidden is redrawn when shown.
+  if (name === "ledger") loadLedger().catch((e) => say(e.message, "error"));
   if (name === "map" && state.mapStale) {
     state.mapStale = false;
     loadMap($("#city-map"), "/api/maps/coverage").catch((e) => say(e.message, "error"));
@@ -294,6 +295,22 @@ function statusText(w) {
   }
   if (w.status === "unavailable" && w.unavailable_to) return t("awayUntil", { date: w.unavailable_to });
   return t(w.status || "active");
+}
+
+function changeText(before, after) {
+  // "field: old → new" per changed field; a new home point reads as such, not as WKT.
+  const shown = (v) => (v == null ? "—" : String(v).startsWith("POINT") ? t("newPoint")
+    : typeof v === "object" ? JSON.stringify(v) : String(v));
+  return Object.keys(after || {}).map((k) => `${k}: ${shown((before || {})[k])} → ${shown(after[k])}`).join("；");
+}
+
+async function loadLedger() {
+  // Every change is on the ledger (工作台账): who, when, what, before → after.
+  const entries = await api("/api/ledger?limit=200");
+  fillTable($("#ledger"), entries, (tr, e) => {
+    cell(tr, localTime(e.at)); cell(tr, e.actor); cell(tr, state.lang === "en" ? e.action : e.action_label);
+    cell(tr, e.subject); cell(tr, changeText(e.before, e.after));
+  });
 }
 
 async function loadRoster() {

@@ -145,6 +145,11 @@ def test_street_office_and_planner(browser, served):
     page.evaluate("loadRoster()")  # the page reloads it after its own roster changes
     page.wait_for_function("[...document.querySelectorAll('#planner-workers tbody tr')].some("
                            "r => r.textContent.includes('2099-01-01 起暂不可用'))")
+    # The ledger: the publish and the roster changes, newest first, with what changed.
+    page.click(".tabs button[data-tab=ledger]")
+    page.locator("#ledger tbody tr").first.wait_for()
+    ledger = page.inner_text("#ledger")
+    assert "发布方案" in ledger and "劳模暂不可用" in ledger and "unavailable_from: — → 2099-01-01" in ledger
     page.click(".tabs button[data-tab=plans]")
     row.locator("button.plan-map").click()
     page.locator("#tab-map").wait_for(state="visible")
