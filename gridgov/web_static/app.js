@@ -157,6 +157,7 @@ async function startStreet() {
     select.value = code;
     await showWard(code, wards);
   }
+  await loadLedger("#street-ledger");
 }
 
 async function showWard(code, wards) {
@@ -304,10 +305,11 @@ function changeText(before, after) {
   return Object.keys(after || {}).map((k) => `${k}: ${shown((before || {})[k])} → ${shown(after[k])}`).join("；");
 }
 
-async function loadLedger() {
-  // Every change is on the ledger (工作台账): who, when, what, before → after.
+async function loadLedger(table = "#ledger") {
+  // Every change is on the ledger (工作台账): who, when, what, before → after. A street office
+  // gets its own workers' entries only (the service scopes them).
   const entries = await api("/api/ledger?limit=200");
-  fillTable($("#ledger"), entries, (tr, e) => {
+  fillTable($(table), entries, (tr, e) => {
     cell(tr, localTime(e.at)); cell(tr, e.actor); cell(tr, state.lang === "en" ? e.action : e.action_label);
     cell(tr, e.subject); cell(tr, changeText(e.before, e.after));
   });
