@@ -399,7 +399,19 @@ async function loadJobs() {
 }
 
 // -- wiring -----------------------------------------------------------------------------------
+const LEDGER_COLUMNS = ["at", "createdBy", "action", "subject", "changes"];
+
 function init() {
+  // One header for both ledger tables (planner tab, street office); applyLang fills the words.
+  $$(".ledger-table thead").forEach((head) => {
+    const tr = document.createElement("tr");
+    LEDGER_COLUMNS.forEach((key) => {
+      const th = document.createElement("th");
+      th.dataset.i18n = key;
+      tr.appendChild(th);
+    });
+    head.replaceChildren(tr);
+  });
   applyLang();
   $("#lang").onclick = () => {
     state.lang = state.lang === "en" ? "zh" : "en";

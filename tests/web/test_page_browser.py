@@ -63,6 +63,7 @@ def test_street_office_and_planner(browser, served):
     assert "13900000001" in page.inner_text("#street-workers")
     page.locator("#street-ledger tbody tr").first.wait_for()  # its own workers' roster changes
     assert "劳模退出" in page.inner_text("#street-ledger") and "发布方案" not in page.inner_text("#street-ledger")
+    assert page.inner_text("#street-ledger thead").split() == ["时间", "创建人", "变动", "对象", "内容"]
     polygons = page.frame_locator("#ward-map").locator("path.leaflet-interactive")
     polygons.first.wait_for()
     assert polygons.count() >= 3  # three grids (plus outlines)
