@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from gridgov.schema import PLAN_STATUS_ZH
+
 _PLAN_PREFIX = "包格 "  # the demo prefixes the plan's own figures with it
 
 # The plan summary's keys (``plans.run.plan_summary``) as a planner reads them.
@@ -30,8 +32,8 @@ LABELS: dict[str, str] = {
     "territories": "片区 territories",
 }
 # Plan fields' values in Chinese: kinds, statuses, solver statuses, rules.
-ZH_WORDS = {"grid": "包格", "studio": "工作室", "draft": "草稿", "published": "已发布", "superseded": "已替换",
-            "optimal": "最优", "feasible": "可行", "infeasible": "无解", "one": "一格一劳模", "several": "多格一劳模"}
+ZH_WORDS = {"grid": "包格", "studio": "工作室", **PLAN_STATUS_ZH, "optimal": "最优", "feasible": "可行",
+            "infeasible": "无解", "one": "一格一劳模", "several": "多格一劳模"}
 _MAX_LISTED = 10  # ward codes shown before "… N in all"
 
 

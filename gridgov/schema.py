@@ -58,8 +58,10 @@ HONOUR_LEVELS: tuple[str, ...] = ("全国", "省部", "市", "县区")
 GRID_KINDS: tuple[str, ...] = ("基础", "专属")
 
 WORKER_STATUSES: tuple[str, ...] = ("active", "unavailable", "retired")
+WORKER_STATUS_ZH = {"active": "在岗", "unavailable": "暂不可用", "retired": "退出"}
 
 PLAN_STATUSES: tuple[str, ...] = ("draft", "published", "superseded")
+PLAN_STATUS_ZH = {"draft": "草稿", "published": "已发布", "superseded": "已替换"}
 
 COUNTIES = Layer(
     "counties", ("code",),

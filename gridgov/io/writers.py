@@ -18,7 +18,7 @@ import pandas as pd
 from gridgov.errors import UserError
 from gridgov.localtime import local
 from gridgov.io.values import FORMULA_PREFIXES, is_missing, render_honours, render_list
-from gridgov.schema import LAYERS, Layer
+from gridgov.schema import LAYERS, WORKER_STATUS_ZH, Layer
 
 WRITE_SUFFIXES = (".geojson", ".json", ".gpkg", ".xlsx", ".csv")
 LON_LABEL, LAT_LABEL = "经度", "纬度"
@@ -144,7 +144,7 @@ def _json_text(value: Any) -> str:
 
 # Coded values as the sheet's readers say them (imports read both forms back).
 _TABLE_WORDS: dict[tuple[str, str], dict[str, str]] = {
-    ("workers", "status"): {"active": "在岗", "unavailable": "暂不可用", "retired": "退出"},
+    ("workers", "status"): WORKER_STATUS_ZH,
 }
 
 

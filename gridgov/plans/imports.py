@@ -20,7 +20,7 @@ from gridgov.io.values import is_missing
 from gridgov.io.writers import write_layer
 from gridgov.localtime import local
 from gridgov.plans.ledger import changed_fields, record
-from gridgov.schema import IMPORTABLE, LAYERS, Layer
+from gridgov.schema import IMPORTABLE, LAYERS, WORKER_STATUS_ZH, Layer
 from gridgov.store import SqlStore
 from gridgov.store.base import Where
 
@@ -206,16 +206,13 @@ def _label(spec: Layer, name: str) -> str:
     return spec.column(name).label if name in spec.column_names else ("住址坐标" if name == "geometry" else name)
 
 
-_STATUS_ZH = {"active": "在岗", "unavailable": "暂不可用", "retired": "退出"}
-
-
 def _shown(value: Any, *, zh: bool = False) -> str:
     if value is None:
         return "（空）" if zh else "(empty)"
     text = str(value)
     if text.startswith(("POINT", "MULTI")):
         return "（新坐标）" if zh else "(a new point)"
-    return _STATUS_ZH.get(text, text) if zh else text
+    return WORKER_STATUS_ZH.get(text, text) if zh else text
 
 
 def _records(spec: Layer, frame: pd.DataFrame) -> dict[tuple[Any, ...], Record]:

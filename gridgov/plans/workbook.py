@@ -10,6 +10,7 @@ import pandas as pd
 
 from gridgov.io.values import render_honours
 from gridgov.io.writers import neutralise
+from gridgov.schema import PLAN_STATUS_ZH
 from gridgov.store import SqlStore
 
 HEADERS = ["街道代码", "街道名称", "网格编码", "网格名称", "户数", "劳模编号", "劳模姓名", "联系电话",
@@ -64,9 +65,6 @@ def ledger_xlsx(store: SqlStore, plan_id: int, wards: list[str] | None, *, title
     return _workbook(ledger_rows(store, plan_id, wards), title, _provenance(store, plan_id))
 
 
-_STATUS_ZH = {"published": "已发布", "draft": "草稿", "superseded": "已替换"}
-
-
 def _provenance(store: SqlStore, plan_id: int) -> str:
     """Which plan a printed sheet comes from and when it was exported (a sheet on a wall outlives
     the plan it shows)."""
@@ -75,7 +73,7 @@ def _provenance(store: SqlStore, plan_id: int) -> str:
     from gridgov.store import now_utc
 
     status = str(get_plan(store, plan_id)["status"])
-    return f"方案 {plan_id}（{_STATUS_ZH.get(status, status)}）· 导出于 {local(now_utc()).strftime('%Y-%m-%d %H:%M')}"
+    return f"方案 {plan_id}（{PLAN_STATUS_ZH.get(status, status)}）· 导出于 {local(now_utc()).strftime('%Y-%m-%d %H:%M')}"
 
 
 def _workbook(rows: list[list[Any]], title: str, provenance: str) -> bytes:
