@@ -39,7 +39,12 @@ def _iso_text(value: Any) -> Any:
 # A plan summary's per-territory and per-grid detail: ~80 KB (grid plan) to ~140 KB (studio
 # plan) on the demo city. Lists (plan history, jobs) leave it out; one plan's or job's own
 # endpoint has it.
-DETAIL_KEYS = frozenset({"territories", "served"})
+_DETAIL_KEYS = frozenset({"territories", "served"})
+
+
+def brief_summary(summary: Any) -> Any:
+    """A plan summary without its per-territory and per-grid detail (anything else as it is)."""
+    return {k: v for k, v in summary.items() if k not in _DETAIL_KEYS} if isinstance(summary, dict) else summary
 
 # Store ids are SQLite/PostgreSQL 64-bit integers: a larger one in a path or query is a 422,
 # not the driver's overflow surfacing as a 500.

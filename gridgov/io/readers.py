@@ -333,7 +333,7 @@ def _data_sheet(wb: Any) -> Any:
 
     def score(ws: Any) -> int:
         rows = ws.iter_rows(max_row=_HEADER_SEARCH_ROWS, values_only=True)
-        return max((len({normalize_header(c) for c in row if not _blank(c)} & known) for row in rows), default=0)
+        return max((_header_score(row, known) for row in rows), default=0)
 
     scores = [score(ws) for ws in wb.worksheets]
     return wb.worksheets[scores.index(max(scores))]
@@ -350,6 +350,11 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _header_score(cells: Iterable[Any], known: frozenset[str]) -> int:
+    """How many known columns a row names."""
+    return len({normalize_header(c) for c in cells if not _blank(c)} & known)
+
+
 def _header_index(rows: Sequence[tuple[int, list[Any]]]) -> int:
     """Index in ``rows`` of the header: the early row naming the most known columns."""
     known = known_headers()
@@ -360,7 +365,7 @@ def _header_index(rows: Sequence[tuple[int, list[Any]]]) -> int:
             continue
         if best < 0:
             best = i  # the first non-empty row, unless a later one names more columns
-        score = len({normalize_header(c) for c in cells if not _blank(c)} & known)
+        score = _header_score(cells, known)
         # On a tie the row just below wins: the lower row of a two-row (merged) header names the columns.
         if score > best_score or (score == best_score > 0 and i == best + 1):
             best, best_score = i, score

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from gridgov.api.deps import PlannerUser, StoreDep
 from gridgov.api.errors import not_visible
-from gridgov.api.models import DETAIL_KEYS, JobOut, RowId, pick
+from gridgov.api.models import JobOut, RowId, brief_summary, pick
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 _FIELDS = list(JobOut.model_fields)
@@ -26,9 +26,8 @@ def _brief(job: dict[str, Any]) -> dict[str, Any]:
     """The job without its plan summary's per-territory detail (~78 KB for a city solve), which
     the page polls every second while a job runs; the plan itself keeps it."""
     progress = job.get("progress")
-    if isinstance(progress, dict) and isinstance(progress.get("summary"), dict):
-        summary = {k: v for k, v in progress["summary"].items() if k not in DETAIL_KEYS}
-        job = {**job, "progress": {**progress, "summary": summary}}
+    if isinstance(progress, dict) and "summary" in progress:
+        job = {**job, "progress": {**progress, "summary": brief_summary(progress["summary"])}}
     return job
 
 

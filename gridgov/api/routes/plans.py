@@ -9,7 +9,6 @@ from fastapi import APIRouter, Request
 from gridgov.api.deps import PlannerUser, ScopeDep, StoreDep
 from gridgov.api.jobs import enqueue_solve
 from gridgov.api.models import (
-    DETAIL_KEYS,
     AssignmentOut,
     DiffOut,
     JobOut,
@@ -17,6 +16,7 @@ from gridgov.api.models import (
     PlanOut,
     RowId,
     SolveIn,
+    brief_summary,
     clean,
     pick,
 )
@@ -30,8 +30,8 @@ _JOB_FIELDS = list(JobOut.model_fields)
 
 def plan_out(row: dict[str, Any], *, brief: bool = False) -> PlanOut:
     out = pick(row, _PLAN_FIELDS)
-    if brief and isinstance(out.get("summary"), dict):
-        out["summary"] = {k: v for k, v in out["summary"].items() if k not in DETAIL_KEYS}
+    if brief:
+        out["summary"] = brief_summary(out.get("summary"))
     return PlanOut(**out)
 
 
