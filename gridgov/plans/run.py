@@ -22,7 +22,6 @@ from gridgov.plans.allocation import (
 )
 from gridgov.plans.versions import (
     NOTHING_PUBLISHED,
-    last_ledger_entry,
     ledger_seen,
     plan_reasons,
     published_assignment,
@@ -136,7 +135,8 @@ def _solve_locked(
     use_current: bool,
 ) -> PlanOutcome:
     """solve_plan once its wards are held: read the published plan, solve, store the draft."""
-    seen = last_ledger_entry(store)  # before the roster is read: later changes mark the ward stale
+    # Before the roster is read: every change the read may miss has a larger ledger id.
+    seen = store.ledger_high_water()
     # One snapshot: the published plan and its assignments as one committed state.
     published, current = published_assignment(store)
     data = _pools(store, scope, options, current)

@@ -164,28 +164,18 @@ _SOLVE_FIELDS = frozenset({"status", "unavailable_from", "unavailable_to", "capa
 NOTHING_PUBLISHED = 0  # ``based_on`` of a plan solved while no grid plan was published
 
 
-def last_ledger_entry(store: SqlStore) -> int:
-    """The newest ledger entry's id (0 for an empty ledger), read before the roster: every
-    change the roster read may miss has a larger id (``Store.ledger_high_water``)."""
-    return store.ledger_high_water()
-
-
 def ledger_seen(store: SqlStore, base: dict[str, Any] | None, scope: Iterable[str], seen: int,
                 wards: Iterable[str]) -> dict[str, int]:
     """Per ward, the last ledger entry a new plan's roster reflects: ``seen`` for the wards it
     solves, the base plan's for the wards it carries over; a base stored before plans recorded
     it stands for the last entry before its creation."""
-    scope = set(scope)
+    scope, wards = set(scope), list(wards)
     carried = _seen(base) if base is not None else {}
-    default = _entry_before(store, base["created_at"]) if base is not None else None
-    out = {}
-    for ward in wards:
-        if ward in scope:
-            out[ward] = int(seen)
-        elif ward in carried:
-            out[ward] = carried[ward]
-        elif default is not None:
-            out[ward] = default
+    out = {w: int(seen) if w in scope else carried[w] for w in wards if w in scope or w in carried}
+    missing = [w for w in wards if w not in out]
+    if base is not None and missing:  # only then is the ledger read again
+        default = _entry_before(store, base["created_at"])
+        out.update({w: default for w in missing})
     return out
 
 

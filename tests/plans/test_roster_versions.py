@@ -321,7 +321,6 @@ def test_the_ledger_high_water_waits_for_a_roster_change_in_flight(pg_url):
     'seen' entry is read only once no smaller id can still appear."""
     import threading
 
-    from gridgov.plans.versions import last_ledger_entry
     from gridgov.store import open_store
 
     with open_store(pg_url, create=True) as setup:
@@ -332,7 +331,7 @@ def test_the_ledger_high_water_waits_for_a_roster_change_in_flight(pg_url):
             set_capacity(office1, "C", 2.0, actor="office1")  # takes the smaller id, not committed yet
             set_capacity(office2, "D", 2.0, actor="office2")  # the larger id, committed
             seen: list[int] = []
-            reader = threading.Thread(target=lambda: seen.append(last_ledger_entry(planner)))
+            reader = threading.Thread(target=lambda: seen.append(planner.ledger_high_water()))
             reader.start()
             reader.join(1.0)
             assert reader.is_alive() and not seen  # waits for office1 rather than answer past it
