@@ -139,7 +139,7 @@ def _ward_code_parser(ctx: ValidationContext) -> Parser:
             return ctx.ward_names[s]
         typed = v.code(value)  # ４１０８０２００１, 410 802 001
         if typed in ctx.ward_codes or typed in ctx.ward_names:
-            return ctx.ward_names.get(typed, typed) if typed not in ctx.ward_codes else typed
+            return typed if typed in ctx.ward_codes else ctx.ward_names[typed]
         raise ValueProblem(
             f"街道代码“{s}”不存在（既未导入，也不是焦作市的乡级区划代码）",
             f"ward code “{s}” is unknown (not in the store and not a Jiaozuo township code)",
@@ -330,7 +330,7 @@ def _geometry(
                          "使用 GeoJSON、GeoPackage 或 Shapefile（可压缩为 .zip）", "use GeoJSON, GeoPackage or a (zipped) Shapefile")
             return None
         if _keeps_stored_points(spec, header_of, ctx, is_features=is_features):
-            return _keep_stored_points(spec, frame, cleaned, header_of, ctx, problems)
+            return _keep_stored_points(spec, frame, cleaned, ctx, problems)
         raw = _points_from_columns(cleaned, header_of, problems)
         if raw is None:
             return None
@@ -358,7 +358,7 @@ def _keeps_stored_points(spec: Layer, header_of: Mapping[str, str], ctx: Validat
 
 
 def _keep_stored_points(spec: Layer, frame: pd.DataFrame, cleaned: Mapping[str, pd.Series],
-                        header_of: Mapping[str, str], ctx: ValidationContext, problems: Problems) -> gpd.GeoSeries:
+                        ctx: ValidationContext, problems: Problems) -> gpd.GeoSeries:
     """A table without coordinate columns (a union roster of names and phones): its rows update
     stored ones, whose points stay; a row that is not stored yet has no location and is refused."""
     key = spec.key[0]
