@@ -195,6 +195,11 @@ def solve(
                                 ward_rules=_ward_rules(ward_rule or []))
     with _open(db) as store, _ward_progress() as on_ward:
         outcome = solve_plan(store, options=options, wards=ward, changed=changed, progress=on_ward, actor=actor)
+    if outcome.confirmed is not None:
+        _say(f"重新求解了 {len(outcome.scope)} 个街道，结果与已发布方案 {outcome.confirmed} 相同：无需调整，未另存草稿（已记入工作台账）",
+             f"re-solved {len(outcome.scope)} wards: the result is published plan {outcome.confirmed} unchanged; "
+             "no draft stored (recorded on the ledger)")
+        return
     if outcome.plan_id is None:
         _say("没有需要重新求解的街道", "nothing to re-solve")
         return

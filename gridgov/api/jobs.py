@@ -286,7 +286,11 @@ def run_job(store: SqlStore, job: dict[str, Any]) -> str:
         if not finished:
             solver.kill()  # an abandoned job's remaining wards must not keep a core busy
         solver.shutdown(wait=True, cancel_futures=True)
-    if outcome.plan_id is None:
+    if outcome.confirmed is not None:
+        _finish(store, job_id, "done", f"结果与已发布方案 {outcome.confirmed} 相同，无需调整，未另存草稿 / "
+                f"the result is published plan {outcome.confirmed} unchanged: no draft stored",
+                total=len(outcome.scope))
+    elif outcome.plan_id is None:
         _finish(store, job_id, "done", "没有需要重新求解的街道 / nothing needed re-solving")
     else:
         _finish(store, job_id, "done", f"已生成草稿方案 {outcome.plan_id} / draft plan {outcome.plan_id} stored",

@@ -19,6 +19,7 @@ ACTIONS: dict[str, str] = {
     "worker.reinstate": "劳模重新启用",
     "import": "导入数据",
     "plan.publish": "发布方案",
+    "plan.confirm": "复核方案（名册变动后无需调整）",
 }
 
 

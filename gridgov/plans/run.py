@@ -22,6 +22,7 @@ from gridgov.plans.allocation import (
 )
 from gridgov.plans.versions import (
     NOTHING_PUBLISHED,
+    confirm_published,
     ledger_seen,
     plan_reasons,
     published_assignment,
@@ -33,10 +34,13 @@ from gridgov.store import SqlStore
 
 @dataclass(frozen=True)
 class PlanOutcome:
-    plan_id: int | None  # None when nothing needed solving
+    plan_id: int | None  # None when nothing needed solving or the published plan was confirmed
     scope: tuple[str, ...]
     wards: tuple[WardOutcome, ...]
     summary: dict[str, Any]
+    # A roster re-solve (``changed``) that gave the published plan back unchanged stores no
+    # draft: the published plan's id, now recorded as reflecting the newer roster.
+    confirmed: int | None = None
 
 
 def _scope(store: SqlStore, all_wards: list[str], wards: Iterable[str] | None, changed: bool) -> list[str]:
@@ -119,7 +123,7 @@ def solve_plan(
     _check_solvable(store, options)
     with store.ward_locks(scope, owner=actor, wait=lock_wait):
         return _solve_locked(store, scope, all_wards, options=options, locked=locked, executor=executor,
-                             progress=progress, actor=actor, use_current=use_current)
+                             progress=progress, actor=actor, use_current=use_current, changed=changed)
 
 
 def _solve_locked(
@@ -133,8 +137,15 @@ def _solve_locked(
     progress: WardProgress | None,
     actor: str,
     use_current: bool,
+    changed: bool,
 ) -> PlanOutcome:
-    """solve_plan once its wards are held: read the published plan, solve, store the draft."""
+    """solve_plan once its wards are held: read the published plan, solve, store the draft.
+
+    A roster re-solve whose plan is the published one, grid for grid and reason for reason,
+    stores no draft (each would be one more identical version to publish or ignore, and an
+    unpublished one leaves its wards found again by the next ``--changed``): the published
+    plan is recorded as reflecting the roster read here instead.
+    """
     # Before the roster is read: every change the read may miss has a larger ledger id.
     seen = store.ledger_high_water()
     # One snapshot: the published plan and its assignments as one committed state.
@@ -163,13 +174,20 @@ def _solve_locked(
         assignment.update(o.assignment)
         reasons.update(o.reasons)
     summary = plan_summary(outcomes, assignment, base=current if published is not None else None)
+    seen_by_ward = ledger_seen(store, published, scope, seen, all_wards)
+    if changed and published is not None and assignment == current and reasons == kept:
+        base = int(published["plan_id"])
+        if confirm_published(store, base, ledger_seen=seen_by_ward, wards=scope, actor=actor):
+            summary["message"] = (f"重新求解结果与已发布方案 {base} 相同，未另存草稿 / "
+                                  f"the re-solve gave published plan {base} back unchanged: no draft stored")
+            return PlanOutcome(None, tuple(scope), tuple(outcomes), summary, confirmed=base)
     plan_id = save_plan(
         store, kind="grid", rule=options.rule, params=options.to_params(),
         scope=None if scope == sorted(all_wards) else scope, assignment=assignment, reasons=reasons,
         solver_status=_worst_status(outcomes), objective=sum(o.cost for o in outcomes),
         bound=_bound(outcomes), summary=summary, actor=actor,
         based_on=int(published["plan_id"]) if published is not None else NOTHING_PUBLISHED,
-        ledger_seen=ledger_seen(store, published, scope, seen, all_wards),
+        ledger_seen=seen_by_ward,
     )
     return PlanOutcome(plan_id, tuple(scope), tuple(outcomes), summary)
 

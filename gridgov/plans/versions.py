@@ -153,6 +153,25 @@ def publish_plan(store: SqlStore, plan_id: int, *, actor: str, force: bool = Fal
     return get_plan(store, plan_id)
 
 
+def confirm_published(store: SqlStore, plan_id: int, *, ledger_seen: dict[str, int], wards: Iterable[str],
+                      actor: str) -> bool:
+    """Record that re-solving ``wards`` against a newer roster gave published plan ``plan_id``
+    back unchanged: its ``ledger_seen`` moves forward for them (so ``--changed`` stops finding
+    them) and the ledger says so. False, and nothing written, when another plan was published
+    meanwhile (the caller then stores a draft as usual)."""
+    wards = sorted(wards)
+    with store.transaction():
+        plan = published_plan(store)
+        if plan is None or int(plan["plan_id"]) != int(plan_id):
+            return False
+        before = _seen(plan)
+        store.update("plans", {"plan_id": int(plan_id)}, {"ledger_seen": dict(ledger_seen)})
+        record(store, actor=actor, action="plan.confirm", subject=f"plan {plan_id}",
+               before={"ledger_seen": {w: before.get(w) for w in wards}},
+               after={"ledger_seen": {w: ledger_seen.get(w) for w in wards}, "grids_changed": 0})
+    return True
+
+
 def _based_on(plan: dict[str, Any]) -> int | None:
     value = plan.get("based_on")
     return None if value is None or pd.isna(value) else int(value)

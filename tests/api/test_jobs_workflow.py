@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from api_city import W1, W3, make_client, token
+from api_city import W1, W2, W3, make_client, token
 
 from gridgov.api.jobs import JobRunner, enqueue_solve, recover_stale
 from gridgov.plans.versions import published_plan
@@ -135,3 +135,20 @@ def test_add_and_update_worker(client, auth):
     assert client.get("/api/workers/G", headers=auth["street2"]).status_code == 404
     assert client.post("/api/workers/G/capacity", json={"capacity": 0}, headers=h).status_code == 422
     assert client.post("/api/workers/ZZ/retire", headers=h).status_code == 404
+
+
+def test_a_re_solve_that_moves_no_one_ends_without_a_draft(client, auth):
+    h = auth["planner"]
+    published = client.get("/api/plans", headers=h).json()[0]
+    grids = client.get(f"/api/plans/{published['plan_id']}", headers=h).json()
+    assert grids["summary"]["uncovered"] == 0  # so a newcomer takes nothing from anyone
+    # W2 already has a worker per grid (一格一劳模 either way), so a third moves no one there.
+    body = {"worker_id": "G", "name": "吴九", "home_ward": W2, "lon": 113.215, "lat": 35.205, "phone": "13900000007"}
+    job_id = client.post("/api/workers", json=body, headers=h).json()["job_id"]
+    _run_queued(client)
+    job = client.get(f"/api/jobs/{job_id}", headers=h).json()
+    assert job["status"] == "done" and job["plan_id"] is None, job
+    assert f"published plan {published['plan_id']} unchanged" in job["message"]
+    assert [p["plan_id"] for p in client.get("/api/plans", headers=h).json()] == [published["plan_id"]]
+    entries = client.get("/api/ledger", headers=h).json()
+    assert any(e["action"] == "plan.confirm" for e in entries)

@@ -205,6 +205,27 @@ def test_publishing_an_out_of_date_draft_needs_force_and_says_what_to_re_solve(s
     assert code == 0 and "gridgov solve --changed" in out  # the retired worker is back in plan 2
 
 
+def test_a_re_solve_that_moves_no_one_stores_no_draft(seeded_url, capsys):
+    from gridgov.plans.versions import plan_assignment
+
+    with open_store(seeded_url) as store:
+        import_file(store, "workers", DATA / "good" / "workers.csv", actor="test")
+    db = ["--db", seeded_url]
+    assert _run([*db, "solve", "--time-limit", "2"], capsys)[0] == 0
+    assert _run([*db, "plan", "publish", "1"], capsys)[0] == 0
+    with open_store(seeded_url) as store:
+        held = plan_assignment(store, 1)
+    assert None not in held.values()  # all covered: more capacity moves no one (moves come before cost)
+    assert _run([*db, "worker", "capacity", sorted(held.values())[0], "6"], capsys)[0] == 0
+    code, out, err = _run([*db, "--lang", "en", "solve", "--changed", "--time-limit", "2"], capsys)
+    text = " ".join((out + err).split())
+    assert code == 0 and "published plan 1 unchanged; no draft stored" in text
+    with open_store(seeded_url) as store:
+        assert len(store.rows("plans")) == 1 and store.rows("ledger")[-1]["action"] == "plan.confirm"
+    code, out, err = _run([*db, "--lang", "en", "solve", "--changed", "--time-limit", "2"], capsys)
+    assert code == 0 and "nothing to re-solve" in out + err
+
+
 def test_demo_refuses_a_store_holding_imported_data(seeded_url, tmp_path, capsys, fingerprint):
     with open_store(seeded_url) as store:
         before = fingerprint(store)

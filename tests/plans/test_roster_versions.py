@@ -185,13 +185,13 @@ def test_publishing_a_draft_solved_from_an_older_plan_is_refused(seeded, fingerp
 
 def test_a_change_after_the_solve_is_found_once_the_draft_is_published(seeded):
     publish_plan(seeded, _solve(seeded).plan_id, actor="p")
-    set_capacity(seeded, "A", 3.0, actor="p")
+    retire_worker(seeded, "A", actor="p")
     draft = _solve(seeded, changed=True).plan_id
     assert seeded.load("plans", where={"plan_id": draft}).iloc[0]["scope"] == ["410802001"]
     set_capacity(seeded, "C", 3.0, actor="p")  # after the draft was solved, before it is published
     publish_plan(seeded, draft, actor="p")
     assert stale_wards(seeded) == ["410802002"]
-    publish_plan(seeded, _solve(seeded, changed=True).plan_id, actor="p")
+    assert _solve(seeded, changed=True).confirmed == draft  # C keeps G3: nothing to publish
     assert stale_wards(seeded) == []
 
 
@@ -374,3 +374,32 @@ def test_a_new_phone_marks_no_ward_stale(seeded):
     assert stale_wards(seeded) == []
     update_worker(seeded, "C", {"home_ward": "410802001"}, actor="p")
     assert stale_wards(seeded) == ["410802001", "410802002"]
+
+
+def test_a_re_solve_that_changes_nothing_confirms_the_published_plan_instead_of_a_draft(seeded):
+    published = _solve(seeded).plan_id
+    publish_plan(seeded, published, actor="p")
+    set_capacity(seeded, "C", 3.0, actor="p")  # C keeps G3: nothing moves
+    assert stale_wards(seeded) == ["410802002"]
+    outcome = _solve(seeded, changed=True)
+    assert (outcome.plan_id, outcome.confirmed, outcome.scope) == (None, published, ("410802002",))
+    assert len(seeded.rows("plans")) == 1  # no identical draft
+    assert stale_wards(seeded) == []  # the next --changed finds nothing
+    entry = seeded.rows("ledger")[-1]
+    assert (entry["action"], entry["subject"]) == ("plan.confirm", f"plan {published}")
+    assert entry["before"]["ledger_seen"]["410802002"] < entry["after"]["ledger_seen"]["410802002"]
+    # A change that does move someone still makes a draft, and the other ward is untouched.
+    retire_worker(seeded, "C", actor="p")
+    assert _solve(seeded, changed=True).plan_id is not None
+
+
+def test_a_confirmation_is_not_written_over_a_plan_published_meanwhile(seeded):
+    from gridgov.plans.versions import confirm_published
+
+    first = _solve(seeded).plan_id
+    publish_plan(seeded, first, actor="p")
+    second = _solve(seeded).plan_id
+    publish_plan(seeded, second, actor="p", force=True)
+    before = seeded.rows("plans")
+    assert not confirm_published(seeded, first, ledger_seen={"410802001": 99}, wards=["410802001"], actor="p")
+    assert seeded.rows("plans") == before and seeded.rows("ledger")[-1]["action"] == "plan.publish"
