@@ -441,6 +441,31 @@ def worker_update(
         _say(f"{worker_id} 已更新：{'、'.join(diff)}", f"{worker_id} updated: {', '.join(diff)}")
 
 
+@worker_app.command("remove")
+def worker_remove(worker_id: str, actor: Annotated[str, typer.Option()] = "cli", db: DbOption = None) -> None:
+    """删除误录的劳模（台账保留原记录，可用 restore 恢复）/ delete a worker imported by mistake."""
+    from gridgov.plans.roster import remove_worker
+
+    with _open(db) as store:
+        drafts = remove_worker(store, worker_id, actor=actor)
+    _say(f"已删除劳模 {worker_id}；原记录保存在工作台账中，误删可用 gridgov worker restore {worker_id} 恢复",
+         f"worker {worker_id} deleted; the ledger keeps the record (gridgov worker restore {worker_id} puts it back)")
+    if drafts:
+        listed = "、".join(map(str, drafts))
+        _say(f"注意：草稿方案 {listed} 中有此人，已不能发布，请重新求解",
+             f"note: draft plans {', '.join(map(str, drafts))} name this worker and can no longer be published: solve again")
+
+
+@worker_app.command("restore")
+def worker_restore(worker_id: str, actor: Annotated[str, typer.Option()] = "cli", db: DbOption = None) -> None:
+    """恢复误删的劳模（按台账记录）/ put back a deleted worker as the ledger recorded them."""
+    from gridgov.plans.roster import restore_worker
+
+    with _open(db) as store:
+        restore_worker(store, worker_id, actor=actor)
+    _say(f"已恢复劳模 {worker_id}；运行 gridgov solve --changed 重新安排", f"worker {worker_id} restored; run gridgov solve --changed")
+
+
 @worker_app.command("capacity")
 def worker_capacity(
     worker_id: str,

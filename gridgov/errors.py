@@ -164,3 +164,18 @@ class RetiredWorkerError(UserError):
             f"absence. To bring them back, confirm it (--reinstate on the command line)",
         )
         self.worker_id = worker_id
+
+
+class WorkerInPlansError(UserError):
+    """A worker a published or past plan names stays on the roster: its history must keep reading."""
+
+    def __init__(self, worker_id: str, plan_ids: list[int]) -> None:
+        listed = "、".join(map(str, plan_ids))
+        super().__init__(
+            f"劳模 {worker_id} 出现在已发布或历史方案 {listed} 中，不能删除（方案记录要能查到此人）。"
+            f"已离开的劳模请用“退出”（gridgov worker retire {worker_id}）",
+            f"worker {worker_id} is named in published or past plans {', '.join(map(str, plan_ids))} and cannot be "
+            f"deleted (those plans must still read). For a worker who left, retire them instead "
+            f"(gridgov worker retire {worker_id})",
+        )
+        self.worker_id, self.plan_ids = worker_id, plan_ids

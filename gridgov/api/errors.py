@@ -13,12 +13,13 @@ from gridgov.errors import (
     LockedError,
     MissingExtraError,
     NotFoundError,
-    StoreError,
     RetiredWorkerError,
     StalePlanError,
+    StoreError,
     StoreUnavailableError,
     UserError,
     ValidationError,
+    WorkerInPlansError,
 )
 
 log = logging.getLogger("gridgov.api")
@@ -28,9 +29,10 @@ _STATUS: tuple[tuple[type[GridgovError], int], ...] = (
     (ValidationError, 422),
     (NotFoundError, 404),
     (InfeasibleError, 422),
-    (LockedError, 409),
+    (LockedError, 409),  # another solve holds the ward: retry when it has finished
     (StalePlanError, 409),  # publishing it would undo what was published since it was solved
-    (RetiredWorkerError, 409),  # 恢复可用 on a retired worker: confirm with ?reinstate=true  # another solve holds the ward: retry when it has finished
+    (WorkerInPlansError, 409),  # named by a published or past plan: retire instead
+    (RetiredWorkerError, 409),  # 恢复可用 on a retired worker: confirm with ?reinstate=true
     (UserError, 400),
     (StoreUnavailableError, 503),
     (StoreError, 500),

@@ -183,6 +183,7 @@ class RosterResult(BaseModel):
     worker_id: str
     changed: dict[str, Any]
     job_id: int | None = None  # the re-solve this change queued (or joined)
+    drafts_unpublishable: list[int] = []  # a deletion: the drafts naming the worker, no longer publishable
 
 
 class PlanOut(BaseModel):

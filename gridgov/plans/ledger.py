@@ -17,6 +17,8 @@ ACTIONS: dict[str, str] = {
     "worker.unavailable": "劳模暂不可用",
     "worker.capacity": "调整承担能力",
     "worker.reinstate": "劳模重新启用",
+    "worker.remove": "删除误录劳模",
+    "worker.restore": "恢复误删劳模",
     "import": "导入数据",
     "plan.publish": "发布方案",
     "plan.confirm": "复核方案（名册变动后无需调整）",

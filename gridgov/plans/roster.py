@@ -11,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
-from gridgov.errors import NotFoundError, RetiredWorkerError, UserError, ValidationError
+from gridgov.errors import NotFoundError, RetiredWorkerError, UserError, ValidationError, WorkerInPlansError
 from gridgov.plans.ledger import changed_fields, record
 from gridgov.store import SqlStore
 
@@ -98,6 +98,45 @@ def add_worker(store: SqlStore, row: Mapping[str, Any], *, actor: str) -> None:
         store.save("workers", [{"status": "active", "capacity": 1.0, **row}])
         after = {k: v for k, v in row.items() if k != "geometry"}
         record(store, actor=actor, action="worker.add", subject=worker_id, after=after)
+
+
+def remove_worker(store: SqlStore, worker_id: str, *, actor: str) -> list[int]:
+    """Take a row imported by mistake off the roster (删除误录). The ledger keeps the whole record,
+    so nothing typed is lost. Refused (WorkerInPlansError) for a worker a published or past plan
+    names: their history must keep reading, and 退出 (retire) is what a leaver needs. Drafts naming
+    the worker can no longer be published; returns their ids."""
+    from gridgov.plans.versions import plans_naming
+
+    with store.transaction():
+        before = _load_worker(store, worker_id)
+        plans = plans_naming(store, worker_id)
+        kept = sorted(p for p, status in plans.items() if status != "draft")
+        if kept:
+            raise WorkerInPlansError(worker_id, kept)
+        store.delete("workers", where={"worker_id": worker_id})
+        record(store, actor=actor, action="worker.remove", subject=worker_id, before=before)
+    return sorted(plans)
+
+
+def restore_worker(store: SqlStore, worker_id: str, *, actor: str) -> dict[str, Any]:
+    """Put back a worker deleted by ``remove_worker``, as the ledger recorded them (恢复误删)."""
+    from shapely import wkt
+
+    with store.transaction():
+        if store.count("workers", where={"worker_id": worker_id}):
+            raise UserError(f"劳模 {worker_id} 在名册中，无需恢复", f"worker {worker_id} is on the roster: nothing to restore")
+        removed = store.rows("ledger", where={"action": "worker.remove", "subject": worker_id}, order_by="entry_id")
+        if not removed:
+            raise NotFoundError(f"工作台账中没有删除劳模 {worker_id} 的记录", f"the ledger records no deletion of worker {worker_id}")
+        row = dict(removed[-1]["before"])
+        point = row.get("geometry")
+        row["geometry"] = wkt.loads(point) if isinstance(point, str) else None
+        for key in ("unavailable_from", "unavailable_to"):
+            if isinstance(row.get(key), str):
+                row[key] = date.fromisoformat(row[key][:10])
+        store.save("workers", [row])
+        record(store, actor=actor, action="worker.restore", subject=worker_id, after=row)
+    return row
 
 
 def _validated(store: SqlStore, worker_id: str, record: dict[str, Any],

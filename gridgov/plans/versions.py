@@ -77,6 +77,24 @@ def plan_reasons(store: SqlStore, plan_id: int) -> dict[str, str]:
     return {g: r for g, r in zip(rows["grid_code"], rows["reason"]) if isinstance(r, str) and r}
 
 
+def plans_naming(store: SqlStore, worker_id: str) -> dict[int, str]:
+    """plan id -> status of every plan that names ``worker_id``: on a grid or staffing a studio."""
+    rows = store.rows("assignments", where={"worker_id": worker_id}, columns=["plan_id"])
+    ids = {int(r["plan_id"]) for r in rows}
+    out = {int(p["plan_id"]): p["status"] for p in store.rows("plans", columns=["plan_id", "status"])
+           if int(p["plan_id"]) in ids}
+    for plan in store.rows("plans", where={"kind": "studio"}):
+        if worker_id in _studio_staff(plan):
+            out[int(plan["plan_id"])] = plan["status"]
+    return out
+
+
+def _studio_staff(plan: dict[str, Any]) -> set[str]:
+    """The workers a studio plan staffs its studios with."""
+    studios = (plan["summary"] or {}).get("studios", [])
+    return {seat["worker_id"] for studio in studios for seat in studio.get("staff", [])}
+
+
 def save_plan(
     store: SqlStore,
     *,
@@ -134,6 +152,7 @@ def publish_plan(store: SqlStore, plan_id: int, *, actor: str, force: bool = Fal
         plan = get_plan(store, plan_id)
         if plan["status"] == "published":
             raise UserError(f"方案 {plan_id} 已经是发布状态", f"plan {plan_id} is already published")
+        _refuse_removed_workers(store, plan)
         previous = published_plan(store, kind=plan["kind"])
         base = _based_on(plan) if plan["kind"] == "grid" else None
         # A plan that does not say what it was solved from (stored before plans recorded it,
@@ -170,6 +189,22 @@ def confirm_published(store: SqlStore, plan_id: int, *, ledger_seen: dict[str, i
                before={"ledger_seen": {w: before.get(w) for w in wards}},
                after={"ledger_seen": {w: ledger_seen.get(w) for w in wards}, "grids_changed": 0})
     return True
+
+
+def _refuse_removed_workers(store: SqlStore, plan: dict[str, Any]) -> None:
+    """A draft naming a worker deleted from the roster since (a row imported by mistake) is not published."""
+    if plan["kind"] == "grid":
+        named = {w for w in plan_assignment(store, int(plan["plan_id"])).values() if w is not None}
+    else:
+        named = _studio_staff(plan)
+    if not named:
+        return
+    present = {r["worker_id"] for r in store.rows("workers", where={"worker_id": sorted(named)}, columns=["worker_id"])}
+    gone = sorted(named - present)
+    if gone:
+        raise UserError(f"方案 {plan['plan_id']} 中的劳模 {'、'.join(gone)} 已从名册删除，不能发布：请重新求解后发布新方案",
+                        f"plan {plan['plan_id']} names workers deleted from the roster since ({', '.join(gone)}): "
+                        "it cannot be published; solve again and publish the new plan")
 
 
 def _based_on(plan: dict[str, Any]) -> int | None:

@@ -311,8 +311,26 @@ async function loadLedger(table = "#ledger") {
   const entries = await api("/api/ledger?limit=200");
   fillTable($(table), entries, (tr, e) => {
     cell(tr, localTime(e.at)); cell(tr, e.actor); cell(tr, state.lang === "en" ? e.action : e.action_label);
-    cell(tr, e.subject); cell(tr, changeText(e.before, e.after));
+    const subject = cell(tr, e.subject);
+    // A deletion shows the whole record it took away; a planner can put it back from here.
+    const gone = e.action === "worker.remove" ? Object.fromEntries(Object.keys(e.before || {}).map((k) => [k, null])) : null;
+    cell(tr, changeText(e.before, gone || e.after));
+    if (e.action === "worker.remove" && table === "#ledger" && state.names && !(e.subject in state.names)) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "restore";
+      b.textContent = t("restore");
+      b.onclick = () => restoreWorker(e.subject).catch((err) => say(err.message, "error"));
+      subject.append(" ", b);
+    }
   });
+}
+
+async function restoreWorker(id) {
+  await api(`/api/workers/${encodeURIComponent(id)}/restore`, { method: "POST" });
+  say(t("restoredOk", { id }), "ok");
+  await loadRoster(); // first: the ledger's restore buttons read the roster
+  await Promise.all([loadLedger(), loadJobs()]);
 }
 
 async function loadRoster() {
@@ -338,6 +356,7 @@ async function rosterSubmit(ev) {
   let body;
   if (action === "unavailable") body = { start: f.get("start"), end: f.get("end") || null };
   if (action === "capacity") body = { capacity: Number(f.get("capacity")) };
+  if (action === "remove" && !window.confirm(t("confirmRemove", { id: f.get("worker") }))) return;
   try {
     let r;
     try {
@@ -347,7 +366,12 @@ async function rosterSubmit(ev) {
       if (e.status !== 409 || action !== "available" || !window.confirm(e.message + "\n\n" + t("confirmReinstate"))) throw e;
       r = await api(`/api/workers/${id}/available?reinstate=true`, { method: "POST" });
     }
-    say(r.job_id ? t("queuedOk", { id: r.job_id }) : t("noChange"), "ok");
+    if (action === "remove") {
+      const dead = (r.drafts_unpublishable || []).join("、");
+      say(t("removedOk", { id: r.worker_id }) + (dead ? "；" + t("draftsDead", { ids: dead }) : ""), "ok");
+    } else {
+      say(r.job_id ? t("queuedOk", { id: r.job_id }) : t("noChange"), "ok");
+    }
     await Promise.all([loadRoster(), loadJobs()]);
     if (r.job_id) showTab("jobs");
   } catch (e) {

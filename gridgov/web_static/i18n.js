@@ -22,6 +22,8 @@ window.I18N = {
     queuedOk: "已提交重新求解（任务 {id}）", changedOk: "已记录变动", noChange: "没有变化",
     noPlan: "尚无已发布方案", noMoves: "两个方案没有差别", confirmPublish: "确定发布方案 {id}？",
     sessionEnded: "登录已过期，请重新登录",
+    remove: "删除误录", restore: "恢复", confirmRemove: "确定删除劳模 {id}？仅用于误录的人员（已离开的请用“退出”）。原记录保留在变动记录中，可恢复。",
+    removedOk: "已删除劳模 {id}（可在变动记录中恢复）", draftsDead: "草稿方案 {ids} 中有此人，已不能发布", restoredOk: "已恢复劳模 {id}",
   },
   en: {
     title: "Jiaozuo model workers on grids", logout: "Sign out", login: "Sign in", username: "User name",
@@ -45,5 +47,9 @@ window.I18N = {
     queuedOk: "Re-solve queued (job {id})", changedOk: "Change recorded", noChange: "Nothing changed",
     noPlan: "No plan is published yet", noMoves: "The two plans do not differ",
     confirmPublish: "Publish plan {id}?", sessionEnded: "Your session ended: sign in again",
+    remove: "Delete (entered by mistake)", restore: "Restore",
+    confirmRemove: "Delete worker {id}? Only for a row entered by mistake (retire a worker who left). The ledger keeps the record; it can be restored.",
+    removedOk: "Worker {id} deleted (restorable from the ledger)", draftsDead: "Draft plans {ids} name this worker and can no longer be published",
+    restoredOk: "Worker {id} restored",
   },
 };

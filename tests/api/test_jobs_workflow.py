@@ -129,7 +129,8 @@ def test_add_and_update_worker(client, auth):
     assert r.status_code == 201 and r.json()["job_id"]
     assert client.post("/api/workers", json=body, headers=h).status_code == 400  # duplicate id
     r = client.patch("/api/workers/G", json={"phone": "13900000008"}, headers=h)
-    assert r.json() == {"worker_id": "G", "changed": {"phone": True}, "job_id": None}  # contacts: no re-solve
+    assert r.json() == {"worker_id": "G", "changed": {"phone": True}, "job_id": None,
+                        "drafts_unpublishable": []}  # contacts: no re-solve
     got = client.get("/api/workers/G", headers=auth["street1"]).json()
     assert got["phone"] == "13900000008" and got["honours"][0]["level"] == "全国"
     assert client.get("/api/workers/G", headers=auth["street2"]).status_code == 404
@@ -152,3 +153,20 @@ def test_a_re_solve_that_moves_no_one_ends_without_a_draft(client, auth):
     assert [p["plan_id"] for p in client.get("/api/plans", headers=h).json()] == [published["plan_id"]]
     entries = client.get("/api/ledger", headers=h).json()
     assert any(e["action"] == "plan.confirm" for e in entries)
+
+
+def test_a_worker_entered_by_mistake_is_deleted_and_restored(client, auth):
+    h = auth["planner"]
+    body = {"worker_id": "X9", "name": "误录", "home_ward": W2, "lon": 113.215, "lat": 35.205, "phone": "13900000099"}
+    assert client.post("/api/workers", json=body, headers=h).status_code == 201
+    assert client.post("/api/workers/X9/remove", headers=auth["street2"]).status_code == 403
+    r = client.post("/api/workers/X9/remove", headers=h)
+    assert r.status_code == 200 and r.json()["changed"] == {"removed": True} and r.json()["job_id"] is None
+    assert client.get("/api/workers/X9", headers=h).status_code == 404
+    r = client.post("/api/workers/B/remove", headers=h)  # on the published plan
+    assert r.status_code == 409 and "retire them instead" in r.json()["detail"]["message_en"]
+    r = client.post("/api/workers/X9/restore", headers=h)
+    assert r.status_code == 200 and r.json()["job_id"]
+    assert client.get("/api/workers/X9", headers=h).json()["phone"] == "13900000099"
+    assert client.post("/api/workers/X9/restore", headers=h).status_code == 400
+    assert client.post("/api/workers/NOPE/restore", headers=h).status_code == 404

@@ -226,6 +226,26 @@ def test_a_re_solve_that_moves_no_one_stores_no_draft(seeded_url, capsys):
     assert code == 0 and "nothing to re-solve" in out + err
 
 
+def test_worker_remove_and_restore(seeded_url, capsys, fingerprint):
+    with open_store(seeded_url) as store:
+        import_file(store, "workers", DATA / "good" / "workers.csv", actor="test")
+        worker = sorted(store.load("workers")["worker_id"])[0]
+    db = ["--db", seeded_url, "--lang", "en"]
+    code, out, err = _run([*db, "worker", "remove", worker], capsys)
+    assert code == 0 and f"gridgov worker restore {worker}" in " ".join((out + err).split())
+    assert _run([*db, "worker", "restore", worker], capsys)[0] == 0
+    assert _run([*db, "solve", "--time-limit", "2"], capsys)[0] == 0
+    assert _run([*db, "plan", "publish", "1"], capsys)[0] == 0
+    with open_store(seeded_url) as store:
+        held = sorted(w for w in store.load("assignments")["worker_id"] if isinstance(w, str))[0]
+        before = fingerprint(store)
+    code, out, err = _run([*db, "worker", "remove", held], capsys)
+    text = " ".join((out + err).split())
+    assert code == 2 and "retire them instead" in text and "Traceback" not in text
+    with open_store(seeded_url) as store:
+        assert fingerprint(store) == before
+
+
 def test_demo_refuses_a_store_holding_imported_data(seeded_url, tmp_path, capsys, fingerprint):
     with open_store(seeded_url) as store:
         before = fingerprint(store)

@@ -403,3 +403,44 @@ def test_a_confirmation_is_not_written_over_a_plan_published_meanwhile(seeded):
     before = seeded.rows("plans")
     assert not confirm_published(seeded, first, ledger_seen={"410802001": 99}, wards=["410802001"], actor="p")
     assert seeded.rows("plans") == before and seeded.rows("ledger")[-1]["action"] == "plan.publish"
+
+
+def test_a_worker_imported_by_mistake_is_removed_and_restored_from_the_ledger(seeded, fingerprint):
+    from gridgov.errors import WorkerInPlansError
+    from gridgov.plans.roster import remove_worker, restore_worker
+
+    mark_unavailable(seeded, "C", start=date(2026, 1, 1), end=date(2026, 2, 1), actor="p")
+    seeded.update("workers", {"worker_id": "C"}, {"honours": [{"title": "全国劳动模范", "level": "全国", "year": 2020}],
+                                                  "phone": "13900000003"})
+    original = seeded.rows("workers", where={"worker_id": "C"})[0]
+    assert remove_worker(seeded, "C", actor="p") == []
+    assert seeded.count("workers", where={"worker_id": "C"}) == 0
+    entry = seeded.rows("ledger")[-1]
+    assert (entry["action"], entry["subject"], entry["before"]["phone"]) == ("worker.remove", "C", "13900000003")
+    restore_worker(seeded, "C", actor="p")
+    back = seeded.rows("workers", where={"worker_id": "C"})[0]
+    assert {k: v for k, v in back.items() if k != "geometry"} == {k: v for k, v in original.items() if k != "geometry"}
+    assert back["geometry"].equals(original["geometry"])
+    assert seeded.rows("ledger")[-1]["action"] == "worker.restore"
+    before = fingerprint(seeded)
+    with pytest.raises(UserError, match="nothing to restore"):
+        restore_worker(seeded, "C", actor="p")
+    with pytest.raises(NotFoundError):
+        remove_worker(seeded, "ZZ", actor="p")
+    assert fingerprint(seeded) == before
+    publish_plan(seeded, _solve(seeded).plan_id, actor="p")
+    held = {w for w in plan_assignment(seeded, 1).values() if w}
+    before = fingerprint(seeded)
+    with pytest.raises(WorkerInPlansError, match="retire them instead"):
+        remove_worker(seeded, sorted(held)[0], actor="p")
+    assert fingerprint(seeded) == before
+
+
+def test_a_draft_naming_a_removed_worker_is_not_published(seeded):
+    from gridgov.plans.roster import remove_worker
+
+    draft = _plan(seeded, {"G1": "A", "G2": "B", "G3": "C"})
+    assert remove_worker(seeded, "C", actor="p") == [draft]
+    with pytest.raises(UserError, match="names workers deleted from the roster since"):
+        publish_plan(seeded, draft, actor="p")
+    assert published_plan(seeded) is None

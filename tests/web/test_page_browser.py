@@ -180,3 +180,42 @@ def test_sign_in_says_why_it_failed(browser, served):
     _sign_in(page, "street1", served.password)
     page.wait_for_function("document.querySelector('#status').textContent.includes('登录失败次数过多')")
     context.close()
+
+
+def test_a_planner_deletes_a_row_entered_by_mistake_and_puts_it_back(browser, served):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(served.url + "/")
+    _sign_in(page, "planner", served.password)
+    page.frame_locator("#city-map").locator("path.leaflet-interactive").first.wait_for()
+    assert page.evaluate("""async () => (await fetch('/api/workers', {method: 'POST',
+        headers: {Authorization: 'Bearer ' + sessionStorage.getItem('gridgov.token'), 'Content-Type': 'application/json'},
+        body: JSON.stringify({worker_id: 'X9', name: '误录', home_ward: '410802002', lon: 113.215, lat: 35.205,
+                              phone: '13900000099'})})).status""") == 201
+    page.click(".tabs button[data-tab=roster]")
+    page.evaluate("loadRoster()")
+    page.wait_for_function("[...document.querySelectorAll('#planner-workers tbody tr')].some(r => r.textContent.includes('误录'))")
+    page.select_option("#roster-worker", "X9")
+    page.select_option("#roster-action", "remove")
+    dialogs: list[str] = []
+    page.once("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+    page.click("#roster-form button[type=submit]")
+    page.wait_for_function("!document.querySelector('#planner-workers').textContent.includes('误录')")
+    assert "仅用于误录的人员" in dialogs[0] and "已删除劳模 X9" in page.inner_text("#status")
+    # A worker on a plan cannot be deleted: the page shows why (409) and keeps them.
+    page.select_option("#roster-worker", "B")
+    page.once("dialog", lambda d: d.accept())
+    page.click("#roster-form button[type=submit]")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('不能删除')")
+    assert "李四" in page.inner_text("#planner-workers")
+    # The ledger shows what was deleted and puts it back.
+    page.click(".tabs button[data-tab=ledger]")
+    row = page.locator("#ledger tbody tr", has_text="删除误录劳模")
+    row.first.wait_for()
+    assert "name: 误录 → —" in row.first.inner_text()
+    row.first.locator("button.restore").click()
+    page.wait_for_function("document.querySelector('#status').textContent.includes('已恢复劳模 X9')")
+    assert "误录" in page.inner_text("#planner-workers")
+    page.wait_for_function("!document.querySelector('#ledger button.restore')")  # nothing left to restore
+    context.close()

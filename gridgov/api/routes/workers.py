@@ -34,6 +34,8 @@ from gridgov.plans.roster import (
     add_worker,
     mark_available,
     mark_unavailable,
+    remove_worker,
+    restore_worker,
     retire_worker,
     set_capacity,
     update_worker,
@@ -181,3 +183,21 @@ def capacity(worker_id: str, body: CapacityIn, request: Request, store: StoreDep
     """调整承担能力 / change how many standard grids the worker takes; a re-solve is queued."""
     diff = set_capacity(store, worker_id, body.capacity, actor=user.username)
     return RosterResult(worker_id=worker_id, changed=_names(diff), job_id=_requeue(request, store, user.username, diff))
+
+
+@router.post("/{worker_id}/remove", response_model=RosterResult)
+def remove(worker_id: str, store: StoreDep, user: PlannerUser) -> RosterResult:
+    """删除误录的劳模（台账保留全部信息，可恢复）；已发布或历史方案中的劳模不能删除（409，请用退出）/
+    delete a worker imported by mistake (the ledger keeps the record; restorable). A worker a
+    published or past plan names cannot be deleted (409: retire them instead). No re-solve: no
+    published plan names them."""
+    drafts = remove_worker(store, worker_id, actor=user.username)
+    return RosterResult(worker_id=worker_id, changed={"removed": True}, job_id=None, drafts_unpublishable=drafts)
+
+
+@router.post("/{worker_id}/restore", response_model=RosterResult)
+def restore(worker_id: str, request: Request, store: StoreDep, user: PlannerUser) -> RosterResult:
+    """恢复误删的劳模（按台账记录）/ put back a deleted worker as the ledger recorded them; a re-solve is queued."""
+    restore_worker(store, worker_id, actor=user.username)
+    changed = {"restored": True}
+    return RosterResult(worker_id=worker_id, changed=changed, job_id=_requeue(request, store, user.username, changed))
