@@ -354,14 +354,16 @@ app.add_typer(worker_app, name="worker")
 
 
 def _date(value: str | None) -> "date | None":
-    from datetime import date
+    """A date typed as imports read it: 2026-12-01, 2026/12/1, 2026年12月1日, full-width digits."""
+    from gridgov.io.problems import ValueProblem
+    from gridgov.io.values import parse_date
 
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"日期格式应为 YYYY-MM-DD：{value}", f"dates are YYYY-MM-DD: {value}") from None
+        return parse_date(value)
+    except ValueProblem:
+        raise UserError(f"日期无法识别：{value}（请写成 2026-12-01）", f"date not recognised: {value} (write 2026-12-01)") from None
 
 
 @worker_app.command("retire")
@@ -383,6 +385,7 @@ def worker_unavailable(
     worker_id: str,
     start: Annotated[str, typer.Option("--from", help="YYYY-MM-DD")],
     end: Annotated[Optional[str], typer.Option("--to", help="YYYY-MM-DD（不填为待定）")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="替换尚未结束的暂不可用登记 / replace an absence not over yet")] = False,
     actor: Annotated[str, typer.Option()] = "cli",
     db: DbOption = None,
 ) -> None:
@@ -390,7 +393,7 @@ def worker_unavailable(
     from gridgov.plans.roster import mark_unavailable
 
     with _open(db) as store:
-        mark_unavailable(store, worker_id, start=_date(start), end=_date(end), actor=actor)
+        mark_unavailable(store, worker_id, start=_date(start), end=_date(end), actor=actor, replace=replace)
     _say(f"{worker_id} 暂不可用 {start} 至 {end or '待定'}", f"{worker_id} unavailable from {start} to {end or 'further notice'}")
 
 
@@ -405,8 +408,11 @@ def worker_available(
     from gridgov.plans.roster import mark_available
 
     with _open(db) as store:
-        mark_available(store, worker_id, actor=actor, reinstate=reinstate)
-    _say(f"{worker_id} 已恢复", f"{worker_id} is available again")
+        changed = mark_available(store, worker_id, actor=actor, reinstate=reinstate)
+    if not changed:
+        _say(f"{worker_id} 本来就在岗，没有变化", f"{worker_id} was not away: nothing changed")
+        return
+    _say(f"{worker_id} 已恢复；运行 gridgov solve --changed 重新安排", f"{worker_id} is available again; run gridgov solve --changed")
 
 
 @worker_app.command("update")

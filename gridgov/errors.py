@@ -156,12 +156,35 @@ class StalePlanError(UserError):
 class RetiredWorkerError(UserError):
     """Bringing back a worker who left the roster (退出) is a decision of its own, not 恢复可用."""
 
-    def __init__(self, worker_id: str) -> None:
+    def __init__(self, worker_id: str, *, action: str = "available") -> None:
+        if action == "unavailable":
+            super().__init__(
+                f"劳模 {worker_id} 已退出名册，不能登记暂不可用（登记后会回到名册）。如确需重新启用，请先确认重新启用"
+                f"（gridgov worker available {worker_id} --reinstate）",
+                f"worker {worker_id} has left the roster (retired): an absence cannot be booked for them (it would "
+                f"bring them back). To bring them back, reinstate them first (gridgov worker available {worker_id} --reinstate)",
+            )
+        else:
+            super().__init__(
+                f"劳模 {worker_id} 已退出名册：恢复可用只用于暂不可用的劳模。如确需重新启用，请确认"
+                f"（命令行加 --reinstate）",
+                f"worker {worker_id} has left the roster (retired): 'available' is for workers back from an "
+                f"absence. To bring them back, confirm it (--reinstate on the command line)",
+            )
+        self.worker_id = worker_id
+
+
+class AbsenceReplaceError(UserError):
+    """A worker has one absence on record: a new one that drops days of one not yet over is confirmed."""
+
+    def __init__(self, worker_id: str, start: str, end: str | None) -> None:
+        until_zh, until_en = end or "待定", end or "further notice"
         super().__init__(
-            f"劳模 {worker_id} 已退出名册：恢复可用只用于暂不可用的劳模。如确需重新启用，请确认"
-            f"（命令行加 --reinstate）",
-            f"worker {worker_id} has left the roster (retired): 'available' is for workers back from an "
-            f"absence. To bring them back, confirm it (--reinstate on the command line)",
+            f"劳模 {worker_id} 已登记暂不可用 {start} 至 {until_zh}（尚未结束）。每名劳模只记一段暂不可用，"
+            f"新的登记会替换它，这段时间将不再计入。确认替换请加 --replace（网页上确认即可）",
+            f"worker {worker_id} already has an absence from {start} to {until_en}, not over yet. A worker has one "
+            f"absence on record: the new one would replace it and those days would be lost. Confirm with --replace "
+            f"(the page asks)",
         )
         self.worker_id = worker_id
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 
 _BEIJING = timezone(timedelta(hours=8), "CST")  # China has one zone and no daylight saving
@@ -27,3 +27,9 @@ def local(value: datetime, *, name: str | None = None) -> datetime:
         name = get_settings().timezone
     aware = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
     return aware.astimezone(zone(name))
+
+
+def today(*, name: str | None = None) -> date:
+    """Today's date where the users are (settings ``timezone``), not the server's: absences are
+    booked in Beijing dates, and a UTC server is a day behind from 00:00 to 08:00 Beijing time."""
+    return local(datetime.now(timezone.utc), name=name).date()

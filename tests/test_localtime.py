@@ -26,3 +26,35 @@ def test_ledger_spreadsheet_shows_local_time(tmp_path):
     write_layer(ledger, path, layer="ledger")
     rows = list(load_workbook(path).active.iter_rows(values_only=True))
     assert rows[1][1] == datetime(2026, 11, 24, 23, 57, 47)
+
+
+def test_availability_goes_by_the_users_date_not_the_servers(monkeypatch):
+    """Kiritimati (UTC+14) and Baker Island (UTC-12) never share a date: an absence starting today in
+    the first has not started in the second, whatever the server's own zone."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from gridgov.localtime import today
+    from gridgov.plans.roster import available_workers
+    from gridgov.settings import get_settings
+
+    ahead = today(name="Pacific/Kiritimati")
+    workers = gpd.GeoDataFrame({"worker_id": ["A"], "status": ["unavailable"], "unavailable_from": [ahead],
+                                "unavailable_to": [ahead]}, geometry=[Point(0, 0)])
+    for zone_name, away in (("Pacific/Kiritimati", True), ("Etc/GMT+12", False)):
+        monkeypatch.setenv("GRIDGOV_TIMEZONE", zone_name)
+        get_settings.cache_clear()
+        assert available_workers(workers).empty is away, zone_name
+    get_settings.cache_clear()
+
+
+def test_the_ledger_export_reads_in_words_not_codes(tmp_path):
+    from gridgov.plans.ledger import readable
+
+    ledger = pd.DataFrame({"entry_id": [1], "at": [datetime(2026, 11, 24, 15, 57, 47, tzinfo=timezone.utc)],
+                           "actor": ["cli"], "action": ["worker.retire"], "subject": ["LM0001"],
+                           "before": [{"status": "active"}], "after": [{"status": "retired"}]})
+    path = tmp_path / "ledger.xlsx"
+    write_layer(readable(ledger), path, layer="ledger")
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    assert rows[1][3:] == ("劳模退出", "LM0001", "状态：在岗", "状态：退出")

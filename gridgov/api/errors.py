@@ -8,6 +8,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from gridgov.errors import (
+    AbsenceReplaceError,
     GridgovError,
     InfeasibleError,
     LockedError,
@@ -32,7 +33,8 @@ _STATUS: tuple[tuple[type[GridgovError], int], ...] = (
     (LockedError, 409),  # another solve holds the ward: retry when it has finished
     (StalePlanError, 409),  # publishing it would undo what was published since it was solved
     (WorkerInPlansError, 409),  # named by a published or past plan: retire instead
-    (RetiredWorkerError, 409),  # 恢复可用 on a retired worker: confirm with ?reinstate=true
+    (RetiredWorkerError, 409),
+    (AbsenceReplaceError, 409),  # a new absence would drop days of one not over yet: confirm with ?replace=true  # 恢复可用 on a retired worker: confirm with ?reinstate=true
     (UserError, 400),
     (StoreUnavailableError, 503),
     (StoreError, 500),

@@ -139,6 +139,8 @@ def _json_text(value: Any) -> str:
         return render_honours(value)
     if isinstance(value, list) and all(isinstance(x, str) for x in value):
         return render_list(value)
+    if isinstance(value, str):
+        return value  # already text for people (the ledger's 状态：在岗 → 退出)
     return json.dumps(value, ensure_ascii=False, default=str)
 
 

@@ -19,7 +19,7 @@ from gridgov.io.validate import ValidationContext, validate
 from gridgov.io.values import is_missing
 from gridgov.io.writers import write_layer
 from gridgov.localtime import local
-from gridgov.plans.ledger import changed_fields, record
+from gridgov.plans.ledger import changed_fields, readable, record
 from gridgov.schema import IMPORTABLE, LAYERS, WORKER_STATUS_ZH, Layer
 from gridgov.store import SqlStore
 from gridgov.store.base import Where
@@ -132,9 +132,9 @@ def import_file(
     checked = validate(layer, raw, file=file, context=context)
     spec = LAYERS[layer]
     before = _existing(store, spec, checked.frame)
-    changes = _classify(spec, checked.frame, before, carried=checked.columns)
+    changes, kept = _classify(spec, checked.frame, before, carried=checked.columns)
     inserted = sum(1 for _, old, _ in changes if old is None)
-    notices = checked.notices
+    notices = checked.notices + _blanks_kept_notice(file, kept)
     if layer == "workers":
         unit = "feature" if isinstance(raw, gpd.GeoDataFrame) else "row"
         notices += _roster_notices(store, spec, checked.frame, changes, file, dry_run=dry_run, unit=unit)
@@ -251,31 +251,52 @@ def _promoted(spec: Layer, rec: Record) -> Record:
 
 
 def _classify(spec: Layer, frame: pd.DataFrame, before: Mapping[tuple[Any, ...], Record], *,
-              carried: tuple[str, ...]) -> list[tuple[Record, Record | None, dict[str, Any]]]:
-    """(record to save, stored record or None, {field: new value}) for each added or changed row.
+              carried: tuple[str, ...]) -> tuple[list[tuple[Record, Record | None, dict[str, Any]]], int]:
+    """(record to save, stored record or None, {field: new value}) for each added or changed row,
+    and how many blank cells kept a stored value.
 
     A column the file does not carry keeps its stored value: a roster sheet without 状态 must
-    not wipe the statuses set since.
+    not wipe the statuses set since. So does a blank cell: an update sheet leaves the cells that
+    did not change empty, and what a user entered before is never wiped by an empty cell.
     """
     out: list[tuple[Record, Record | None, dict[str, Any]]] = []
+    kept = 0
     for key, rec in _records(spec, frame).items():
         rec = _promoted(spec, rec)
         old = before.get(key)
+        if spec.name == "workers":
+            rec, old = _status_blank_is_active(rec, old)
         if old is None:
             out.append((rec, None, {k: v for k, v in rec.items() if not is_missing(v)}))
             continue
         taken = {k: v for k, v in rec.items() if k in carried or k in spec.key}
-        if "geometry" not in carried:  # no points in the file: a blank ward is not filled from one
-            taken = {k: v for k, v in taken.items() if not (k in _WARD_FROM_POINT and is_missing(v))}
-        rec = {**old, **taken}
+        blanks = {k for k, v in taken.items() if is_missing(v) and not is_missing(old.get(k))}
+        if not is_missing(taken.get("unavailable_from")):
+            blanks.discard("unavailable_to")  # a new absence with no end: until further notice
+        kept += len(blanks)
+        rec = {**old, **{k: v for k, v in taken.items() if k not in blanks}}
         diff = {k: v for k, v in rec.items() if not _same(v, old.get(k))}
         if diff:
             out.append((rec, old, diff))
-    return out
+    return out, kept
 
 
-# Columns a blank of which validation fills from the row's point (io.validate._fill_wards_from_points).
-_WARD_FROM_POINT = frozenset({"home_ward", "ward_code"})
+def _status_blank_is_active(rec: Record, old: Record | None) -> tuple[Record, Record | None]:
+    """A blank 状态 is 在岗: stored and compared as such (older imports stored it blank)."""
+    if old is not None and is_missing(old.get("status")):
+        old = {**old, "status": "active"}
+    if is_missing(rec.get("status")):
+        rec = {**rec, "status": old["status"] if old is not None else "active"}
+    return rec, old
+
+
+def _blanks_kept_notice(file: str, kept: int) -> tuple[Problem, ...]:
+    if not kept:
+        return ()
+    return (Problem(file, "整个文件", None, f"{kept} 个空白单元格保留了数据库中的原值（空白不会清除已有信息）",
+                    f"{kept} blank cells kept their stored values (a blank never wipes what is stored)",
+                    "确需清空某项时，请用 gridgov worker update 或在网页上修改",
+                    "to clear a value on purpose, change it with gridgov worker update or on the page"),)
 
 
 def _write(store: SqlStore, spec: Layer, frame: pd.DataFrame,
@@ -309,4 +330,9 @@ def export_layer(store: SqlStore, layer: str, path: str | Path, *, where: Where 
     if layer not in LAYERS:
         raise UserError(f"没有名为“{layer}”的图层：可用 {'、'.join(LAYERS)}",
                         f"no layer “{layer}”: layers are {', '.join(LAYERS)}")
-    return write_layer(store.load(layer, where=where), path, layer=layer)
+    frame = store.load(layer, where=where)
+    if layer == "ledger" and Path(path).suffix.lower() in (".xlsx", ".csv"):
+        frame = readable(frame)  # for people: 劳模退出, 状态：在岗 → 退出 (GeoJSON/GPKG keep the codes)
+    if layer == "workers" and "status" in frame:
+        frame["status"] = frame["status"].fillna("active")  # imports leave it blank for 在岗
+    return write_layer(frame, path, layer=layer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,7 @@ ACTIONS: dict[str, str] = {
     "worker.update": "修改劳模信息",
     "worker.retire": "劳模退出",
     "worker.unavailable": "劳模暂不可用",
+    "worker.available": "劳模恢复可用",
     "worker.capacity": "调整承担能力",
     "worker.reinstate": "劳模重新启用",
     "worker.remove": "删除误录劳模",
@@ -27,7 +29,7 @@ ACTIONS: dict[str, str] = {
 
 def _plain(value: Any) -> Any:
     """A JSON-friendly copy of a record value (dates as ISO text, geometry as WKT)."""
-    if value is None:
+    if value is None or value is pd.NaT:
         return None
     if hasattr(value, "wkt"):
         return value.wkt
@@ -71,3 +73,39 @@ def record(
             "after": None if after is None else {k: _plain(v) for k, v in after.items()},
         },
     )
+
+
+# Fields of plan and import entries, and the home point, as the ledger export names them.
+_OTHER_FIELDS = {"geometry": "住址坐标", "published": "发布的方案", "grids_changed": "换人网格数",
+                 "ledger_seen": "名册记录截至", "file": "文件", "rows": "行数", "inserted": "新增",
+                 "updated": "更新", "unchanged": "未变"}
+
+
+def readable(entries: pd.DataFrame) -> pd.DataFrame:
+    """The ledger as a clerk reads it: 劳模退出 for worker.retire, 状态：在岗 → 退出 for the JSON."""
+    from gridgov.schema import LAYERS, WORKER_STATUS_ZH
+
+    workers = LAYERS["workers"]
+
+    def label(field: str) -> str:
+        return workers.column(field).label if field in workers.column_names else _OTHER_FIELDS.get(field, field)
+
+    def shown(field: str, value: Any) -> str:
+        if value is None:
+            return "（空）"
+        if field == "geometry" or str(value).startswith("POINT"):
+            return "（坐标）"
+        if field == "status":
+            return WORKER_STATUS_ZH.get(str(value), str(value))
+        return str(value) if not isinstance(value, (dict, list)) else json.dumps(value, ensure_ascii=False)
+
+    def text(values: Any) -> str:
+        if not isinstance(values, Mapping):
+            return "" if values is None else str(values)
+        return "；".join(f"{label(k)}：{shown(k, v)}" for k, v in values.items())
+
+    out = entries.copy()
+    out["action"] = [ACTIONS.get(a, a) for a in out["action"]]
+    out["before"] = [text(v) for v in out["before"]]
+    out["after"] = [text(v) for v in out["after"]]
+    return out

@@ -11,14 +11,24 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
-from gridgov.errors import NotFoundError, RetiredWorkerError, UserError, ValidationError, WorkerInPlansError
+from gridgov.errors import (
+    AbsenceReplaceError,
+    NotFoundError,
+    RetiredWorkerError,
+    UserError,
+    ValidationError,
+    WorkerInPlansError,
+)
 from gridgov.plans.ledger import changed_fields, record
 from gridgov.store import SqlStore
 
 
 def available_workers(workers: gpd.GeoDataFrame, *, on: date | None = None) -> gpd.GeoDataFrame:
-    """Workers who can take grids on ``on`` (today by default): not retired, not in an absence."""
-    on = on or date.today()
+    """Workers who can take grids on ``on`` (today where the users are, by default): not retired,
+    not in an absence."""
+    from gridgov.localtime import today
+
+    on = on or today()
     status = workers["status"].fillna("active")
     day = pd.Timestamp(on)
     start = pd.to_datetime(workers["unavailable_from"])
@@ -56,26 +66,69 @@ def retire_worker(store: SqlStore, worker_id: str, *, actor: str) -> dict:
 
 
 def mark_unavailable(
-    store: SqlStore, worker_id: str, *, start: date, end: date | None, actor: str
+    store: SqlStore, worker_id: str, *, start: date, end: date | None, actor: str, replace: bool = False
 ) -> dict:
-    """The worker is away from ``start`` to ``end`` (inclusive; None = until further notice)."""
+    """The worker is away from ``start`` to ``end`` (inclusive; None = until further notice).
+
+    A retired worker is refused (RetiredWorkerError: booking an absence would bring them back).
+    A worker has one absence on record: one not over yet whose days the new one would drop is
+    replaced only with ``replace`` (AbsenceReplaceError otherwise); extending it needs nothing.
+    """
     if end is not None and end < start:
         raise UserError(
             f"暂不可用的结束日期 {end} 早于开始日期 {start}",
             f"the absence ends ({end}) before it starts ({start})",
         )
-    values = {"status": "unavailable", "unavailable_from": start, "unavailable_to": end}
-    return _change(store, worker_id, values, actor=actor, action="worker.unavailable")
+    with store.transaction():
+        worker = _load_worker(store, worker_id)
+        if worker.get("status") == "retired":
+            raise RetiredWorkerError(worker_id, action="unavailable")
+        if not replace:
+            _keep_booked_absence(worker, start, end)
+        values = {"status": "unavailable", "unavailable_from": start, "unavailable_to": end}
+        return _change(store, worker_id, values, actor=actor, action="worker.unavailable")
+
+
+def _keep_booked_absence(worker: Mapping[str, Any], start: date, end: date | None) -> None:
+    """AbsenceReplaceError when the new absence [start, end] leaves out days, from today on, of the
+    worker's absence on record (past days are history: the ledger has them)."""
+    from gridgov.localtime import today
+
+    if worker.get("status") != "unavailable":
+        return
+    now = today()
+    old_start, old_end = _day(worker.get("unavailable_from")), _day(worker.get("unavailable_to"))
+    if old_end is not None and old_end < now:
+        return  # over
+    remaining_start = max(old_start or now, now)
+    covered = start <= remaining_start and (end is None or (old_end is not None and end >= old_end))
+    if not covered:
+        raise AbsenceReplaceError(str(worker["worker_id"]), str(old_start or "—"),
+                                  None if old_end is None else str(old_end))
+
+
+def _day(value: Any) -> date | None:
+    if value is None or (not isinstance(value, (date, str)) and pd.isna(value)):
+        return None
+    return pd.Timestamp(value).date()
 
 
 def mark_available(store: SqlStore, worker_id: str, *, actor: str, reinstate: bool = False) -> dict:
     """The worker is back: active again, absence cleared. A retired worker comes back only with
-    ``reinstate`` (RetiredWorkerError otherwise): 恢复可用 is for absences."""
-    if not reinstate and _load_worker(store, worker_id).get("status") == "retired":
+    ``reinstate`` (RetiredWorkerError otherwise): 恢复可用 is for absences. A worker who was not
+    away changes nothing (no ledger entry, no re-solve)."""
+    worker = _load_worker(store, worker_id)
+    if not reinstate and worker.get("status") == "retired":
         raise RetiredWorkerError(worker_id)
+    status = worker.get("status")
+    if status is None or (isinstance(status, float) and pd.isna(status)):
+        status = "active"  # imports leave it blank
+    away = any(_day(worker.get(k)) is not None for k in ("unavailable_from", "unavailable_to"))
+    if status == "active" and not away:
+        return {}
     values = {"status": "active", "unavailable_from": None, "unavailable_to": None}
     return _change(store, worker_id, values, actor=actor,
-                   action="worker.reinstate" if reinstate else "worker.update")
+                   action="worker.reinstate" if reinstate else "worker.available")
 
 
 def set_capacity(store: SqlStore, worker_id: str, capacity: float, *, actor: str) -> dict:

@@ -63,6 +63,7 @@ async function api(path, { method = "GET", body, form, raw } = {}) {
     try { data = await res.json(); } catch (e) { /* not JSON */ }
     const err = new Error(errorText(data, res.status + " " + res.statusText));
     err.status = res.status;
+    err.messageEn = data && data.detail && data.detail.message_en; // tells apart answers of one status
     throw err;
   }
   if (raw) return res;
@@ -363,8 +364,11 @@ async function rosterSubmit(ev) {
       r = await api(`/api/workers/${id}/${action}`, { method: "POST", body });
     } catch (e) {
       // 409 on 恢复可用: the worker has retired; bringing them back is confirmed on its own.
-      if (e.status !== 409 || action !== "available" || !window.confirm(e.message + "\n\n" + t("confirmReinstate"))) throw e;
-      r = await api(`/api/workers/${id}/available?reinstate=true`, { method: "POST" });
+      // 409 on 暂不可用: it would replace an absence not over yet; confirmed too.
+      const retry = { available: ["confirmReinstate", "reinstate"], unavailable: ["confirmReplace", "replace"] }[action];
+      if (e.status !== 409 || !retry || (action === "unavailable" && !/replace/.test(e.messageEn || "")) ||
+          !window.confirm(e.message + "\n\n" + t(retry[0]))) throw e;
+      r = await api(`/api/workers/${id}/${action}?${retry[1]}=true`, { method: "POST", body });
     }
     if (action === "remove") {
       const dead = (r.drafts_unpublishable || []).join("、");

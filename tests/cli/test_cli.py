@@ -92,7 +92,7 @@ def test_real_process_prints_no_traceback(tmp_path):
         (["--db", "x.sqlite", "init"], 2, ".gpkg"),
         (["plan", "publish", "99"], 2, "99"),
         (["worker", "retire", "nobody"], 2, "nobody"),
-        (["worker", "unavailable", "nobody", "--from", "2026-13-01"], 2, "YYYY-MM-DD"),
+        (["worker", "unavailable", "nobody", "--from", "2026-13-01"], 2, "write 2026-12-01"),
         (["solve", "--ward", "999999999"], 2, "999999999"),
     ],
 )

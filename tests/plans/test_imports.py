@@ -197,3 +197,24 @@ def test_a_blank_ward_in_a_roster_without_coordinates_keeps_the_stored_one(seede
     import_file(seeded, "workers", phones)
     row = seeded.load("workers", where={"worker_id": "W001"}).iloc[0]
     assert row["home_ward"] == ward and row["phone"] == "13912345678"
+
+
+def test_a_blank_cell_keeps_the_stored_value_and_says_so(seeded: SqlStore, tmp_path: Path) -> None:
+    """A 联系方式更新表 leaves unchanged cells empty: the stored employer must survive it."""
+    import_file(seeded, "workers", GOOD / "workers.csv")
+    stored = seeded.load("workers", where={"worker_id": "W001"}).iloc[0]
+    assert isinstance(stored["employer"], str) and stored["employer"]
+    update = tmp_path / "update.csv"
+    update.write_text("编号,姓名,手机号码,工作单位\nW001,张卫国,0391-3512345,\n", encoding="gb18030")
+    report = import_file(seeded, "workers", update)
+    row = seeded.load("workers", where={"worker_id": "W001"}).iloc[0]
+    assert row["employer"] == stored["employer"] and row["phone"] == "0391-3512345"
+    assert "1 blank cells kept their stored values" in report.render("en")
+    # A new absence with no end is open-ended, not given the old absence's end.
+    absence = tmp_path / "absence.csv"
+    absence.write_text("编号,姓名,暂停开始,暂停结束\nW001,张卫国,2026-01-01,2026-01-31\n", encoding="utf-8")
+    import_file(seeded, "workers", absence)
+    absence.write_text("编号,姓名,暂停开始,暂停结束\nW001,张卫国,2026-03-01,\n", encoding="utf-8")
+    import_file(seeded, "workers", absence)
+    row = seeded.load("workers", where={"worker_id": "W001"}).iloc[0]
+    assert str(row["unavailable_from"])[:10] == "2026-03-01" and pd.isna(row["unavailable_to"])

@@ -76,7 +76,7 @@ def test_roster_changes_are_on_the_ledger(seeded):
     mark_available(seeded, "B", actor="办公室")
     ledger = seeded.load("ledger")
     assert list(ledger["action"]) == ["worker.retire", "worker.unavailable", "worker.capacity",
-                                      "worker.add", "worker.update"]
+                                      "worker.add", "worker.available"]
     assert list(ledger["subject"]) == ["A", "B", "C", "D", "B"]
     assert ledger.iloc[0]["before"] == {"status": "active"} and ledger.iloc[0]["after"] == {"status": "retired"}
     assert ledger.iloc[2]["after"] == {"capacity": 3.5}
@@ -444,3 +444,38 @@ def test_a_draft_naming_a_removed_worker_is_not_published(seeded):
     with pytest.raises(UserError, match="names workers deleted from the roster since"):
         publish_plan(seeded, draft, actor="p")
     assert published_plan(seeded) is None
+
+
+def test_an_absence_is_not_booked_for_a_retired_worker(seeded, fingerprint):
+    from gridgov.errors import RetiredWorkerError
+
+    retire_worker(seeded, "C", actor="p")
+    before = fingerprint(seeded)
+    with pytest.raises(RetiredWorkerError, match="an absence cannot be booked"):
+        mark_unavailable(seeded, "C", start=date(2026, 11, 1), end=date(2026, 11, 10), actor="p")
+    assert fingerprint(seeded) == before
+
+
+def test_a_second_absence_does_not_silently_drop_the_first(seeded, fingerprint):
+    from gridgov.errors import AbsenceReplaceError
+
+    mark_unavailable(seeded, "C", start=date(2099, 12, 10), end=date(2099, 12, 20), actor="p")
+    before = fingerprint(seeded)
+    with pytest.raises(AbsenceReplaceError, match="2099-12-10 to 2099-12-20"):
+        mark_unavailable(seeded, "C", start=date(2099, 11, 26), end=date(2099, 11, 28), actor="p")
+    assert fingerprint(seeded) == before
+    # Extending it drops nothing: no question asked.
+    mark_unavailable(seeded, "C", start=date(2099, 12, 1), end=date(2099, 12, 31), actor="p")
+    mark_unavailable(seeded, "C", start=date(2099, 11, 26), end=date(2099, 11, 28), actor="p", replace=True)
+    row = seeded.rows("workers", where={"worker_id": "C"})[0]
+    assert (str(row["unavailable_from"])[:10], str(row["unavailable_to"])[:10]) == ("2099-11-26", "2099-11-28")
+    # An absence that is over is history (on the ledger): a new one replaces it without a question.
+    mark_unavailable(seeded, "B", start=date(2020, 1, 1), end=date(2020, 1, 31), actor="p")
+    mark_unavailable(seeded, "B", start=date(2099, 1, 1), end=None, actor="p")
+
+
+def test_available_for_a_worker_who_was_not_away_changes_nothing(seeded):
+    seeded.update("workers", {"worker_id": "A"}, {"status": None})  # as an import without 状态 leaves it
+    entries = len(seeded.rows("ledger"))
+    assert mark_available(seeded, "A", actor="p") == {} and mark_available(seeded, "B", actor="p") == {}
+    assert len(seeded.rows("ledger")) == entries

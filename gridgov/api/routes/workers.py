@@ -163,9 +163,11 @@ def retire(worker_id: str, request: Request, store: StoreDep, user: PlannerUser)
 
 @router.post("/{worker_id}/unavailable", response_model=RosterResult)
 def unavailable(worker_id: str, body: UnavailableIn, request: Request, store: StoreDep,
-                user: PlannerUser) -> RosterResult:
-    """劳模暂不可用（起止日期）/ away from start to end; a re-solve is queued."""
-    diff = mark_unavailable(store, worker_id, start=body.start, end=body.end, actor=user.username)
+                user: PlannerUser, replace: bool = False) -> RosterResult:
+    """劳模暂不可用（起止日期）；替换尚未结束的登记需 replace=true / away from start to end (an
+    absence on record not over yet whose days this drops is replaced only with replace=true, 409
+    otherwise; a retired worker: 409); a re-solve is queued."""
+    diff = mark_unavailable(store, worker_id, start=body.start, end=body.end, actor=user.username, replace=replace)
     return RosterResult(worker_id=worker_id, changed=_names(diff), job_id=_requeue(request, store, user.username, diff))
 
 
