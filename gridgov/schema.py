@@ -196,6 +196,9 @@ USERS = Layer(
         _c("password_hash", "text", "密码摘要", True),
         _c("disabled", "bool", "停用"),
         _c("created_at", "datetime", "创建时间"),
+        # Raised by a password change, a disable and a sign-out: tokens carry the version they
+        # were issued under, so every earlier token stops working at once.
+        _c("token_version", "int", "令牌版本"),
     ),
     label="用户",
 )

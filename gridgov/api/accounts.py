@@ -22,6 +22,7 @@ class User:
     display_name: str
     wards: frozenset[str] | None
     disabled: bool = False
+    token_version: int = 0  # tokens issued under another version no longer sign in
 
     @property
     def city_wide(self) -> bool:
@@ -33,8 +34,12 @@ def _user(row: dict[str, Any]) -> User:
     wards = None if role != "street" else frozenset(row.get("wards") or [])
     return User(
         username=str(row["username"]), role=role, display_name=str(row.get("display_name") or ""),
-        wards=wards, disabled=bool(row.get("disabled")),
+        wards=wards, disabled=bool(row.get("disabled")), token_version=_int(row.get("token_version")),
     )
+
+
+def _int(value: Any) -> int:
+    return 0 if value is None or value != value else int(value)  # NULL in stores older than schema 6
 
 
 def get_user(store: SqlStore, username: str) -> User | None:
@@ -85,7 +90,7 @@ def add_user(
         store.save("users", [{
             "username": username, "display_name": display_name or username, "role": role,
             "wards": codes if role == "street" else None, "password_hash": hash_password(password),
-            "disabled": False, "created_at": now_utc(),
+            "disabled": False, "created_at": now_utc(), "token_version": 0,
         }])
         record(store, actor=actor, action="user.add", subject=username,
                after={"role": role, "wards": codes})
@@ -112,10 +117,14 @@ def update_user(
             values["password_hash"] = hash_password(password)
         if disabled is not None:
             values["disabled"] = disabled
+        if password is not None or disabled:
+            # Every session begun before a new password or a disable ends now (a stolen token
+            # must not outlive the reset, nor come back with a re-enable).
+            values["token_version"] = current.token_version + 1
         if display_name is not None:
             values["display_name"] = display_name
         store.update("users", {"username": username}, values)
-        shown = {k: v for k, v in values.items() if k != "password_hash"}
+        shown = {k: v for k, v in values.items() if k not in ("password_hash", "token_version")}
         record(store, actor=actor, action="user.update", subject=username,
                after={**shown, **({"password": "changed"} if password is not None else {})})
     user = get_user(store, username)
@@ -131,3 +140,12 @@ def authenticate(store: SqlStore, username: str, password: str) -> User | None:
     if not ok or stored is None or stored.get("disabled"):
         return None
     return _user(stored)
+
+
+def end_sessions(store: SqlStore, username: str) -> None:
+    """Sign out everywhere: every token issued to ``username`` so far stops working."""
+    with store.transaction():
+        current = get_user(store, username)
+        if current is None:
+            raise NotFoundError(f"没有用户 {username}", f"no user {username}")
+        store.update("users", {"username": username}, {"token_version": current.token_version + 1})

@@ -66,17 +66,21 @@ def current_user(
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User:
     """The user the bearer token names; 401 for no token, a bad or expired one, or a disabled user."""
-    return authenticate(token, secret=request.app.state.secret, store=store, cache=cache, revisions=revisions)
+    return authenticate(token, state=request.app.state, store=store, cache=cache, revisions=revisions)
 
 
-def authenticate(token: str | None, *, secret: str, store: SqlStore, cache: RevisionCache,
+def authenticate(token: str | None, *, state: object, store: SqlStore, cache: RevisionCache,
                  revisions: dict[str, int]) -> User:
     """``current_user`` as a plain function, for a route that does all its work in one thread."""
-    username = read_token(token, secret=secret) if token else None
+    settings: Settings = state.settings  # type: ignore[attr-defined]
+    claims = read_token(token, secret=state.secret, max_minutes=settings.api_token_minutes) if token else None  # type: ignore[attr-defined]
     user = None
-    if username:
+    if claims:
+        username, version = claims
         user = cache.get_or_read(store, ("user", username), ["users"], lambda: get_user(store, username),
                                  revisions=revisions)
+        if user is not None and user.token_version != version:
+            user = None  # issued before a password change, a disable or a sign-out
     if user is None or user.disabled:
         raise http_error(401, "未登录或登录已过期，请重新登录", "not signed in or the session expired: sign in again")
     return user
@@ -164,10 +168,11 @@ class Scope:
         if not self.allows(ward_code) or not store.count("wards", where={"code": ward_code}):
             raise not_visible(f"街道 {ward_code} ", f"ward {ward_code}")
 
-    def ward_filter(self, ward: str | None) -> list[str] | None:
-        """Ward codes to filter by: the one asked for (if allowed), else the user's; None = all."""
+    def ward_filter(self, ward: str | None, *, store: SqlStore | None = None) -> list[str] | None:
+        """Ward codes to filter by: the one asked for (if allowed and, given ``store``, stored),
+        else the user's; None = all. An unknown ward is 404 for every role alike."""
         if ward is not None:
-            if not self.allows(ward):
+            if not self.allows(ward) or (store is not None and not store.count("wards", where={"code": ward})):
                 raise not_visible(f"街道 {ward} ", f"ward {ward}")
             return [ward]
         return None if self.user.wards is None else sorted(self.user.wards)

@@ -143,17 +143,29 @@ _NUL_BODY_TYPES = (b"application/json", b"application/x-www-form-urlencoded")
 _NUL = {"detail": {"message": "请求含有空字符（\\0），无法处理", "message_en": "the request holds a NUL character (\\0)"}}
 
 
+class _TooLarge(Exception):
+    """A request body passed its limit while being read."""
+
+
 class GuardMiddleware:
-    """Headers on every answer and NUL characters refused, as plain ASGI (no per-request task).
+    """Headers on every answer, request bodies bounded, NUL characters refused, as plain ASGI.
 
     - ``/api/`` answers carry names and phone numbers: ``Cache-Control: no-store`` keeps them out
-      of shared and browser caches; ``X-Content-Type-Options: nosniff`` everywhere.
-    - PostgreSQL text cannot hold NUL: one in a path, query or JSON/form body would reach the
+      of shared and browser caches; ``X-Content-Type-Options: nosniff``, ``Referrer-Policy`` and
+      ``X-Frame-Options`` everywhere (the page is not to be framed by other sites).
+    - A body under ``/api/`` is bounded while it arrives (uploads by ``api_max_upload_mb``, JSON
+      and forms by 1 MB): a declared length over the limit is refused before a byte is read, a
+      longer stream as soon as it passes the limit (413). The framework would otherwise spool an
+      upload of any size to disk, or hold a JSON body in memory, before sign-in is even checked.
+    - An upload without a valid token is refused (401) before its body is read.
+    - PostgreSQL text cannot hold NUL: one in a path, query or JSON/form value would reach the
       driver and fail there (a 500); it is refused up front with 422 for both stores alike.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, *, max_upload_bytes: int, max_body_bytes: int = 1 << 20) -> None:
         self.app = app
+        self.max_upload_bytes = max_upload_bytes
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
@@ -161,47 +173,179 @@ class GuardMiddleware:
             return
         api = scope["path"].startswith("/api/")
         if api and ("\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")):
-            await self._reject(scope, receive, send)
+            await self._answer(scope, receive, send, 422, _NUL)
             return
-        content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
-        if api and content_type.startswith(_NUL_BODY_TYPES):
-            chunks, more = [], True
-            while more:  # these bodies are small (the uploads are multipart and not read here)
-                message = await receive()
-                chunks.append(message.get("body", b""))
-                more = message.get("more_body", False)
-            data = b"".join(chunks)
-            if b"\\u0000" in data or b"%00" in data or b"\x00" in data:
-                await self._reject(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        upload = scope["path"].startswith("/api/uploads/")
+        limit = self.max_upload_bytes if upload else self.max_body_bytes
+        declared = headers.get(b"content-length", b"")
+        if api and declared.isdigit() and int(declared) > limit:
+            await self._answer(scope, receive, send, 413, _too_large(limit))
+            return
+        if upload and scope.get("method") == "POST" and not _signed_in(scope, headers):
+            await self._answer(scope, receive, send, 401, _SIGN_IN, extra={"WWW-Authenticate": "Bearer"})
+            return
+        state = {"too_large": False, "started": False}
+        if api:
+            receive = _bounded(receive, limit, state)
+        if api and headers.get(b"content-type", b"").startswith(_NUL_BODY_TYPES):
+            try:
+                data = await _read_all(receive)
+            except _TooLarge:
+                await self._answer(scope, receive, send, 413, _too_large(limit))
                 return
-            replayed = False
+            if _holds_nul(data, headers.get(b"content-type", b"")):
+                await self._answer(scope, receive, send, 422, _NUL)
+                return
+            receive = _replay(data, receive)
 
-            async def receive_again() -> dict:
-                nonlocal replayed
-                if not replayed:
-                    replayed = True
-                    return {"type": "http.request", "body": data, "more_body": False}
-                return await receive()
+        async def send_guarded(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                if state["too_large"]:  # the framework's own answer to a cut-off body: ours instead
+                    raise _TooLarge
+                state["started"] = True
+                message = {**message, "headers": _with_headers(message.get("headers", []), api=api)}
+            await send(message)
 
-            receive = receive_again
+        try:
+            await self.app(scope, receive, send_guarded)
+        except _TooLarge:
+            if state["started"]:
+                raise
+            await self._answer(scope, receive, send, 413, _too_large(limit))
+
+    async def _answer(self, scope: dict, receive: Callable, send: Callable, status: int, body: dict,
+                      extra: dict[str, str] | None = None) -> None:
+        response = JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store", **(extra or {})})
 
         async def send_with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                names = {k.lower() for k, _ in headers}
-                if api:
-                    headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
-                    headers.append((b"cache-control", b"no-store"))
-                if b"x-content-type-options" not in names:
-                    headers.append((b"x-content-type-options", b"nosniff"))
-                message = {**message, "headers": headers}
+                message = {**message, "headers": _with_headers(message.get("headers", []), api=True)}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        await response(scope, receive, send_with_headers)
 
-    async def _reject(self, scope: dict, receive: Callable, send: Callable) -> None:
-        response = JSONResponse(_NUL, status_code=422, headers={"Cache-Control": "no-store"})
-        await response(scope, receive, send)
+
+_SIGN_IN = {"detail": {"message": "未登录或登录已过期，请重新登录", "message_en": "not signed in or the session expired: sign in again"}}
+
+
+def _too_large(limit: int) -> dict:
+    mb = f"{limit / (1 << 20):g}"
+    return {"detail": {"message": f"请求过大（上限 {mb} MB）", "message_en": f"the request is larger than the {mb} MB limit"}}
+
+
+def _signed_in(scope: dict, headers: dict[bytes, bytes]) -> bool:
+    """A signature-valid, unexpired bearer token (the route checks the account and role as usual)."""
+    from gridgov.api.security import read_token
+
+    auth = headers.get(b"authorization", b"").decode("latin-1")
+    if not auth.lower().startswith("bearer "):
+        return False
+    app = scope.get("app")
+    state = getattr(app, "state", None)
+    if state is None:
+        return True  # not mounted in our app: leave it to the route
+    return read_token(auth[7:].strip(), secret=state.secret, max_minutes=state.settings.api_token_minutes) is not None
+
+
+def _bounded(receive: Callable, limit: int, state: dict) -> Callable:
+    seen = 0
+
+    async def receive_bounded() -> dict:
+        nonlocal seen
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if seen > limit:
+            state["too_large"] = True
+            raise _TooLarge
+        return message
+
+    return receive_bounded
+
+
+async def _read_all(receive: Callable) -> bytes:
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _replay(data: bytes, receive: Callable) -> Callable:
+    replayed = False
+
+    async def receive_again() -> dict:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": data, "more_body": False}
+        return await receive()
+
+    return receive_again
+
+
+def _holds_nul(data: bytes, content_type: bytes) -> bool:
+    """A NUL in the body's values: raw, escaped in JSON (\\u0000), or %00 in a form. Text that only
+    reads like one (the six characters \\u0000 in a JSON string, 100%00 in JSON) is no NUL."""
+    if b"\x00" in data:
+        return True
+    if content_type.startswith(b"application/x-www-form-urlencoded"):
+        return b"%00" in data
+    if b"\\u0000" not in data:
+        return False
+    import json
+
+    try:
+        return _any_nul(json.loads(data))
+    except ValueError:
+        return False  # not JSON: the route answers 422 for that
+
+
+def _any_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_any_nul(k) or _any_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_any_nul(v) for v in value)
+    return False
+
+
+def _with_headers(headers: list, *, api: bool) -> list:
+    names = {k.lower() for k, _ in headers}
+    if api:
+        headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+        headers.append((b"cache-control", b"no-store"))
+    for name, value in _SECURITY_HEADERS:
+        if name not in names:
+            headers.append((name, value))
+    return headers
+
+
+# Map frames are srcdoc iframes of the page (sandboxed): they are framed by the page itself only.
+_SECURITY_HEADERS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+                     (b"x-frame-options", b"SAMEORIGIN"))
+
+
+# The files /docs loads; the rest of swagger-ui-bundle's folder (its demo index.html fetches the
+# petstore from the internet) is not served.
+_SWAGGER_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"})
+
+
+class ServedFiles(StaticFiles):
+    """StaticFiles limited to the files meant to be served: ``only`` these names, or none ending
+    in ``hide_suffixes`` (the page's folder is a Python package too)."""
+
+    def __init__(self, *, only: frozenset[str] | None = None, hide_suffixes: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.only = only
+        self.hide_suffixes = hide_suffixes
+
+    async def get_response(self, path: str, scope: dict) -> Response:
+        if (self.only is not None and path not in self.only) or path.endswith(self.hide_suffixes) or "__pycache__" in path:
+            raise StarletteHTTPException(status_code=404)
+        return await super().get_response(path, scope)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -272,7 +416,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(api)
 
-    app.add_middleware(GuardMiddleware)
+    app.add_middleware(GuardMiddleware, max_upload_bytes=int(settings.api_max_upload_mb * (1 << 20)))
     # Maps and city GeoJSON run to megabytes (the demo's coverage map: 13.9 MB of HTML, mostly
     # coordinates); small answers, the street offices' hot path, are left as they are.
     app.add_middleware(GZipMiddleware, minimum_size=_GZIP_FROM_BYTES)
@@ -290,12 +434,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def docs_redirect() -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
 
-    app.mount(SWAGGER_URL.rstrip("/"), StaticFiles(directory=swagger_dir()), name="swagger")
+    app.mount(SWAGGER_URL.rstrip("/"), ServedFiles(directory=swagger_dir(), only=_SWAGGER_FILES), name="swagger")
     try:
         from gridgov.maps.assets import static_dir
 
         app.mount(maps.MAPS_URL.rstrip("/"), StaticFiles(directory=static_dir()), name="maps-static")
     except ImportError:  # pragma: no cover - the maps package ships with gridgov
         log.warning("gridgov.maps not available: map assets not served")
-    app.mount("/", StaticFiles(directory=web_dir(), html=True), name="web")
+    app.mount("/", ServedFiles(directory=web_dir(), html=True, hide_suffixes=(".py", ".pyc")), name="web")
     return app

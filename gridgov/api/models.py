@@ -207,7 +207,8 @@ class PlanOut(BaseModel):
 class SolveIn(BaseModel):
     model_config = STRICT
 
-    wards: list[str] | None = None
+    # None (or absent) is the whole city; an empty list is an empty ward picker, not a city solve.
+    wards: list[str] | None = Field(default=None, min_length=1)
     changed: bool = False
     rule: Literal["one", "several", "auto"] = "auto"
     time_limit: float = Field(default=10.0, gt=0, le=600)

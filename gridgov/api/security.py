@@ -15,17 +15,22 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 ALGORITHM = "HS256"
+# argon2 takes 64 MiB and most of a core per check: a flood of sign-ins must not run one in every
+# worker thread at once (gigabytes, and real sign-ins waiting seconds). Two at a time on 2 cores.
+_HASHING = threading.BoundedSemaphore(2)
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _HASHING:
+        return _hasher.hash(password)
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
     if not password_hash:
         return False
     try:
-        return _hasher.verify(password_hash, password)
+        with _HASHING:
+            return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -34,21 +39,32 @@ def verify_password(password: str, password_hash: str | None) -> bool:
 DUMMY_HASH = hash_password("gridgov-no-such-user")
 
 
-def create_token(username: str, *, secret: str, minutes: int) -> tuple[str, datetime]:
-    """A signed token naming the user; returns it with its expiry."""
-    expires = datetime.now(timezone.utc) + timedelta(minutes=minutes)
-    token = jwt.encode({"sub": username, "exp": expires}, secret, algorithm=ALGORITHM)
+def create_token(username: str, *, secret: str, minutes: int, version: int = 0) -> tuple[str, datetime]:
+    """A signed token naming the user and the token version it is issued under; returns it with its expiry."""
+    issued = datetime.now(timezone.utc)
+    expires = issued + timedelta(minutes=minutes)
+    token = jwt.encode({"sub": username, "iat": issued, "exp": expires, "ver": int(version)}, secret,
+                       algorithm=ALGORITHM)
     return token, expires
 
 
-def read_token(token: str, *, secret: str) -> str | None:
-    """The user a valid, unexpired token names; None for anything else."""
+def read_token(token: str, *, secret: str, max_minutes: int) -> tuple[str, int] | None:
+    """(user, token version) of a valid, unexpired token this service could have issued; None for
+    anything else: no expiry, no issue time, or a lifetime longer than tokens are given."""
     try:
-        claims: dict[str, Any] = jwt.decode(token, secret, algorithms=[ALGORITHM])
+        claims: dict[str, Any] = jwt.decode(token, secret, algorithms=[ALGORITHM],
+                                            options={"require": ["sub", "exp", "iat"]})
     except jwt.PyJWTError:
         return None
-    sub = claims.get("sub")
-    return sub if isinstance(sub, str) and sub else None
+    sub, ver = claims.get("sub"), claims.get("ver", 0)
+    lifetime = float(claims["exp"]) - float(claims["iat"])
+    if not (isinstance(sub, str) and sub) or not isinstance(ver, int) or lifetime > max_minutes * 60 + 1:
+        return None
+    return sub, ver
+
+
+def _address_key(client: str) -> tuple[str, str]:
+    return ("\x00any", client)  # no user name holds NUL (the service refuses it)
 
 
 class LoginLimiter:
@@ -63,9 +79,11 @@ class LoginLimiter:
     entries are dropped, and past ``max_keys`` pairs the stalest are forgotten first.
     """
 
-    def __init__(self, max_failures: int = 5, window_s: float = 300.0, *, max_keys: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, max_failures: int = 5, window_s: float = 300.0, *, max_per_client: int = 30,
+                 max_keys: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
         self.max_failures = max_failures
+        # Failures from one address whatever the user name: a new name per guess must not get past.
+        self.max_per_client = max_per_client
         self.window_s = window_s
         self.max_keys = max_keys
         self._clock = clock
@@ -85,21 +103,26 @@ class LoginLimiter:
         return times
 
     def retry_after(self, username: str, client: str) -> int:
-        """Seconds until this pair may try again; 0 when it may now."""
+        """Seconds until this pair (and this address) may try again; 0 when it may now."""
         with self._lock:
             now = self._clock()
-            times = self._recent(self._key(username, client), now)
-            if len(times) < self.max_failures:
-                return 0
-            return max(1, math.ceil(times[-self.max_failures] + self.window_s - now))
+            return max(self._wait(self._key(username, client), self.max_failures, now),
+                       self._wait(_address_key(client), self.max_per_client, now))
+
+    def _wait(self, key: tuple[str, str], limit: int, now: float) -> int:
+        times = self._recent(key, now)
+        if len(times) < limit:
+            return 0
+        return max(1, math.ceil(times[-limit] + self.window_s - now))
 
     def failed(self, username: str, client: str) -> None:
         with self._lock:
             now = self._clock()
-            key = self._key(username, client)
-            times = self._recent(key, now)
-            times.append(now)
-            self._failures[key] = times[-self.max_failures:]
+            for key, limit in ((self._key(username, client), self.max_failures),
+                               (_address_key(client), self.max_per_client)):
+                times = self._recent(key, now)
+                times.append(now)
+                self._failures[key] = times[-limit:]
             if len(self._failures) > self.max_keys:
                 self._prune(now)
 

@@ -58,8 +58,12 @@ def person_name(value: Any) -> str | None:
 
 
 def is_formula(value: Any) -> bool:
-    """True for a text cell holding a spreadsheet formula (``=HYPERLINK(…)``, ``=cmd|…``)."""
-    return isinstance(value, str) and value.lstrip(" ").startswith("=") and len(value.strip()) > 1
+    """True for a text cell holding a spreadsheet formula (``=HYPERLINK(…)``, ``=cmd|…``), judged
+    on the text it would be stored as: a leading tab, newline or quote does not hide one."""
+    if not isinstance(value, str):
+        return False
+    stored = text(value)
+    return stored is not None and stored.startswith("=") and len(stored) > 1
 
 
 def text(value: Any) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -78,9 +79,14 @@ def _as_datetime(value: Any) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
+# A NUL as JSON writes it (\u0000 after an even run of backslashes); PostgreSQL's jsonb refuses it.
+_JSON_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
 def _no_nul(col: Column, text: str) -> str:
-    """PostgreSQL cannot store NUL in text; refuse it on both backends alike, naming the field."""
-    if "\x00" in text or "\\u0000" in text:
+    """PostgreSQL cannot store NUL in text; refuse it on both backends alike, naming the field.
+    Text that only reads like one (a backslash and u0000 typed as such) is stored as typed."""
+    if "\x00" in text or (col.kind == "json" and _JSON_NUL.search(text)):
         raise UserError(
             f"字段 {col.label}（{col.name}）含有空字符（NUL），请删除后重试",
             f"the field {col.name} contains a NUL character: remove it and try again",

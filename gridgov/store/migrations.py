@@ -43,6 +43,11 @@ def _v5_plan_basis(store: SqlStore) -> None:
     store.add_missing_columns(LAYERS["plans"], ("based_on", "ledger_seen"))
 
 
+def _v6_token_versions(store: SqlStore) -> None:
+    """Tokens end with a password change, a disable or a sign-out: users get a token version."""
+    store.add_missing_columns(LAYERS["users"], ("token_version",))
+
+
 # (version reached, step). Append new steps; never edit a released one: a step names the layers
 # it creates, so later changes to the data model need a step of their own.
 MIGRATIONS: list[tuple[int, Callable[[SqlStore], None]]] = [
@@ -51,5 +56,6 @@ MIGRATIONS: list[tuple[int, Callable[[SqlStore], None]]] = [
     (3, _v3_solve_locks),
     (4, _v4_revisions),
     (5, _v5_plan_basis),
+    (6, _v6_token_versions),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

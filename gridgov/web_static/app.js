@@ -448,7 +448,12 @@ function init() {
     if (state.user) start();
   };
   $("#login-form").addEventListener("submit", signIn);
-  $("#logout").onclick = signOut;
+  $("#logout").onclick = () => {
+    // The service ends every session of this account, so a copied token stops working too;
+    // the page signs out even when the service cannot be reached.
+    if (state.token) fetch("/api/logout", { method: "POST", headers: { Authorization: "Bearer " + state.token } }).catch(() => {});
+    signOut();
+  };
   $("#print").onclick = () => {
     $("#printed-at").textContent = new Date().toLocaleString(state.lang === "en" ? "en-GB" : "zh-CN");
     window.print();

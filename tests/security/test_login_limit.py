@@ -83,3 +83,41 @@ def test_limiter_keys_on_the_client_address_and_stays_bounded():
     for i in range(1000):  # a spray of user names cannot grow the table without bound
         limiter.failed(f"user{i}", "10.0.0.3")
     assert len(limiter._failures) <= 100
+
+
+@GPKG
+def test_a_new_user_name_per_guess_does_not_get_past_the_limit(sec_client, clock):
+    """30 failures from one address, whatever the names: that address waits (argon2 per guess is costly)."""
+    for i in range(30):
+        assert _login(sec_client, f"nobody{i}", "guess").status_code == 401
+    r = _login(sec_client, "planner", PASSWORD)
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+    clock.now += 301
+    assert _login(sec_client, "planner", PASSWORD).status_code == 200
+
+
+def test_at_most_two_password_checks_run_at_once(monkeypatch):
+    import threading
+    import time
+
+    import gridgov.api.security as security
+
+    running, peak, lock = [0], [0], threading.Lock()
+
+    class SlowHasher:
+        def verify(self, _hash, _password):
+            with lock:
+                running[0] += 1
+                peak[0] = max(peak[0], running[0])
+            time.sleep(0.05)
+            with lock:
+                running[0] -= 1
+            return True
+
+    monkeypatch.setattr(security, "_hasher", SlowHasher())
+    threads = [threading.Thread(target=security.verify_password, args=("pw", "hash")) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak[0] == 2

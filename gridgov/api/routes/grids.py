@@ -32,7 +32,7 @@ def _with_workers(store, grids):
 @router.get("", response_class=GeoJSONResponse)
 def grids(store: StoreDep, scope: ScopeDep, ward: str | None = None) -> GeoJSONResponse:
     """网格 GeoJSON（可按街道筛选；街道用户只见本街道）/ grids, optionally of one ward."""
-    codes = scope.ward_filter(ward)
+    codes = scope.ward_filter(ward, store=store)
     rows = store.load("grids", where=None if codes is None else {"ward_code": codes})
     return GeoJSONResponse(feature_collection(_with_workers(store, rows), _COLUMNS))
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from gridgov.api.deps import PlannerUser, StoreDep
-from gridgov.api.errors import not_visible
+from gridgov.api.errors import http_error
 from gridgov.api.models import JobOut, RowId, brief_summary, pick
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -36,5 +36,5 @@ def job(job_id: RowId, store: StoreDep, _user: PlannerUser) -> JobOut:
     """一个任务的状态与进度 / one job's status and progress."""
     rows = store.load("jobs", where={"job_id": job_id})
     if rows.empty:
-        raise not_visible(f"任务 {job_id} ", f"job {job_id}")
+        raise http_error(404, f"没有编号为 {job_id} 的任务", f"no job with id {job_id}")
     return JobOut(**pick(rows.iloc[0].to_dict(), _FIELDS))

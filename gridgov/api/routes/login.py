@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from gridgov.api.accounts import authenticate
+from gridgov.api.accounts import authenticate, end_sessions
 from gridgov.api.deps import CurrentUser, LoginLimiterDep, SettingsDep, StoreDep
 from gridgov.api.errors import http_error
 from gridgov.api.models import SIGNED_IN_ERRORS, TOO_MANY, Token, UserOut
@@ -44,7 +44,7 @@ def login(
         raise http_error(401, "用户名或密码错误，或账号已停用", "wrong user name or password, or the account is disabled")
     limiter.succeeded(form.username, client)
     token, expires = create_token(user.username, secret=request.app.state.secret,
-                                  minutes=settings.api_token_minutes)
+                                  minutes=settings.api_token_minutes, version=user.token_version)
     return Token(access_token=token, expires_at=expires)
 
 
@@ -52,3 +52,9 @@ def login(
 def me(user: CurrentUser) -> UserOut:
     """当前用户 / the signed-in user."""
     return UserOut.of(user)
+
+
+@router.post("/logout", status_code=204, responses={401: SIGNED_IN_ERRORS[401]})
+def logout(user: CurrentUser, store: StoreDep) -> None:
+    """退出登录：此账号已签发的全部令牌失效 / sign out: every token issued to this account stops working."""
+    end_sessions(store, user.username)

@@ -71,7 +71,7 @@ def assignments(plan_id: RowId, store: StoreDep, scope: ScopeDep, _user: Planner
                 ward: str | None = None) -> list[AssignmentOut]:
     """方案的包格分配（可按街道）/ a plan's assignments, optionally of one ward."""
     get_plan(store, plan_id, kind="grid")
-    codes = scope.ward_filter(ward)
+    codes = scope.ward_filter(ward, store=store)
     grids = store.load("grids", where=None if codes is None else {"ward_code": codes})
     rows = store.load("assignments", where={"plan_id": plan_id}).set_index("grid_code")
     workers = store.load("workers")

@@ -103,8 +103,8 @@ def _cached_list(state: Any, token: str | None, ward: str | None) -> bytes:
     """Sign-in, scope and the serialized list, kept until a layer it was read from changes."""
     with state.pool.store() as store:
         revisions = store.revisions()
-        user = authenticate(token, secret=state.secret, store=store, cache=state.cache, revisions=revisions)
-        codes = Scope(user).ward_filter(ward)
+        user = authenticate(token, state=state, store=store, cache=state.cache, revisions=revisions)
+        codes = Scope(user).ward_filter(ward, store=store)
         key = ("workers", None if codes is None else tuple(codes))
         return state.cache.get_or_read(store, key, _LIST_LAYERS,
                                        lambda: _LIST.dump_json(_worker_list(store, codes)), revisions=revisions)
