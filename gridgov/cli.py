@@ -284,13 +284,28 @@ def plan_diff(
     """两个方案之间换人的网格 / grids whose worker changed between two plans."""
     from gridgov.plans.versions import diff_plans
 
+    from gridgov.plans.versions import plan_assignment
+
     with _open(db) as store:
         moves = diff_plans(store, a, b)
+        ids = sorted({w for m in moves for w in (m.before, m.after) if w})
+        names = {r["worker_id"]: r["name"] for r in store.rows(
+            "workers", where={"worker_id": ids}, columns=["worker_id", "name"])} if ids else {}
+        grid_names = {r["code"]: r.get("name") for r in store.rows("grids", where={"code": [m.grid_code for m in moves]},
+                                                                   columns=["code", "name"])} if moves else {}
+        in_a = set(plan_assignment(store, a)) if moves else set()
+
+    def who(worker: str | None, grid: str) -> str:
+        if worker is None:
+            return "（新网格）" if grid not in in_a else "（无）"
+        return f"{names.get(worker) or '（已删除）'} {worker}"
+
     table = Table(title=f"方案 {a} → {b}：{len(moves)} 个网格变动 / grids changed")
-    for col in ("网格 grid", "街道 ward", "原劳模 from", "新劳模 to"):
+    for col in ("网格 grid", "网格名称 name", "街道 ward", "原劳模 from", "新劳模 to"):
         table.add_column(col)
     for m in moves:
-        table.add_row(m.grid_code, m.ward_code, m.before or "（无）", m.after or "（无）")
+        table.add_row(m.grid_code, grid_names.get(m.grid_code) or "", m.ward_code, who(m.before, m.grid_code),
+                      who(m.after, "") if m.after else "（无）")
     out.print(table)
 
 
@@ -475,16 +490,24 @@ def worker_restore(worker_id: str, actor: Annotated[str, typer.Option()] = "cli"
 @worker_app.command("capacity")
 def worker_capacity(
     worker_id: str,
-    capacity: Annotated[float, typer.Argument(help="可承担的标准网格数（1 个标准网格 = 400 户）")],
+    capacity: Annotated[str, typer.Argument(help="可承担的标准网格数（1 个标准网格 = 400 户）")],
     actor: Annotated[str, typer.Option()] = "cli",
     db: DbOption = None,
 ) -> None:
     """调整承担能力 / change how much a worker takes on."""
+    from gridgov.io.problems import ValueProblem
+    from gridgov.io.values import number
     from gridgov.plans.roster import set_capacity
 
+    try:  # as imports read it: ２ typed with a Chinese input method, 1.5
+        value = number(capacity)
+    except ValueProblem:
+        value = None
+    if value is None:
+        raise UserError(f"承担能力应为大于 0 的数字（收到 {capacity}）", f"capacity must be a number above 0 (got {capacity})")
     with _open(db) as store:
-        set_capacity(store, worker_id, capacity, actor=actor)
-    _say(f"{worker_id} 承担能力改为 {capacity}", f"{worker_id} capacity set to {capacity}")
+        set_capacity(store, worker_id, value, actor=actor)
+    _say(f"{worker_id} 承担能力改为 {value:g}", f"{worker_id} capacity set to {value:g}")
 
 
 def _print_summary(summary: dict, *, title: str, details: str) -> None:

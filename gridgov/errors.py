@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 # Places that are not a numbered row or feature (io.problems names them).
 _PLACES_EN = {"整个文件": "whole file", "表头": "header", "修改内容": "the change"}
+_FIELDS_EN = {"几何": "geometry", "住址坐标": "home point"}  # fields gridgov names itself (a file's own headers stay)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ class Problem:
 
     def render(self, lang: str = "zh") -> str:
         if lang == "en":
-            loc = ", ".join(x for x in (self.file, self.where_en, self.field) if x)
+            field = _FIELDS_EN.get(self.field or "", self.field)
+            loc = ", ".join(x for x in (self.file, self.where_en, field) if x)
             text = f"{loc}: {self.message_en}"
             return f"{text} — fix: {self.fix_en}" if self.fix_en else text
         loc = ", ".join(x for x in (self.file, self.where, self.field) if x)

@@ -285,8 +285,9 @@ def _check_duplicate_keys(spec: Layer, cleaned: Mapping[str, pd.Series], header_
             shown = "/".join(str(x) for x in key)
             label = _field(spec, spec.key[0], header_of)
             earlier = where_label(problems.unit, int(first[key]))
+            earlier_en = f"{problems.unit} {int(first[key])}"
             problems.add(int(number), label, f"“{label}”重复：{shown} 已出现在{earlier}",
-                         f"duplicate {spec.key[0]} {shown}: already at {earlier}",
+                         f"duplicate {spec.key[0]} {shown}: already at {earlier_en}",
                          "每个编码只保留一行（删除或改正重复的一行）", "keep one row per code (delete or correct the repeat)")
         else:
             first[key] = number

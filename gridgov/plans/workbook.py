@@ -32,6 +32,7 @@ def ledger_rows(store: SqlStore, plan_id: int, wards: list[str] | None) -> list[
     held = store.load("assignments", where={"plan_id": plan_id}).set_index("grid_code")
     ids = sorted({w for w in held["worker_id"].dropna()}) if len(held) else []
     workers = store.load("workers", where={"worker_id": ids}).set_index("worker_id") if ids else None
+    away = _away_notes(workers.reset_index()) if workers is not None else {}
     rows = []
     for g in grids.sort_values(["ward_code", "code"]).to_dict("records"):
         a = held.loc[g["code"]] if g["code"] in held.index else None
@@ -43,9 +44,28 @@ def ledger_rows(store: SqlStore, plan_id: int, wards: list[str] | None) -> list[
             wid, None if w is None else w["name"], None if w is None else w["phone"],
             None if w is None else w["employer"], None if w is None else w["sector"],
             None if w is None else render_honours(w["honours"]),
-            None if a is None else a["reason"],
+            away.get(wid) if wid in away else (None if a is None else a["reason"]),
         )])
     return rows
+
+
+def _away_notes(workers: pd.DataFrame) -> dict[str, str]:
+    """Workers of the plan who are not available today, with why: a sheet on a wall must not send
+    people to a retired worker's phone while the re-solve is waiting to be published."""
+    from gridgov.plans.roster import available_workers
+
+    ok = set(available_workers(workers)["worker_id"])
+    notes = {}
+    for w in workers.to_dict("records"):
+        if w["worker_id"] in ok:
+            continue
+        if w.get("status") == "retired":
+            notes[w["worker_id"]] = "该劳模已退出，待重新安排"
+        else:
+            end = w.get("unavailable_to")
+            until = "" if end is None or pd.isna(end) else f"（至 {pd.Timestamp(end).date()}）"
+            notes[w["worker_id"]] = f"该劳模暂不可用{until}，待重新安排"
+    return notes
 
 
 def save_ledger_xlsx(store: SqlStore, plan_id: int, wards: list[str] | None, path: str | Path, *,

@@ -93,6 +93,7 @@ def test_real_process_prints_no_traceback(tmp_path):
         (["plan", "publish", "99"], 2, "99"),
         (["worker", "retire", "nobody"], 2, "nobody"),
         (["worker", "unavailable", "nobody", "--from", "2026-13-01"], 2, "write 2026-12-01"),
+        (["worker", "capacity", "nobody", "abc"], 2, "capacity must be a number above 0"),
         (["solve", "--ward", "999999999"], 2, "999999999"),
     ],
 )
@@ -197,6 +198,13 @@ def test_publishing_an_out_of_date_draft_needs_force_and_says_what_to_re_solve(s
     assert _run([*db, "solve", "--time-limit", "2"], capsys)[0] == 0  # plan 2, solved from plan 1
     assert _run([*db, "worker", "retire", worker], capsys)[0] == 0
     assert _run([*db, "solve", "--changed", "--time-limit", "2"], capsys)[0] == 0  # plan 3, from plan 1
+    code, out, _ = _run([*db, "plan", "diff", "1", "3"], capsys)
+    with open_store(seeded_url) as store:
+        from gridgov.plans.versions import diff_plans
+
+        moves = diff_plans(store, 1, 3)
+        names = dict(zip(store.load("workers")["worker_id"], store.load("workers")["name"]))
+    assert code == 0 and moves and all(names[m.before] in out for m in moves if m.before)  # names, not ids only
     assert _run([*db, "plan", "publish", "3"], capsys)[0] == 0
     code, out, err = _run([*db, "plan", "publish", "2"], capsys)
     assert code == 2 and "plan 2 was solved from plan 1, but plan 3 is published now" in out + err

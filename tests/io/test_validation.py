@@ -222,3 +222,18 @@ def test_eastings_of_the_111e_projection_point_to_it(seeded: SqlStore, tmp_path:
     assert "--crs 4546" in err.value.problems[0].fix_en
     import_file(seeded, "workers", path, crs="4546")
     assert abs(seeded.load("workers").geometry.iloc[0].x - 113.2021) < 1e-5
+
+
+def test_english_messages_name_places_and_fields_in_english(seeded: SqlStore) -> None:
+    with pytest.raises(ValidationError) as info:
+        import_file(seeded, "workers", BAD / "workers_duplicate_ids.csv")
+    assert "already at row 2" in info.value.render("en") and "第" not in info.value.render("en")
+    with pytest.raises(ValidationError) as info:
+        import_file(seeded, "grids", BAD / "grids_duplicate_codes.geojson")
+    assert "already at feature 1" in info.value.render("en")
+
+
+def test_the_geometry_field_is_named_in_english(seeded: SqlStore) -> None:
+    with pytest.raises(ValidationError) as info:
+        import_file(seeded, "grids", BAD / "grids_empty_geometry.geojson")
+    assert "几何" not in info.value.render("en") and "geometry" in info.value.render("en")

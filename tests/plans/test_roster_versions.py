@@ -479,3 +479,17 @@ def test_available_for_a_worker_who_was_not_away_changes_nothing(seeded):
     entries = len(seeded.rows("ledger"))
     assert mark_available(seeded, "A", actor="p") == {} and mark_available(seeded, "B", actor="p") == {}
     assert len(seeded.rows("ledger")) == entries
+
+
+def test_the_workbook_says_when_a_listed_worker_is_no_longer_available(seeded):
+    from gridgov.plans.workbook import ledger_rows
+
+    plan = _solve(seeded).plan_id
+    publish_plan(seeded, plan, actor="p")
+    held = plan_assignment(seeded, plan)
+    retire_worker(seeded, held["G3"], actor="p")
+    mark_unavailable(seeded, held["G1"], start=date(2020, 1, 1), end=date(2099, 1, 31), actor="p")
+    notes = {row[2]: row[-1] for row in ledger_rows(seeded, plan, None)}
+    assert notes["G3"] == "该劳模已退出，待重新安排"
+    assert notes["G1"] == "该劳模暂不可用（至 2099-01-31），待重新安排"
+    assert notes["G2"] is None or "待重新安排" not in notes["G2"]
