@@ -138,6 +138,7 @@ def import_file(
     if layer == "workers":
         unit = "feature" if isinstance(raw, gpd.GeoDataFrame) else "row"
         notices += _roster_notices(store, spec, checked.frame, changes, file, dry_run=dry_run, unit=unit)
+        notices += _twin_notices(store, checked.frame, changes, file, unit=unit)
     report = ImportReport(layer, file, len(checked.frame), inserted, len(changes) - inserted,
                           len(checked.frame) - len(changes), notices, dry_run)
     if not dry_run:
@@ -200,6 +201,47 @@ def _roster_notices(store: SqlStore, spec: Layer, frame: pd.DataFrame,
         out.append(Problem(file, "整个文件", None, f"另有 {rest} 名劳模{'将' if dry_run else '已'}更新",
                            f"{rest} more workers {'will change' if dry_run else 'changed'}"))
     return tuple(out)
+
+
+def _twin_notices(store: SqlStore, frame: pd.DataFrame, changes: list[tuple[Record, Record | None, dict[str, Any]]],
+                  file: str, *, unit: Unit) -> tuple[Problem, ...]:
+    """A warning for each new worker who looks like one already on the roster or earlier in the
+    file under another id (same phone, or same name and employer): one person with two ids gets
+    two territories."""
+    added = [rec for rec, old, _ in changes if old is None]
+    if not added:
+        return ()
+    row_of = {key: int(i) for key, i in zip(frame["worker_id"], frame.index)}
+    known: dict[tuple[str, str], str] = {}
+    for w in store.rows("workers", columns=["worker_id", "name", "phone", "employer"]) + added:
+        for sign in _signs(w):
+            known.setdefault(sign, str(w["worker_id"]))
+    out = []
+    for rec in added:
+        worker = str(rec["worker_id"])
+        twins: dict[str, tuple[str, str]] = {}
+        for sign in _signs(rec):  # the phone first: the surest sign
+            if known.get(sign, worker) != worker:
+                twins.setdefault(known[sign], sign)
+        for twin, (kind, value) in twins.items():
+            same_zh, same_en = ("电话", "phone") if kind == "phone" else ("姓名和单位", "name and employer")
+            out.append(Problem(
+                file, where_label(unit, row_of.get(worker, 0)), None,
+                f"新劳模 {worker} 与 {twin} 的{same_zh}相同（{value}），可能是同一人",
+                f"new worker {worker} has the same {same_en} as {twin} ({value}): maybe the same person",
+                f"如是同一人，请删除多出的一条（gridgov worker remove {worker}）",
+                f"if so, delete the extra row (gridgov worker remove {worker})"))
+    return tuple(out)
+
+
+def _signs(worker: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What identifies a person across ids: the phone; the name with the employer."""
+    signs = []
+    if not is_missing(worker.get("phone")) and worker.get("phone"):
+        signs.append(("phone", str(worker["phone"])))
+    if not is_missing(worker.get("name")) and not is_missing(worker.get("employer")) and worker.get("employer"):
+        signs.append(("name", f"{worker['name']}，{worker['employer']}"))
+    return signs
 
 
 def _label(spec: Layer, name: str) -> str:

@@ -218,3 +218,17 @@ def test_a_blank_cell_keeps_the_stored_value_and_says_so(seeded: SqlStore, tmp_p
     import_file(seeded, "workers", absence)
     row = seeded.load("workers", where={"worker_id": "W001"}).iloc[0]
     assert str(row["unavailable_from"])[:10] == "2026-03-01" and pd.isna(row["unavailable_to"])
+
+
+def test_a_new_worker_who_looks_like_a_stored_one_is_pointed_out(seeded: SqlStore, tmp_path: Path) -> None:
+    import_file(seeded, "workers", GOOD / "workers.csv")
+    stored = seeded.load("workers", where={"worker_id": "W001"}).iloc[0]
+    twin = tmp_path / "twin.csv"
+    twin.write_text("编号,姓名,手机,所在单位,居住街道,经度,纬度\n"
+                    f"W901,{stored['name']},{stored['phone']},{stored['employer']},{stored['home_ward']},"
+                    f"{stored.geometry.x},{stored.geometry.y}\n", encoding="utf-8")
+    report = import_file(seeded, "workers", twin, dry_run=True)
+    text = report.render("en")
+    assert "new worker W901 has the same phone as W001" in text
+    assert "new worker W901 has the same name and employer as W001" not in text  # one notice per twin
+    assert report.inserted == 1  # a warning, not a refusal
