@@ -93,6 +93,9 @@ def import_(
     repair: Annotated[bool, typer.Option("--repair", help="修复无效几何 / repair invalid geometry")] = False,
     sheet_layer: Annotated[Optional[str], typer.Option(
         "--layer", help="GeoPackage 图层、zip 中的 Shapefile 或 Excel 工作表名 / layer, zipped Shapefile or sheet name")] = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="网格：文件是所列街道调整后的全部网格，撤销文件中没有的旧网格 / grids: the file holds all "
+                          "grids of its wards; stored ones missing from it are removed")] = False,
     actor: Annotated[str, typer.Option(help="操作人（记入工作台账）/ who, for the ledger")] = "cli",
     db: DbOption = None,
 ) -> None:
@@ -101,7 +104,7 @@ def import_(
 
     with _import_store(db, dry_run) as store, err.status(f"检查并导入 {file.name} / validating and importing …"):
         report = import_file(store, layer.value, file, crs=crs, repair=repair, dry_run=dry_run,
-                             actor=actor, layer_name=sheet_layer)
+                             actor=actor, layer_name=sheet_layer, replace=replace)
     _say(report.render("zh"), report.render("en"))
 
 
@@ -305,7 +308,7 @@ def plan_diff(
         table.add_column(col)
     for m in moves:
         table.add_row(m.grid_code, grid_names.get(m.grid_code) or "", m.ward_code, who(m.before, m.grid_code),
-                      who(m.after, "") if m.after else "（无）")
+                      who(m.after, "") if m.after else "（无）" if m.grid_code in grid_names else "（网格已撤销）")
     out.print(table)
 
 

@@ -575,13 +575,23 @@ def _check_grid_overlaps(cleaned: Mapping[str, pd.Series], geometry: gpd.GeoSeri
         shared = geoms[i].intersection(stored_geoms[j]).area
         if shared > _overlap_tolerance(ctx, geoms[i].area, stored_geoms[j].area):
             _report_overlap(problems, numbers[i], codes.get(numbers[i]), f"已导入的网格 {stored_codes[j]}",
-                            f"stored grid {stored_codes[j]}", shared)
+                            f"stored grid {stored_codes[j]}", shared, fix=_REPLACE_FIX)
 
 
-def _report_overlap(problems: Problems, number: Hashable, code: Any, other_zh: str, other_en: str, area: float) -> None:
+_OVERLAP_FIX = ("在 QGIS 中修正边界使网格互不重叠（可用“捕捉”共边）",
+                "fix the boundaries in QGIS so grids do not overlap (snap shared edges)")
+# A stored grid the file's grids cover is usually one the street office split or renumbered.
+_REPLACE_FIX = ("若此文件是这些街道调整后的全部网格（旧网格已拆分、合并或重新编号），加 --replace 导入，"
+                "文件中没有的旧网格将被撤销（记入工作台账）；否则在 QGIS 中修正边界",
+                "if the file holds all grids of its wards after a change (old grids split, merged or renumbered), "
+                "import it with --replace: stored grids of those wards missing from the file are removed (on the "
+                "ledger); otherwise fix the boundaries in QGIS")
+
+
+def _report_overlap(problems: Problems, number: Hashable, code: Any, other_zh: str, other_en: str, area: float,
+                    *, fix: tuple[str, str] = _OVERLAP_FIX) -> None:
     problems.add(int(number), GEOMETRY_FIELD, f"网格 {code} 与 {other_zh} 重叠 {area:,.0f} 平方米",
-                 f"grid {code} overlaps {other_en} by {area:,.0f} m²",
-                 "在 QGIS 中修正边界使网格互不重叠（可用“捕捉”共边）", "fix the boundaries in QGIS so grids do not overlap (snap shared edges)")
+                 f"grid {code} overlaps {other_en} by {area:,.0f} m²", *fix)
 
 
 def _check_grids_in_wards(cleaned: Mapping[str, pd.Series], geometry: gpd.GeoSeries, ctx: ValidationContext,

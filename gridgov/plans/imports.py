@@ -116,19 +116,29 @@ def import_file(
     dry_run: bool = False,
     actor: str = "cli",
     layer_name: str | None = None,
+    replace: bool = False,
 ) -> ImportReport:
     """Validate ``path`` whole, then upsert its rows by key in one transaction (nothing on any error).
 
     ``layer_name`` picks a GeoPackage layer or an xlsx sheet. Workers get one ledger entry per
     added or changed worker (changed fields only); other layers one ``import`` entry.
+
+    ``replace`` (grids only): the file holds all grids of the wards it names, after a split, a
+    merge or a renumbering; stored grids of those wards missing from it are removed, each on the
+    ledger with its whole record, and the file's grids are not checked for overlap against them.
     """
     if layer not in IMPORTABLE:
         raise UserError(f"不能导入“{layer}”：可导入 {'、'.join(IMPORTABLE)}",
                         f"cannot import “{layer}”: importable layers are {', '.join(IMPORTABLE)}")
+    if replace and layer != "grids":
+        raise UserError("--replace 只用于网格（按街道整体替换）", "--replace is for grids only (whole wards replaced)")
     file = Path(path).name
     crs = _declared_crs(crs, file)
     raw = read_any(path, layer_name=layer_name)
     context = context_from_store(store, repair=repair, crs=crs, layer=layer)
+    removed: pd.DataFrame | None = None
+    if replace:
+        context, removed = _replacing(store, raw, file, context)
     checked = validate(layer, raw, file=file, context=context)
     spec = LAYERS[layer]
     before = _existing(store, spec, checked.frame)
@@ -139,10 +149,12 @@ def import_file(
         unit = "feature" if isinstance(raw, gpd.GeoDataFrame) else "row"
         notices += _roster_notices(store, spec, checked.frame, changes, file, dry_run=dry_run, unit=unit)
         notices += _twin_notices(store, checked.frame, changes, file, unit=unit)
+    if removed is not None:
+        notices += _removed_notice(file, removed, dry_run=dry_run)
     report = ImportReport(layer, file, len(checked.frame), inserted, len(changes) - inserted,
                           len(checked.frame) - len(changes), notices, dry_run)
     if not dry_run:
-        _write(store, spec, checked.frame, changes, report, actor=actor)
+        _write(store, spec, checked.frame, changes, report, actor=actor, removed=removed)
     log.info("import %s from %s: %d read, %d inserted, %d updated, %d unchanged%s", layer, file,
              report.rows, report.inserted, report.updated, report.unchanged, " (dry run)" if dry_run else "")
     return report
@@ -341,10 +353,43 @@ def _blanks_kept_notice(file: str, kept: int) -> tuple[Problem, ...]:
                     "to clear a value on purpose, change it with gridgov worker update or on the page"),)
 
 
+def _replacing(store: SqlStore, raw: pd.DataFrame, file: str,
+               context: ValidationContext) -> tuple[ValidationContext, pd.DataFrame]:
+    """For ``--replace``: the stored grids the file removes (those of its wards it does not hold),
+    and a context that does not check the file's grids for overlap against them."""
+    from dataclasses import replace as with_fields
+
+    # The file's wards and codes, as validation reads them (a first pass that checks no stored grid).
+    first = validate("grids", raw, file=file, context=with_fields(context, grids=None))
+    wards = {w for w in first.frame["ward_code"].tolist() if isinstance(w, str)}
+    codes = {c for c in first.frame["code"].tolist() if isinstance(c, str)}
+    stored = store.load("grids", where={"ward_code": sorted(wards)}) if wards else store.load("grids").iloc[0:0]
+    removed = stored[~stored["code"].isin(codes)]
+    kept = context.grids[~context.grids["code"].isin(set(removed["code"]))] if context.grids is not None else None
+    return with_fields(context, grids=kept), removed
+
+
+def _removed_notice(file: str, removed: pd.DataFrame, *, dry_run: bool) -> tuple[Problem, ...]:
+    if removed.empty:
+        return ()
+    codes = sorted(removed["code"])
+    shown = "、".join(codes[:10]) + (f" 等 {len(codes)} 个" if len(codes) > 10 else "")
+    verb_zh, verb_en = ("将撤销", "will be removed") if dry_run else ("已撤销", "removed")
+    return (Problem(file, "整个文件", None, f"{verb_zh}文件中没有的旧网格：{shown}（原记录保存在工作台账中）",
+                    f"stored grids of these wards missing from the file {verb_en}: {', '.join(codes[:10])}"
+                    f"{f' and {len(codes) - 10} more' if len(codes) > 10 else ''} (the ledger keeps their records)",
+                    "运行 gridgov solve --changed 为新网格安排劳模", "run gridgov solve --changed to place workers on the new grids"),)
+
+
 def _write(store: SqlStore, spec: Layer, frame: pd.DataFrame,
-           changes: list[tuple[Record, Record | None, dict[str, Any]]], report: ImportReport, *, actor: str) -> None:
+           changes: list[tuple[Record, Record | None, dict[str, Any]]], report: ImportReport, *, actor: str,
+           removed: pd.DataFrame | None = None) -> None:
     rows = [rec for rec, _, _ in changes]
     with store.transaction():
+        if removed is not None and not removed.empty:
+            store.delete("grids", where={"code": sorted(removed["code"])})
+            for grid in removed.to_dict("records"):
+                record(store, actor=actor, action="grid.remove", subject=str(grid["code"]), before=grid)
         if rows:
             store.save(spec.name, gpd.GeoDataFrame(rows, geometry="geometry", crs=frame.crs)
                        if spec.geometry else pd.DataFrame(rows))

@@ -22,6 +22,7 @@ ACTIONS: dict[str, str] = {
     "worker.remove": "删除误录劳模",
     "worker.restore": "恢复误删劳模",
     "import": "导入数据",
+    "grid.remove": "撤销网格",
     "plan.publish": "发布方案",
     "plan.confirm": "复核方案（名册变动后无需调整）",
 }

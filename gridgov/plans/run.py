@@ -165,11 +165,12 @@ def _solve_locked(
         for o in solve_wards(problems, executor=executor, progress=progress)
     ]
     outcomes.sort(key=lambda o: o.ward_code)
-    assignment = dict(current)
     # Wards outside the scope keep the published plan: its grids, and why some are uncovered.
+    # Grids removed since (a ward's grids replaced) leave the plan.
     ward_of = dict(zip(grids["code"], grids["ward_code"]))
+    assignment = {g: w for g, w in current.items() if g in ward_of}
     kept = plan_reasons(store, int(published["plan_id"])) if published is not None else {}
-    reasons = {g: r for g, r in kept.items() if ward_of.get(g) not in scope}
+    reasons = {g: r for g, r in kept.items() if g in ward_of and ward_of[g] not in scope}
     for o in outcomes:
         assignment.update(o.assignment)
         reasons.update(o.reasons)

@@ -282,6 +282,11 @@ def stale_wards(store: SqlStore) -> list[str]:
     stale |= _wards_with_unavailable(store, held, ward_of)
     # Grids imported since (a split, a new community) have no worker yet: their wards too.
     stale |= {ward for g, ward in ward_of.items() if g not in held}
+    # Grids the plan holds that were removed since (a ward's grids replaced): their wards, as the ledger recorded them.
+    gone = sorted(g for g in held if g not in ward_of)
+    if gone:
+        removals = store.rows("ledger", where={"action": "grid.remove", "subject": gone}, columns=["before"])
+        stale |= {r["before"]["ward_code"] for r in removals if isinstance(r["before"], dict) and r["before"].get("ward_code")}
     return sorted(stale)
 
 

@@ -62,7 +62,7 @@ CASES: list[tuple[str, str, str, str | None, str, str]] = [
     ("grids_duplicate_codes.geojson", "grids", "要素 2", "网格编码", "重复", "只保留一行"),
     ("workers_duplicate_ids.csv", "workers", "第 4 行", "编号", "已出现在第 2 行", "只保留一行"),
     ("grids_overlapping.geojson", "grids", "要素 2", "几何", "（要素 1） 重叠", "不重叠"),
-    ("grids_overlap_stored.geojson", "grids", "要素 1", "几何", "已导入的网格 410802002001001 重叠", "不重叠"),
+    ("grids_overlap_stored.geojson", "grids", "要素 1", "几何", "已导入的网格 410802002001001 重叠", "--replace"),
     ("grids_outside_ward.geojson", "grids", "要素 1", "几何", "位于所属街道 410802001 之外", "街道代码"),
     ("grids_outside_every_ward.geojson", "grids", "要素 1", "几何", "不在任何已导入的街道内", "先导入"),
     ("grids_unknown_ward.geojson", "grids", "要素 1", "街道代码", "410899999", "410802001"),

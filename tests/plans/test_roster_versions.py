@@ -493,3 +493,52 @@ def test_the_workbook_says_when_a_listed_worker_is_no_longer_available(seeded):
     assert notes["G3"] == "该劳模已退出，待重新安排"
     assert notes["G1"] == "该劳模暂不可用（至 2099-01-31），待重新安排"
     assert notes["G2"] is None or "待重新安排" not in notes["G2"]
+
+
+def _grids_file(tmp_path, features, name="grids.geojson"):
+    frame = gpd.GeoDataFrame({"code": [c for c, _ in features], "ward_code": ["410802001"] * len(features),
+                              "households": [300] * len(features)},
+                             geometry=[g for _, g in features], crs="EPSG:4490")
+    path = tmp_path / name
+    frame.to_file(path, driver="GeoJSON")
+    return path
+
+
+def test_a_ward_whose_grids_were_renumbered_is_imported_with_replace(seeded, tmp_path, fingerprint):
+    from gridgov.errors import ValidationError
+    from gridgov.plans.imports import import_file
+
+    published = _solve(seeded).plan_id
+    publish_plan(seeded, published, actor="p")
+    # 民生街道 split G1 into two grids with new codes; G2 stays.
+    split = _grids_file(tmp_path, [("G1A", box(113.20, 35.20, 113.205, 35.205)),
+                                   ("G1B", box(113.20, 35.205, 113.205, 35.21)),
+                                   ("G2", box(113.205, 35.20, 113.21, 35.21))])
+    before = fingerprint(seeded)
+    with pytest.raises(ValidationError) as err:
+        import_file(seeded, "grids", split)
+    assert "--replace" in err.value.render("en") and fingerprint(seeded) == before
+    report = import_file(seeded, "grids", split, replace=True, dry_run=True)
+    assert "G1 will be removed" not in report.render("en") and "will be removed: G1" in report.render("en")
+    assert fingerprint(seeded) == before
+    import_file(seeded, "grids", split, replace=True, actor="p")
+    assert sorted(seeded.load("grids")["code"]) == ["G1A", "G1B", "G2", "G3"]
+    entry = seeded.rows("ledger", where={"action": "grid.remove"})[0]
+    assert entry["subject"] == "G1" and entry["before"]["ward_code"] == "410802001" and entry["before"]["geometry"]
+    assert stale_wards(seeded) == ["410802001"]
+    draft = _solve(seeded, changed=True).plan_id
+    assert sorted(plan_assignment(seeded, draft)) == ["G1A", "G1B", "G2", "G3"]  # G1 left the plan
+    publish_plan(seeded, draft, actor="p")
+    assert stale_wards(seeded) == []
+
+
+def test_a_merge_into_a_kept_code_marks_the_ward(seeded, tmp_path):
+    from gridgov.plans.imports import import_file
+
+    publish_plan(seeded, _solve(seeded).plan_id, actor="p")
+    merged = _grids_file(tmp_path, [("G1", box(113.20, 35.20, 113.21, 35.21))])  # G2 merged into G1
+    import_file(seeded, "grids", merged, replace=True, actor="p")
+    assert sorted(seeded.load("grids")["code"]) == ["G1", "G3"]
+    assert stale_wards(seeded) == ["410802001"]  # G2 is gone from a plan that holds it
+    with pytest.raises(UserError, match="grids only"):
+        import_file(seeded, "wards", merged, replace=True)
