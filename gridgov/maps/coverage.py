@@ -46,11 +46,24 @@ def ward_map(store: SqlStore, ward_code: str, **options: object) -> folium.Map:
     return coverage_map(store, ward=ward_code, **options)  # type: ignore[arg-type]
 
 
+def _names_noting_absence(workers, lang: Lang) -> dict[str, str]:
+    """Worker names, each marked when the worker is not available today: a map a street office
+    reads must not send people to someone who left while the re-solve awaits publishing."""
+    from gridgov.plans.roster import available_workers
+
+    ok = set(available_workers(workers)["worker_id"])
+    names = {}
+    for w, name, status in zip(workers["worker_id"], workers["name"], workers["status"]):
+        note = "" if w in ok else t("retired_note" if status == "retired" else "away_note", lang)
+        names[w] = f"{name}·{note}" if note else name
+    return names
+
+
 def draw_coverage(m: folium.Map, scene: Scene, display: Display, lang: Lang) -> None:
     """Every coverage layer, bottom to top: grids, outlines, heat, studios, homes."""
     grids = scene.grids
     colours = territory_colours(list(grids["worker_id"]), scene.edges)
-    names = dict(zip(scene.workers["worker_id"], scene.workers["name"]))
+    names = _names_noting_absence(scene.workers, lang)
     ward_names = dict(zip(scene.wards["code"], scene.wards["name"]))
     territories_layer(m, grids, colours, names, ward_names, display, lang)
     uncovered_layer(m, grids, ward_names, display, lang)

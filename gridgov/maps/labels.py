@@ -46,6 +46,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "before": ("原", "before"),
     "after": ("现", "after"),
     "uncovered_short": ("未覆盖", "uncovered"),
+    "retired_note": ("已退出，待重新安排", "retired: to be re-placed"),
+    "away_note": ("暂不可用，待重新安排", "away: to be re-placed"),
     "legend": ("图例", "Legend"),
     "changed_count": ("{n} 个网格换人", "{n} grids changed"),
 }

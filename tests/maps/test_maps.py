@@ -345,3 +345,19 @@ def test_studio_staff_from_outside_the_map_are_counted_not_named(map_store) -> N
     html = render_html(m)
     assert "劳模C（wC）" in html and "另有 2 名其他街道的劳模" in html
     assert "LM0271" not in html and "LM0440" not in html
+
+
+def test_a_worker_who_left_is_marked_on_the_map_until_a_new_plan_is_published(tmp_path: Path) -> None:
+    from lattice import build_store
+
+    from gridgov.plans.roster import retire_worker
+
+    store = build_store(tmp_path / "left.gpkg")
+    try:
+        retire_worker(store, "wA", actor="test")
+        popups = {code: f["properties"]["popup"] for code, f in by_code(coverage_map(store)).items()}
+        assert "已退出，待重新安排" in popups["G21"] and "已退出" not in popups["G02"]
+        english = {code: f["properties"]["popup"] for code, f in by_code(coverage_map(store, lang="en")).items()}
+        assert "retired: to be re-placed" in english["G21"]
+    finally:
+        store.close()
