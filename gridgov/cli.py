@@ -262,11 +262,14 @@ def plan_list(db: DbOption = None) -> None:
     # A compact box and Chinese values (English with --lang en) keep the table readable in an
     # 80-column console, where the bilingual values were cut to "publis…".
     table = Table(title="方案 plans", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    for col in ("编号 id", "类别 kind", "规则 rule", "状态 status", "求解 solver", "目标 objective", "创建 created", "创建人 by"):
+    # 范围: the wards a plan solved (its objective covers those only), the whole city or a count.
+    for col in ("编号 id", "类别 kind", "规则 rule", "状态 status", "求解 solver", "范围 scope", "目标 objective",
+                "创建 created", "创建人 by"):
         table.add_column(col.replace(" ", "\n"), no_wrap=col.startswith(("编号", "目标", "创建 ")))
     for p in plans.itertuples():
+        scope = _word("city") if not isinstance(p.scope, list) else f"{len(p.scope)}"
         table.add_row(str(p.plan_id), _word(p.kind), p.rule or "", _word(p.status), _word(p.solver_status or ""),
-                      "" if p.objective is None else f"{p.objective:,.0f}",
+                      scope, "" if p.objective is None else f"{p.objective:,.0f}",
                       _when(p.created_at), p.created_by or "")
     out.print(table)
 

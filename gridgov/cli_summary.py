@@ -17,12 +17,12 @@ LABELS: dict[str, str] = {
     "covered": "已包格（全方案）covered (whole plan)",
     "uncovered": "未覆盖（全方案）uncovered (whole plan)",
     "wards_solved": "求解街道 wards solved",
-    "workers_used": "上岗劳模 workers in use",
+    "workers_used": "上岗劳模（本次求解街道）workers in use (wards solved)",
     "rules": "规则 rules",
     "moves": "调整在岗劳模的网格 grids moved off workers still on duty",  # leavers' grids not counted
     "grids_changed": "较原方案换人的网格（全方案）grids whose worker changed (whole plan)",
-    "distance_km": "住址到网格总距离（公里）home-to-grid distance (km)",
-    "cost_km": "目标值（公里，本街道劳模减去就近优惠）objective (km, home-ward bonus off)",
+    "distance_km": "住址到网格总距离（公里，本次求解街道）home-to-grid distance (km, wards solved)",
+    "cost_km": "目标值（公里，本次求解街道；本街道劳模减去就近优惠）objective (km, wards solved; home-ward bonus off)",
     "contiguous_share": "片区连片 contiguous territories",
     "compactness_mean": "平均紧凑度 mean compactness (Polsby-Popper)",
     "load_max_over_mean": "最大/平均工作量 max / mean load",
@@ -33,7 +33,7 @@ LABELS: dict[str, str] = {
 }
 # Plan fields' values in Chinese: kinds, statuses, solver statuses, rules.
 ZH_WORDS = {"grid": "包格", "studio": "工作室", **PLAN_STATUS_ZH, "optimal": "最优", "feasible": "可行",
-            "infeasible": "无解", "one": "一格一劳模", "several": "多格一劳模"}
+            "infeasible": "无解", "one": "一格一劳模", "several": "多格一劳模", "city": "全市"}
 _MAX_LISTED = 10  # ward codes shown before "… N in all"
 
 

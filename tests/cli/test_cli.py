@@ -146,7 +146,7 @@ def test_solve_prints_a_short_bilingual_summary(seeded_url, capsys):
         import_file(store, "workers", DATA / "good" / "workers.csv", actor="test")
     code, out, err = _run(["--db", seeded_url, "solve", "--time-limit", "2"], capsys)
     assert code == 0, err
-    assert "上岗劳模 workers in use" in out and "求解状态 statuses" in out and "片区 territories" in out
+    assert "上岗劳模（本次求解街道）" in out and "求解状态 statuses" in out and "片区 territories" in out
     assert "'ward'" not in out and "{" not in out  # no raw dicts
     assert len(out.splitlines()) < 40
     code, out, _ = _run(["--db", seeded_url, "plan", "list"], capsys)
