@@ -337,7 +337,9 @@ async function restoreWorker(id) {
 async function loadRoster() {
   const workers = await api("/api/workers");
   state.names = Object.fromEntries(workers.map((w) => [w.worker_id, w.name])); // for the diff table
+  const chosen = $("#roster-worker").value; // a reload after a change keeps the worker chosen
   $("#roster-worker").replaceChildren(...workers.map((w) => new Option(`${w.worker_id} ${w.name}`, w.worker_id)));
+  if (chosen && workers.some((w) => w.worker_id === chosen)) $("#roster-worker").value = chosen;
   fillTable($("#planner-workers"), workers, (tr, w) => {
     cell(tr, w.worker_id); cell(tr, w.name); cell(tr, w.home_ward); cell(tr, statusText(w));
     cell(tr, w.capacity); cell(tr, w.grids.join("、"));

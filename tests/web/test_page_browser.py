@@ -219,3 +219,32 @@ def test_a_planner_deletes_a_row_entered_by_mistake_and_puts_it_back(browser, se
     assert "误录" in page.inner_text("#planner-workers")
     page.wait_for_function("!document.querySelector('#ledger button.restore')")  # nothing left to restore
     context.close()
+
+
+def test_a_second_absence_is_confirmed_before_it_replaces_the_first(browser, served):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(served.url + "/")
+    _sign_in(page, "planner", served.password)
+    page.frame_locator("#city-map").locator("path.leaflet-interactive").first.wait_for()
+    page.click(".tabs button[data-tab=roster]")
+    page.select_option("#roster-worker", "D")
+    page.select_option("#roster-action", "unavailable")
+    page.fill("#roster-form input[name=start]", "2099-12-10")
+    page.fill("#roster-form input[name=end]", "2099-12-20")
+    page.click("#roster-form button[type=submit]")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('任务')")
+    page.click(".tabs button[data-tab=roster]")  # the page showed the queued re-solve
+    page.fill("#roster-form input[name=start]", "2099-11-26")
+    page.fill("#roster-form input[name=end]", "2099-11-28")
+    dialogs: list[str] = []
+    page.once("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))  # first: keep the booked one
+    page.click("#roster-form button[type=submit]")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('2099-12-10')")
+    assert "替换" in dialogs[0]
+    page.once("dialog", lambda d: (dialogs.append(d.message), d.accept()))  # then: replace it
+    page.click("#roster-form button[type=submit]")
+    page.wait_for_function("[...document.querySelectorAll('#planner-workers tbody tr')].some("
+                           "r => r.textContent.includes('2099-11-26 起暂不可用'))")
+    context.close()
