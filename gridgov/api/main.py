@@ -324,8 +324,12 @@ def _with_headers(headers: list, *, api: bool) -> list:
 
 
 # Map frames are srcdoc iframes of the page (sandboxed): they are framed by the page itself only.
+# The policy leaves scripts and images alone: the maps' srcdoc frames inherit it and run folium's
+# inline scripts, and tiles may come from an intranet tile server; it stops the rest (plugins,
+# a foreign <base>, forms and fetches to other hosts: a token cannot be posted elsewhere).
+_CSP = b"frame-ancestors 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; connect-src 'self'"
 _SECURITY_HEADERS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
-                     (b"x-frame-options", b"SAMEORIGIN"))
+                     (b"x-frame-options", b"SAMEORIGIN"), (b"content-security-policy", _CSP))
 
 
 # The files /docs loads; the rest of swagger-ui-bundle's folder (its demo index.html fetches the
