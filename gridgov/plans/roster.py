@@ -117,18 +117,19 @@ def mark_available(store: SqlStore, worker_id: str, *, actor: str, reinstate: bo
     """The worker is back: active again, absence cleared. A retired worker comes back only with
     ``reinstate`` (RetiredWorkerError otherwise): 恢复可用 is for absences. A worker who was not
     away changes nothing (no ledger entry, no re-solve)."""
-    worker = _load_worker(store, worker_id)
-    if not reinstate and worker.get("status") == "retired":
-        raise RetiredWorkerError(worker_id)
-    status = worker.get("status")
-    if status is None or (isinstance(status, float) and pd.isna(status)):
-        status = "active"  # imports leave it blank
-    away = any(_day(worker.get(k)) is not None for k in ("unavailable_from", "unavailable_to"))
-    if status == "active" and not away:
-        return {}
-    values = {"status": "active", "unavailable_from": None, "unavailable_to": None}
-    return _change(store, worker_id, values, actor=actor,
-                   action="worker.reinstate" if reinstate else "worker.available")
+    with store.transaction():  # the retired check and the change as one (a retirement meanwhile is not undone)
+        worker = _load_worker(store, worker_id)
+        if not reinstate and worker.get("status") == "retired":
+            raise RetiredWorkerError(worker_id)
+        status = worker.get("status")
+        if status is None or (isinstance(status, float) and pd.isna(status)):
+            status = "active"  # imports leave it blank
+        away = any(_day(worker.get(k)) is not None for k in ("unavailable_from", "unavailable_to"))
+        if status == "active" and not away:
+            return {}
+        values = {"status": "active", "unavailable_from": None, "unavailable_to": None}
+        return _change(store, worker_id, values, actor=actor,
+                       action="worker.reinstate" if reinstate else "worker.available")
 
 
 def set_capacity(store: SqlStore, worker_id: str, capacity: float, *, actor: str) -> dict:
