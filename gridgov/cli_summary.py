@@ -21,8 +21,9 @@ LABELS: dict[str, str] = {
     "rules": "规则 rules",
     "moves": "调整在岗劳模的网格 grids moved off workers still on duty",  # leavers' grids not counted
     "grids_changed": "较原方案换人的网格（全方案）grids whose worker changed (whole plan)",
-    "distance_km": "住址到网格总距离（公里，本次求解街道）home-to-grid distance (km, wards solved)",
-    "cost_km": "目标值（公里，本次求解街道；本街道劳模减去就近优惠）objective (km, wards solved; home-ward bonus off)",
+    # A run of Chinese longer than the label column (18 characters) is cut, not wrapped: keep them short.
+    "distance_km": "住址到网格距离（公里，所解街道）home-to-grid distance (km, wards solved)",
+    "cost_km": "目标值（公里，所解街道，减就近优惠）objective (km, wards solved; home-ward bonus off)",
     "contiguous_share": "片区连片 contiguous territories",
     "compactness_mean": "平均紧凑度 mean compactness (Polsby-Popper)",
     "load_max_over_mean": "最大/平均工作量 max / mean load",
