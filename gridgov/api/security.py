@@ -102,12 +102,14 @@ class LoginLimiter:
             self._failures.pop(key, None)
         return times
 
-    def retry_after(self, username: str, client: str) -> int:
-        """Seconds until this pair (and this address) may try again; 0 when it may now."""
+    def retry_after(self, username: str, client: str, *, known: bool = False) -> int:
+        """Seconds until this pair may try again; 0 when it may now. A name that is no account
+        (``known`` False) also waits for its address: a new invented name per guess must not get
+        past, while the offices behind one address keep signing in to their real accounts."""
         with self._lock:
             now = self._clock()
-            return max(self._wait(self._key(username, client), self.max_failures, now),
-                       self._wait(_address_key(client), self.max_per_client, now))
+            pair = self._wait(self._key(username, client), self.max_failures, now)
+            return pair if known else max(pair, self._wait(_address_key(client), self.max_per_client, now))
 
     def _wait(self, key: tuple[str, str], limit: int, now: float) -> int:
         times = self._recent(key, now)
@@ -115,11 +117,13 @@ class LoginLimiter:
             return 0
         return max(1, math.ceil(times[-limit] + self.window_s - now))
 
-    def failed(self, username: str, client: str) -> None:
+    def failed(self, username: str, client: str, *, known: bool = False) -> None:
         with self._lock:
             now = self._clock()
-            for key, limit in ((self._key(username, client), self.max_failures),
-                               (_address_key(client), self.max_per_client)):
+            keys = [(self._key(username, client), self.max_failures)]
+            if not known:  # only names that are no account count against the whole address
+                keys.append((_address_key(client), self.max_per_client))
+            for key, limit in keys:
                 times = self._recent(key, now)
                 times.append(now)
                 self._failures[key] = times[-limit:]

@@ -318,6 +318,7 @@ def _classify(spec: Layer, frame: pd.DataFrame, before: Mapping[tuple[Any, ...],
     for key, rec in _records(spec, frame).items():
         rec = _promoted(spec, rec)
         old = before.get(key)
+        typed_status = rec.get("status") if "status" in carried else None
         if spec.name == "workers":
             rec, old = _status_blank_is_active(rec, old)
         if old is None:
@@ -325,14 +326,21 @@ def _classify(spec: Layer, frame: pd.DataFrame, before: Mapping[tuple[Any, ...],
             continue
         taken = {k: v for k, v in rec.items() if k in carried or k in spec.key}
         blanks = {k for k, v in taken.items() if is_missing(v) and not is_missing(old.get(k))}
-        if not is_missing(taken.get("unavailable_from")):
-            blanks.discard("unavailable_to")  # a new absence with no end: until further notice
+        if not is_missing(typed_status) or not is_missing(taken.get("unavailable_from")):
+            # A status or an absence start typed in the row sets the absence whole: 在岗 with blank
+            # (or no) dates clears it, 暂不可用 with a blank end lasts until further notice.
+            blanks -= set(_ABSENCE)
+            if typed_status in ("active", "retired"):
+                taken.update({k: None for k in _ABSENCE if k not in carried})
         kept += len(blanks)
         rec = {**old, **{k: v for k, v in taken.items() if k not in blanks}}
         diff = {k: v for k, v in rec.items() if not _same(v, old.get(k))}
         if diff:
             out.append((rec, old, diff))
     return out, kept
+
+
+_ABSENCE = ("unavailable_from", "unavailable_to")
 
 
 def _status_blank_is_active(rec: Record, old: Record | None) -> tuple[Record, Record | None]:
@@ -349,8 +357,9 @@ def _blanks_kept_notice(file: str, kept: int) -> tuple[Problem, ...]:
         return ()
     return (Problem(file, "整个文件", None, f"{kept} 个空白单元格保留了数据库中的原值（空白不会清除已有信息）",
                     f"{kept} blank cells kept their stored values (a blank never wipes what is stored)",
-                    "确需清空某项时，请用 gridgov worker update 或在网页上修改",
-                    "to clear a value on purpose, change it with gridgov worker update or on the page"),)
+                    "确需清空某项时，请用 gridgov worker update 或在网页上修改（暂不可用的日期随“状态”一列：填“在岗”即清除）",
+                    "to clear a value on purpose, change it with gridgov worker update or on the page (absence dates "
+                    "follow the status column: 在岗/active clears them)"),)
 
 
 def _replacing(store: SqlStore, raw: pd.DataFrame, file: str,

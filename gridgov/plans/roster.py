@@ -39,6 +39,9 @@ def available_workers(workers: gpd.GeoDataFrame, *, on: date | None = None) -> g
 
 
 def _load_worker(store: SqlStore, worker_id: str) -> dict[str, Any]:
+    """The worker's row; inside a transaction it stays locked until the change commits, so two
+    offices changing one worker at once (PostgreSQL) take turns and each sees the other's change."""
+    store.lock_rows("workers", {"worker_id": worker_id})
     rows = store.load("workers", where={"worker_id": worker_id})
     if rows.empty:
         raise NotFoundError(f"没有编号为 {worker_id} 的劳模", f"no worker with id {worker_id}")
@@ -224,10 +227,7 @@ def update_worker(store: SqlStore, worker_id: str, values: dict[str, Any], *, ac
     values = dict(values)
     lon, lat = values.pop("lon", None), values.pop("lat", None)
     with store.transaction():
-        rows = store.load("workers", where={"worker_id": worker_id})
-        if rows.empty:
-            raise NotFoundError(f"没有编号为 {worker_id} 的劳模", f"no worker with id {worker_id}")
-        before = rows.iloc[0].to_dict()
+        before = _load_worker(store, worker_id)
         if (lon is None) != (lat is None):
             raise UserError("修改住址需同时给出经度和纬度", "a new home needs both lon and lat")
         full = _validated(store, worker_id, {**before, **values}, None if lon is None else (lon, lat))

@@ -199,6 +199,9 @@ def _refuse_removed_workers(store: SqlStore, plan: dict[str, Any]) -> None:
         named = _studio_staff(plan)
     if not named:
         return
+    # Held until the publish commits: a deletion of one of them (which locks the row and then
+    # looks for published plans) waits, then finds this plan published and is refused.
+    store.lock_rows("workers", {"worker_id": sorted(named)}, shared=True)
     present = {r["worker_id"] for r in store.rows("workers", where={"worker_id": sorted(named)}, columns=["worker_id"])}
     gone = sorted(named - present)
     if gone:

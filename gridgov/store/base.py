@@ -46,6 +46,7 @@ class Store(Protocol):
     def snapshot(self) -> Any: ...
     def revisions(self) -> dict[str, int]: ...
     def ledger_high_water(self) -> int: ...
+    def lock_rows(self, layer: str, where: Where, *, shared: bool = False) -> None: ...
     def ward_locks(self, codes: Iterable[str], *, owner: str, wait: float = 0.0) -> Any: ...
     def close(self) -> None: ...
 
@@ -313,6 +314,10 @@ class SqlStore:
         if version == SCHEMA_VERSION:
             return
         with self.transaction():
+            self._serialise_migrations()
+            version = self.schema_version()  # another process may have migrated while this one waited
+            if version == SCHEMA_VERSION:
+                return
             if version == 0:
                 self._prepare_schema()
             for target, step in MIGRATIONS:
@@ -323,11 +328,21 @@ class SqlStore:
                 (str(SCHEMA_VERSION),),
             )
 
+    def _serialise_migrations(self) -> None:
+        """Inside the migration's transaction: wait for any other process migrating this store
+        (SQLite's IMMEDIATE transaction already does)."""
+
     def create_layer(self, layer: Layer) -> None:
         """Create a layer's table and indexes (used by migrations)."""
         for stmt in self._ddl(layer):
             self._execute(stmt)
         self._after_create(layer)
+
+    def lock_rows(self, layer: str, where: Where, *, shared: bool = False) -> None:
+        """Inside a transaction: hold the rows matching ``where`` until it ends, so a check made
+        on them stays true until the write that depends on it commits (``shared``: other readers
+        that lock too may hold them as well, writers wait). SQLite has one writer at a time and a
+        transaction here begins IMMEDIATE, so there is nothing more to do; PostgreSQL locks."""
 
     def ledger_high_water(self) -> int:
         """The newest committed ledger entry's id such that no smaller id can still commit later

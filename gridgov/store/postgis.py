@@ -11,12 +11,13 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gridgov.errors import MissingExtraError, StoreError, StoreUnavailableError
-from gridgov.schema import Layer
-from gridgov.store.base import GEOM_COL, SqlStore
+from gridgov.schema import LAYERS, Layer
+from gridgov.store.base import GEOM_COL, SqlStore, Where
 
 log = logging.getLogger(__name__)
 
 _SRID = 4490
+_MIGRATION_LOCK = 0x67726964676F76  # "gridgov": the advisory lock migrations take
 # SQLSTATE classes meaning the connection itself is gone: 08 connection exception, 57P01-03
 # the server shut down or terminated this backend (pg_terminate_backend).
 _LOST_STATES = ("08", "57P01", "57P02", "57P03")
@@ -258,6 +259,18 @@ class PostGISStore(SqlStore):
         rows = self._query("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")
         if not rows:
             self._execute("CREATE EXTENSION IF NOT EXISTS postgis")
+
+    def lock_rows(self, layer: str, where: Where, *, shared: bool = False) -> None:
+        spec = LAYERS[layer]
+        where_sql, params = self._where_sql(spec, where)
+        mode = "SHARE" if shared else "UPDATE"
+        # In key order: two transactions locking overlapping sets queue instead of deadlocking.
+        self._query(f"SELECT 1 FROM {layer}{where_sql} ORDER BY {', '.join(spec.key)} FOR {mode}", params)
+
+    def _serialise_migrations(self) -> None:
+        # Every pooled connection of a service opens the store at once: without this, two of them
+        # run the same ALTER TABLE and the second fails ("column … already exists").
+        self._query("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
 
     def ledger_high_water(self) -> int:
         # An identity id is taken at INSERT and may commit after a larger one has: SHARE mode

@@ -232,3 +232,35 @@ def test_a_new_worker_who_looks_like_a_stored_one_is_pointed_out(seeded: SqlStor
     assert "new worker W901 has the same phone as W001" in text
     assert "new worker W901 has the same name and employer as W001" not in text  # one notice per twin
     assert report.inserted == 1  # a warning, not a refusal
+
+
+def test_a_typed_status_sets_the_absence_whole(seeded: SqlStore, tmp_path: Path) -> None:
+    """Blank dates beside a typed status are the absence (none, or open-ended), not 'keep the old'."""
+    import_file(seeded, "workers", GOOD / "workers.csv")
+    booked = tmp_path / "booked.csv"
+    booked.write_text("编号,姓名,状态,暂停开始,暂停结束\nW001,张卫国,暂不可用,2026-11-20,2026-12-31\n", encoding="utf-8")
+    import_file(seeded, "workers", booked)
+
+    def absence() -> tuple:
+        row = seeded.load("workers", where={"worker_id": "W001"}).iloc[0]
+        return row["status"], *(None if pd.isna(row[k]) else str(row[k])[:10] for k in ("unavailable_from", "unavailable_to"))
+
+    back = tmp_path / "back.csv"
+    back.write_text("编号,姓名,状态,暂停开始,暂停结束\nW001,张卫国,在岗,,\n", encoding="utf-8")
+    import_file(seeded, "workers", back)
+    assert absence() == ("active", None, None)
+    import_file(seeded, "workers", booked)
+    away = tmp_path / "away.csv"
+    away.write_text("编号,姓名,状态,暂停开始,暂停结束\nW001,张卫国,暂不可用,,\n", encoding="utf-8")
+    import_file(seeded, "workers", away)
+    assert absence() == ("unavailable", None, None)  # away until further notice, no old end
+    import_file(seeded, "workers", booked)
+    only_status = tmp_path / "status.csv"
+    only_status.write_text("编号,姓名,状态\nW001,张卫国,在岗\n", encoding="utf-8")
+    import_file(seeded, "workers", only_status)
+    assert absence() == ("active", None, None)
+    import_file(seeded, "workers", booked)
+    contacts = tmp_path / "contacts.csv"  # a blank status keeps the absence as it was
+    contacts.write_text("编号,姓名,状态,暂停开始,暂停结束,手机\nW001,张卫国,,,,13912345678\n", encoding="utf-8")
+    import_file(seeded, "workers", contacts)
+    assert absence() == ("unavailable", "2026-11-20", "2026-12-31")

@@ -345,21 +345,30 @@ def test_the_ledger_high_water_waits_for_a_roster_change_in_flight(pg_url):
 
 @pytest.mark.parametrize("store_url", ["postgis"], indirect=True)
 def test_a_phone_edit_does_not_write_back_over_a_retirement_made_meanwhile(seeded, store_url, monkeypatch):
-    """PostgreSQL reads committed data between statements: a retirement committed while the
-    planner's edit is being checked must survive the edit."""
+    """PostgreSQL: an office retires the worker while the planner's phone edit is being checked.
+    The retirement waits for the edit (the edit holds the worker's row), then applies: both
+    survive, neither is written back over."""
+    import threading
+
     import gridgov.plans.roster as roster
     from gridgov.store import open_store
 
     office = open_store(store_url)
     checked = roster._validated
+    retirement: list[threading.Thread] = []
 
     def retire_meanwhile(*args, **kwargs):
-        roster.retire_worker(office, "A", actor="office")
+        t = threading.Thread(target=lambda: roster.retire_worker(office, "A", actor="office"))
+        t.start()
+        t.join(1.0)
+        assert t.is_alive()  # it waits for the edit's transaction
+        retirement.append(t)
         return checked(*args, **kwargs)
 
     monkeypatch.setattr(roster, "_validated", retire_meanwhile)
     try:
         roster.update_worker(seeded, "A", {"phone": "13912345678"}, actor="planner")
+        retirement[0].join(10)
     finally:
         office.close()
     row = seeded.load("workers", where={"worker_id": "A"}).iloc[0]
@@ -542,3 +551,64 @@ def test_a_merge_into_a_kept_code_marks_the_ward(seeded, tmp_path):
     assert stale_wards(seeded) == ["410802001"]  # G2 is gone from a plan that holds it
     with pytest.raises(UserError, match="grids only"):
         import_file(seeded, "wards", merged, replace=True)
+
+
+@pytest.mark.parametrize("store_url", ["postgis"], indirect=True)
+def test_a_deletion_and_a_publish_naming_the_worker_do_not_both_succeed(seeded, store_url):
+    """PostgreSQL: deleting a worker while a draft naming them is published. Whichever commits
+    first wins; the other sees it (the publish holds the named workers' rows)."""
+    import threading
+
+    from gridgov.errors import WorkerInPlansError
+    from gridgov.plans.roster import remove_worker
+    from gridgov.store import open_store
+
+    draft = _plan(seeded, {"G1": "A", "G2": "B", "G3": "C"})
+    publisher, office = open_store(store_url), open_store(store_url)
+    outcome: list[object] = []
+    try:
+        with publisher.transaction():
+            publish_plan(publisher, draft, actor="planner")  # not committed yet
+            remover = threading.Thread(target=lambda: outcome.append(_try(remove_worker, office, "C", actor="office")))
+            remover.start()
+            remover.join(1.0)
+            assert remover.is_alive(), outcome  # the deletion waits for the publish
+        remover.join(10)
+        assert isinstance(outcome[0], WorkerInPlansError)
+        assert seeded.count("workers", where={"worker_id": "C"}) == 1
+    finally:
+        publisher.close()
+        office.close()
+
+
+@pytest.mark.parametrize("store_url", ["postgis"], indirect=True)
+def test_two_offices_booking_absences_for_one_worker_take_turns(seeded, store_url):
+    import threading
+
+    from gridgov.errors import AbsenceReplaceError
+    from gridgov.store import open_store
+
+    first, second = open_store(store_url), open_store(store_url)
+    outcome: list[object] = []
+    try:
+        with first.transaction():
+            mark_unavailable(first, "C", start=date(2099, 12, 10), end=date(2099, 12, 20), actor="office1")
+            other = threading.Thread(target=lambda: outcome.append(_try(
+                mark_unavailable, second, "C", start=date(2099, 11, 26), end=date(2099, 11, 28), actor="office2")))
+            other.start()
+            other.join(1.0)
+            assert other.is_alive()
+        other.join(10)
+        assert isinstance(outcome[0], AbsenceReplaceError)  # it saw the first booking, did not replace it
+        row = seeded.rows("workers", where={"worker_id": "C"})[0]
+        assert str(row["unavailable_from"])[:10] == "2099-12-10"
+    finally:
+        first.close()
+        second.close()
+
+
+def _try(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - the test inspects what was raised
+        return exc

@@ -316,3 +316,35 @@ def test_a_version_4_store_gets_the_plan_basis_columns(store_url):
     s.update("plans", {"plan_id": row["plan_id"]}, {"based_on": 7, "ledger_seen": {"410802001": 3}})
     assert s.rows("plans")[0]["ledger_seen"] == {"410802001": 3}
     s.close()
+
+
+def test_processes_opening_an_older_store_at_once_migrate_it_once(store_url):
+    """A service opens one store per pooled connection at start: on an older store they must not
+    all run the same migration (the second ALTER TABLE failed, a 500 on the first requests)."""
+    import threading
+
+    errors: list[BaseException] = []
+    open_store(store_url, create=True).close()
+    for _ in range(5):  # a race: several rounds, so one that slips through is still seen
+        s = open_store(store_url)
+        s._execute("ALTER TABLE users DROP COLUMN token_version")
+        s._execute("UPDATE gridgov_meta SET value = '5' WHERE key = 'schema_version'")
+        s.close()
+        start = threading.Barrier(6)
+
+        def open_it() -> None:
+            try:
+                start.wait()
+                open_store(store_url).close()
+            except BaseException as exc:  # noqa: BLE001 - the test reports every failure
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_it) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    assert errors == []
+    s = open_store(store_url)
+    assert s.schema_version() == SCHEMA_VERSION and s.rows("users") == []
+    s.close()

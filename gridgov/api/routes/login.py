@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from gridgov.api.accounts import authenticate, end_sessions
+from gridgov.api.accounts import authenticate, end_sessions, get_user
 from gridgov.api.deps import CurrentUser, LoginLimiterDep, SettingsDep, StoreDep
 from gridgov.api.errors import http_error
 from gridgov.api.models import SIGNED_IN_ERRORS, TOO_MANY, Token, UserOut
@@ -30,7 +30,8 @@ def login(
     Counted in the memory of each service process (see ``LoginLimiter``).
     """
     client = request.client.host if request.client else "-"
-    wait = limiter.retry_after(form.username, client)
+    known = get_user(store, form.username.strip()) is not None
+    wait = limiter.retry_after(form.username, client, known=known)
     if wait:
         # Checked before the password: a locked-out pair learns nothing, not even a right guess.
         minutes = max(1, -(-wait // 60))
@@ -40,7 +41,7 @@ def login(
         raise exc
     user = authenticate(store, form.username, form.password)
     if user is None:
-        limiter.failed(form.username, client)
+        limiter.failed(form.username, client, known=known)
         raise http_error(401, "用户名或密码错误，或账号已停用", "wrong user name or password, or the account is disabled")
     limiter.succeeded(form.username, client)
     token, expires = create_token(user.username, secret=request.app.state.secret,
