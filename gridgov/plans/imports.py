@@ -149,6 +149,7 @@ def import_file(
         unit = "feature" if isinstance(raw, gpd.GeoDataFrame) else "row"
         notices += _roster_notices(store, spec, checked.frame, changes, file, dry_run=dry_run, unit=unit)
         notices += _twin_notices(store, checked.frame, changes, file, unit=unit)
+        notices += _absence_notices(checked.frame, changes, file, unit=unit)
     if removed is not None:
         notices += _removed_notice(file, removed, dry_run=dry_run)
     report = ImportReport(layer, file, len(checked.frame), inserted, len(changes) - inserted,
@@ -246,6 +247,34 @@ def _twin_notices(store: SqlStore, frame: pd.DataFrame, changes: list[tuple[Reco
     return tuple(out)
 
 
+def _absence_notices(frame: pd.DataFrame, changes: list[tuple[Record, Record | None, dict[str, Any]]],
+                     file: str, *, unit: Unit) -> tuple[Problem, ...]:
+    """Warnings for what ``worker unavailable`` would refuse without a confirmation: a retired
+    worker brought back, an absence not over yet replaced (an import is how many are changed at
+    once, so it warns rather than refuses)."""
+    from gridgov.errors import AbsenceReplaceError
+    from gridgov.plans.roster import keep_booked_absence
+
+    row_of = {key: int(i) for key, i in zip(frame["worker_id"], frame.index)}
+    out = []
+    for rec, old, diff in changes:
+        if old is None:
+            continue
+        worker = str(rec["worker_id"])
+        where = where_label(unit, row_of.get(worker, 0))
+        if old.get("status") == "retired" and rec.get("status") != "retired":
+            out.append(Problem(file, where, None, f"{worker} 已退出名册，此文件把状态改为{_shown(rec.get('status'), zh=True)}：此人会回到名册、重新安排网格",
+                               f"{worker} had retired; this file sets the status to {rec.get('status')}: they are back on the roster and get grids",
+                               "若非本意，把状态改回“退出”后重新导入", "if not meant, set the status back to retired and import again"))
+        elif rec.get("status") == "unavailable" and set(_ABSENCE) & set(diff):
+            try:
+                keep_booked_absence(old, rec.get("unavailable_from"), rec.get("unavailable_to"))
+            except AbsenceReplaceError as exc:
+                out.append(Problem(file, where, None, exc.message, exc.message_en,
+                                   "若原登记应保留，请改回原日期后重新导入", "if the booked absence should stay, restore its dates and import again"))
+    return tuple(out)
+
+
 def _signs(worker: Mapping[str, Any]) -> list[tuple[str, str]]:
     """What identifies a person across ids: the phone; the name with the employer."""
     signs = []
@@ -326,12 +355,8 @@ def _classify(spec: Layer, frame: pd.DataFrame, before: Mapping[tuple[Any, ...],
             continue
         taken = {k: v for k, v in rec.items() if k in carried or k in spec.key}
         blanks = {k for k, v in taken.items() if is_missing(v) and not is_missing(old.get(k))}
-        if not is_missing(typed_status) or not is_missing(taken.get("unavailable_from")):
-            # A status or an absence start typed in the row sets the absence whole: 在岗 with blank
-            # (or no) dates clears it, 暂不可用 with a blank end lasts until further notice.
-            blanks -= set(_ABSENCE)
-            if typed_status in ("active", "retired"):
-                taken.update({k: None for k in _ABSENCE if k not in carried})
+        if spec.name == "workers":
+            blanks = _absence_as_typed(taken, old, blanks, typed_status=typed_status, carried=carried)
         kept += len(blanks)
         rec = {**old, **{k: v for k, v in taken.items() if k not in blanks}}
         diff = {k: v for k, v in rec.items() if not _same(v, old.get(k))}
@@ -341,6 +366,29 @@ def _classify(spec: Layer, frame: pd.DataFrame, before: Mapping[tuple[Any, ...],
 
 
 _ABSENCE = ("unavailable_from", "unavailable_to")
+
+
+def _absence_as_typed(taken: Record, old: Record, blanks: set[str], *, typed_status: Any,
+                      carried: tuple[str, ...]) -> set[str]:
+    """A worker row's status and absence dates read as one thing (changes ``taken``; returns the
+    blanks that keep stored values):
+
+    - dates typed beside 在岗 or a blank status book an absence (status 暂不可用, as
+      ``worker unavailable`` does; availability goes by the dates);
+    - a status changed to 在岗 or 退出 clears the dates it leaves blank (or does not carry);
+    - a status changed to 暂不可用 takes its dates as typed (a blank end: until further notice);
+    - a status typed as it is stored keeps the stored dates its blank cells leave out.
+    """
+    start = taken.get("unavailable_from")
+    if not is_missing(start) and (is_missing(typed_status) or typed_status == "active") \
+            and old.get("status") != "retired":
+        taken["status"] = "unavailable"
+        return blanks - set(_ABSENCE)
+    if is_missing(typed_status) or typed_status == old.get("status"):
+        return blanks
+    if typed_status in ("active", "retired"):
+        taken.update({k: None for k in _ABSENCE})
+    return blanks - set(_ABSENCE)
 
 
 def _status_blank_is_active(rec: Record, old: Record | None) -> tuple[Record, Record | None]:

@@ -87,12 +87,12 @@ def mark_unavailable(
         if worker.get("status") == "retired":
             raise RetiredWorkerError(worker_id, action="unavailable")
         if not replace:
-            _keep_booked_absence(worker, start, end)
+            keep_booked_absence(worker, start, end)
         values = {"status": "unavailable", "unavailable_from": start, "unavailable_to": end}
         return _change(store, worker_id, values, actor=actor, action="worker.unavailable")
 
 
-def _keep_booked_absence(worker: Mapping[str, Any], start: date, end: date | None) -> None:
+def keep_booked_absence(worker: Mapping[str, Any], start: date | None, end: date | None) -> None:
     """AbsenceReplaceError when the new absence [start, end] leaves out days, from today on, of the
     worker's absence on record (past days are history: the ledger has them)."""
     from gridgov.localtime import today
@@ -104,7 +104,8 @@ def _keep_booked_absence(worker: Mapping[str, Any], start: date, end: date | Non
     if old_end is not None and old_end < now:
         return  # over
     remaining_start = max(old_start or now, now)
-    covered = start <= remaining_start and (end is None or (old_end is not None and end >= old_end))
+    start, end = _day(start), _day(end)  # an import hands over timestamps, or no start (since long ago)
+    covered = (start is None or start <= remaining_start) and (end is None or (old_end is not None and end >= old_end))
     if not covered:
         raise AbsenceReplaceError(str(worker["worker_id"]), str(old_start or "—"),
                                   None if old_end is None else str(old_end))

@@ -295,6 +295,8 @@ function statusText(w) {
   if (w.status === "unavailable" && w.unavailable_from && w.unavailable_from > today) {
     return t("awayFrom", { date: w.unavailable_from });
   }
+  // An absence that is over: the worker is available again (the solver goes by the dates too).
+  if (w.status === "unavailable" && w.unavailable_to && w.unavailable_to < today) return t("active");
   if (w.status === "unavailable" && w.unavailable_to) return t("awayUntil", { date: w.unavailable_to });
   return t(w.status || "active");
 }

@@ -249,11 +249,10 @@ def test_a_typed_status_sets_the_absence_whole(seeded: SqlStore, tmp_path: Path)
     back.write_text("编号,姓名,状态,暂停开始,暂停结束\nW001,张卫国,在岗,,\n", encoding="utf-8")
     import_file(seeded, "workers", back)
     assert absence() == ("active", None, None)
-    import_file(seeded, "workers", booked)
-    away = tmp_path / "away.csv"
+    away = tmp_path / "away.csv"  # from 在岗 to 暂不可用 with no dates: away until further notice
     away.write_text("编号,姓名,状态,暂停开始,暂停结束\nW001,张卫国,暂不可用,,\n", encoding="utf-8")
     import_file(seeded, "workers", away)
-    assert absence() == ("unavailable", None, None)  # away until further notice, no old end
+    assert absence() == ("unavailable", None, None)
     import_file(seeded, "workers", booked)
     only_status = tmp_path / "status.csv"
     only_status.write_text("编号,姓名,状态\nW001,张卫国,在岗\n", encoding="utf-8")
@@ -264,3 +263,28 @@ def test_a_typed_status_sets_the_absence_whole(seeded: SqlStore, tmp_path: Path)
     contacts.write_text("编号,姓名,状态,暂停开始,暂停结束,手机\nW001,张卫国,,,,13912345678\n", encoding="utf-8")
     import_file(seeded, "workers", contacts)
     assert absence() == ("unavailable", "2026-11-20", "2026-12-31")
+    same = tmp_path / "same.csv"  # so does the status typed as it is stored
+    same.write_text("编号,姓名,状态,暂停开始,暂停结束\nW001,张卫国,暂不可用,,\n", encoding="utf-8")
+    import_file(seeded, "workers", same)
+    assert absence() == ("unavailable", "2026-11-20", "2026-12-31")
+
+
+def test_dates_typed_beside_active_book_an_absence_and_imports_warn_what_the_cli_asks(
+        seeded: SqlStore, tmp_path: Path) -> None:
+    from gridgov.plans.roster import retire_worker
+
+    import_file(seeded, "workers", GOOD / "workers.csv")
+    typed = tmp_path / "typed.csv"  # an export's row: 在岗, with the leave typed in
+    typed.write_text("编号,姓名,状态,暂停开始,暂停结束\nW001,张卫国,在岗,2099-12-01,2099-12-20\n", encoding="utf-8")
+    import_file(seeded, "workers", typed)
+    row = seeded.load("workers", where={"worker_id": "W001"}).iloc[0]
+    assert row["status"] == "unavailable" and str(row["unavailable_from"])[:10] == "2099-12-01"
+    shorter = tmp_path / "shorter.csv"
+    shorter.write_text("编号,姓名,状态,暂停开始,暂停结束\nW001,张卫国,暂不可用,2099-11-01,2099-11-05\n", encoding="utf-8")
+    assert "already has an absence from 2099-12-01 to 2099-12-20" in import_file(
+        seeded, "workers", shorter, dry_run=True).render("en")
+    retire_worker(seeded, "W002", actor="p")
+    back = tmp_path / "back.csv"
+    back.write_text("编号,姓名,状态,暂停开始,暂停结束\nW002,李秀英,暂不可用,2099-01-01,2099-01-05\n", encoding="utf-8")
+    text = import_file(seeded, "workers", back, dry_run=True).render("en")
+    assert "W002 had retired" in text and "back on the roster" in text
