@@ -308,7 +308,8 @@ def plan_diff(
 
     table = Table(title=f"方案 {a} → {b}：{len(moves)} 个网格变动 / grids changed")
     for col in ("网格 grid", "网格名称 name", "街道 ward", "原劳模 from", "新劳模 to"):
-        table.add_column(col)
+        # Codes whole (15 digits that differ only at the end must not be cut to the same "…").
+        table.add_column(col, no_wrap=col.startswith(("网格 ", "街道")), min_width=15 if col.startswith("网格 ") else None)
     for m in moves:
         table.add_row(m.grid_code, grid_names.get(m.grid_code) or "", m.ward_code, who(m.before, m.grid_code),
                       who(m.after, "") if m.after else "（无）" if m.grid_code in grid_names else "（网格已撤销）")

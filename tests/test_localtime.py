@@ -58,3 +58,15 @@ def test_the_ledger_export_reads_in_words_not_codes(tmp_path):
     write_layer(readable(ledger), path, layer="ledger")
     rows = list(load_workbook(path).active.iter_rows(values_only=True))
     assert rows[1][3:] == ("劳模退出", "LM0001", "状态：在岗", "状态：退出")
+
+
+def test_a_removed_grid_reads_with_grid_labels_in_the_ledger_export():
+    from gridgov.plans.ledger import readable
+
+    ledger = pd.DataFrame({"entry_id": [1], "at": [datetime(2026, 11, 24, 15, 57, 47, tzinfo=timezone.utc)],
+                           "actor": ["cli"], "action": ["grid.remove"], "subject": ["G1"],
+                           "before": [{"code": "G1", "name": "一网格", "ward_code": "410802001",
+                                       "geometry": "MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)))"}], "after": [None]})
+    row = readable(ledger).iloc[0]
+    assert row["action"] == "撤销网格" and "网格名称：一网格" in row["before"] and "边界：（边界）" in row["before"]
+    assert "姓名" not in row["before"] and "住址" not in row["before"]

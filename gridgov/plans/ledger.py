@@ -77,7 +77,7 @@ def record(
 
 
 # Fields of plan and import entries, and the home point, as the ledger export names them.
-_OTHER_FIELDS = {"geometry": "住址坐标", "published": "发布的方案", "grids_changed": "换人网格数",
+_OTHER_FIELDS = {"published": "发布的方案", "grids_changed": "换人网格数",
                  "ledger_seen": "名册记录截至", "file": "文件", "rows": "行数", "inserted": "新增",
                  "updated": "更新", "unchanged": "未变"}
 
@@ -86,27 +86,29 @@ def readable(entries: pd.DataFrame) -> pd.DataFrame:
     """The ledger as a clerk reads it: 劳模退出 for worker.retire, 状态：在岗 → 退出 for the JSON."""
     from gridgov.schema import LAYERS, WORKER_STATUS_ZH
 
-    workers = LAYERS["workers"]
-
-    def label(field: str) -> str:
-        return workers.column(field).label if field in workers.column_names else _OTHER_FIELDS.get(field, field)
+    def label(field: str, layer: str) -> str:
+        if field == "geometry":
+            return "住址坐标" if layer == "workers" else "边界"
+        spec = LAYERS[layer]
+        return spec.column(field).label if field in spec.column_names else _OTHER_FIELDS.get(field, field)
 
     def shown(field: str, value: Any) -> str:
         if value is None:
             return "（空）"
-        if field == "geometry" or str(value).startswith("POINT"):
-            return "（坐标）"
+        if field == "geometry" or str(value).startswith(("POINT", "MULTIPOLYGON", "POLYGON")):
+            return "（坐标）" if str(value).startswith("POINT") else "（边界）"
         if field == "status":
             return WORKER_STATUS_ZH.get(str(value), str(value))
         return str(value) if not isinstance(value, (dict, list)) else json.dumps(value, ensure_ascii=False)
 
-    def text(values: Any) -> str:
+    def text(values: Any, action: str) -> str:
         if not isinstance(values, Mapping):
             return "" if values is None else str(values)
-        return "；".join(f"{label(k)}：{shown(k, v)}" for k, v in values.items())
+        layer = "grids" if action.startswith("grid.") else "workers"
+        return "；".join(f"{label(k, layer)}：{shown(k, v)}" for k, v in values.items())
 
     out = entries.copy()
+    out["before"] = [text(v, a) for v, a in zip(out["before"], out["action"])]
+    out["after"] = [text(v, a) for v, a in zip(out["after"], out["action"])]
     out["action"] = [ACTIONS.get(a, a) for a in out["action"]]
-    out["before"] = [text(v) for v in out["before"]]
-    out["after"] = [text(v) for v in out["after"]]
     return out

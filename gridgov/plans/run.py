@@ -23,6 +23,7 @@ from gridgov.plans.allocation import (
 from gridgov.plans.versions import (
     NOTHING_PUBLISHED,
     confirm_published,
+    inherited_holders,
     ledger_seen,
     plan_reasons,
     published_assignment,
@@ -78,6 +79,10 @@ def _pools(
     workers = available_pool(store.load("workers"), options)
     apportioned = apportion_workers(wards, grids, workers, options)
     ward_of = dict(zip(grids["code"], grids["ward_code"]))
+    # Grids removed since hold no one; a grid renumbered or split since keeps its holder as the
+    # solver's starting point (moving it to someone else counts as a move, as it would had the
+    # code stayed).
+    current = {**{g: w for g, w in current.items() if g in ward_of}, **inherited_holders(store, current, grids)}
     # Workers holding grids outside the scope keep them: they are not free for the scope.
     busy = {w for g, w in current.items() if w and ward_of.get(g) not in scope}
     holds = {w: ward_of.get(g) for g, w in current.items() if w and ward_of.get(g) in scope}
@@ -87,7 +92,7 @@ def _pools(
         ids = [w for w, ward in holds.items() if ward == code and w in by_id.index]
         ids += [w for w in apportioned.get(code, []) if w not in busy and w not in holds]
         pools[code] = by_id.loc[list(dict.fromkeys(ids))]
-    return {"grids": grids, "pools": pools}
+    return {"grids": grids, "pools": pools, "start": current}
 
 
 def solve_plan(
@@ -154,9 +159,10 @@ def _solve_locked(
     grids = data["grids"]
     by_ward = {code: grids[grids["ward_code"] == code] for code in scope}
     pins = list(locked)
+    start = data["start"]
     problems = [
         build_ward_problem(code, by_ward[code], data["pools"][code], options,
-                           current=(current or None) if use_current else None, locked=pins)
+                           current=(start or None) if use_current else None, locked=pins)
         for code in scope if len(by_ward[code])
     ]
     edges = {p.ward_code: p.edges for p in problems}  # built once per ward, for the solve and the measures

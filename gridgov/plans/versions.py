@@ -153,6 +153,7 @@ def publish_plan(store: SqlStore, plan_id: int, *, actor: str, force: bool = Fal
         if plan["status"] == "published":
             raise UserError(f"方案 {plan_id} 已经是发布状态", f"plan {plan_id} is already published")
         _refuse_removed_workers(store, plan)
+        _refuse_removed_grids(store, plan)
         previous = published_plan(store, kind=plan["kind"])
         base = _based_on(plan) if plan["kind"] == "grid" else None
         # A plan that does not say what it was solved from (stored before plans recorded it,
@@ -208,6 +209,22 @@ def _refuse_removed_workers(store: SqlStore, plan: dict[str, Any]) -> None:
         raise UserError(f"方案 {plan['plan_id']} 中的劳模 {'、'.join(gone)} 已从名册删除，不能发布：请重新求解后发布新方案",
                         f"plan {plan['plan_id']} names workers deleted from the roster since ({', '.join(gone)}): "
                         "it cannot be published; solve again and publish the new plan")
+
+
+def _refuse_removed_grids(store: SqlStore, plan: dict[str, Any]) -> None:
+    """A grid plan holding grids removed since (a ward's grids replaced) would send workers to
+    grids that no longer exist: solve again instead."""
+    if plan["kind"] != "grid":
+        return
+    held = plan_assignment(store, int(plan["plan_id"]))
+    current = {r["code"] for r in store.rows("grids", columns=["code"])}
+    gone = sorted(set(held) - current)
+    if gone:
+        shown = "、".join(gone[:5]) + (f" 等 {len(gone)} 个" if len(gone) > 5 else "")
+        raise UserError(f"方案 {plan['plan_id']} 含已撤销的网格（{shown}），不能发布：请运行 gridgov solve --changed 后发布新方案",
+                        f"plan {plan['plan_id']} holds grids removed since ({', '.join(gone[:5])}"
+                        f"{f' and {len(gone) - 5} more' if len(gone) > 5 else ''}): it cannot be published; "
+                        "run gridgov solve --changed and publish the new plan")
 
 
 def _based_on(plan: dict[str, Any]) -> int | None:
@@ -300,3 +317,30 @@ def _wards_with_unavailable(store: SqlStore, held: dict[str, str | None], ward_o
         return set()
     ok = set(available_workers(store.load("workers", where={"worker_id": sorted(holders)}))["worker_id"])
     return {ward_of[g] for g, w in held.items() if w is not None and w not in ok and g in ward_of}
+
+
+def inherited_holders(store: SqlStore, held: dict[str, str | None], grids: pd.DataFrame) -> dict[str, str]:
+    """grid code -> worker, for current grids the plan does not hold that cover most of a grid it
+    holds which was removed since (``import grids --replace``: renumbered, split): the removed
+    grid's holder. The removed shapes come from the ledger's records of them."""
+    from shapely import wkt
+
+    gone = sorted(g for g, w in held.items() if w is not None and g not in set(grids["code"]))
+    new = grids[~grids["code"].isin(held.keys())]
+    if not gone or new.empty:
+        return {}
+    shapes = {}
+    for entry in store.rows("ledger", where={"action": "grid.remove", "subject": gone}, order_by="entry_id"):
+        text = (entry["before"] or {}).get("geometry")
+        if isinstance(text, str):
+            shapes[entry["subject"]] = wkt.loads(text)
+    out = {}
+    for code, geom in zip(new["code"], new.geometry):
+        if geom is None or geom.is_empty or not geom.area:
+            continue
+        shares = {old: geom.intersection(shape).area / geom.area for old, shape in shapes.items()
+                  if shape.intersects(geom)}
+        best = max(shares, key=shares.get, default=None)
+        if best is not None and shares[best] > 0.5:
+            out[code] = held[best]
+    return out

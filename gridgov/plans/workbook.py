@@ -30,6 +30,7 @@ def ledger_rows(store: SqlStore, plan_id: int, wards: list[str] | None) -> list[
     grids = store.load("grids", where=None if wards is None else {"ward_code": wards})
     ward_names = dict(zip(*store.load("wards")[["code", "name"]].to_numpy().T))
     held = store.load("assignments", where={"plan_id": plan_id}).set_index("grid_code")
+    grids, changed_since = _grids_of_plan(store, grids, held, wards)
     ids = sorted({w for w in held["worker_id"].dropna()}) if len(held) else []
     workers = store.load("workers", where={"worker_id": ids}).set_index("worker_id") if ids else None
     away = _away_notes(workers.reset_index()) if workers is not None else {}
@@ -44,9 +45,28 @@ def ledger_rows(store: SqlStore, plan_id: int, wards: list[str] | None) -> list[
             wid, None if w is None else w["name"], None if w is None else w["phone"],
             None if w is None else w["employer"], None if w is None else w["sector"],
             None if w is None else render_honours(w["honours"]),
-            away.get(wid) if wid in away else (None if a is None else a["reason"]),
+            changed_since.get(g["code"]) or (away.get(wid) if wid in away else (None if a is None else a["reason"])),
         )])
     return rows
+
+
+def _grids_of_plan(store: SqlStore, grids: pd.DataFrame, held: pd.DataFrame,
+                   wards: list[str] | None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Today's grids plus those the plan holds that were removed since (as the ledger recorded
+    them), and a note for each grid the plan and today's grids do not share: an older plan's
+    workbook must still show what that plan assigned."""
+    notes = {code: "方案之后新增的网格，本方案未安排" for code in grids["code"] if code not in held.index}
+    gone = sorted(set(held.index) - set(grids["code"]))
+    if not gone:
+        return grids, notes
+    records = {}
+    for entry in store.rows("ledger", where={"action": "grid.remove", "subject": gone}, order_by="entry_id"):
+        records[entry["subject"]] = {k: v for k, v in (entry["before"] or {}).items() if k != "geometry"}
+    removed = [records.get(code, {"code": code, "ward_code": None}) for code in gone]
+    removed = [r for r in removed if wards is None or r.get("ward_code") in wards]
+    notes.update({r["code"]: "此网格在方案之后已撤销" for r in removed})
+    return pd.concat([grids.drop(columns="geometry", errors="ignore"), pd.DataFrame(removed)],
+                     ignore_index=True), notes
 
 
 def _away_notes(workers: pd.DataFrame) -> dict[str, str]:

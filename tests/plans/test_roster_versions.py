@@ -612,3 +612,30 @@ def _try(fn, *args, **kwargs):
         return fn(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - the test inspects what was raised
         return exc
+
+
+def test_a_renumbered_grid_keeps_its_worker_and_an_older_draft_holding_it_is_not_published(seeded, tmp_path):
+    from gridgov.plans.imports import import_file
+
+    published = _solve(seeded).plan_id
+    publish_plan(seeded, published, actor="p")
+    held = plan_assignment(seeded, published)
+    older_draft = _solve(seeded).plan_id  # solved before the renumbering: holds G2
+    # A newcomer living in the middle of G2: nearer than its holder, so only the moves rule keeps it.
+    add_worker(seeded, {"worker_id": "D", "name": "丁", "home_ward": "410802001",
+                        "geometry": Point(113.2075, 35.205)}, actor="p")
+    renumbered = _grids_file(tmp_path, [("G1", box(113.20, 35.20, 113.205, 35.21)),
+                                        ("G2X", box(113.205, 35.20, 113.21, 35.21))])
+    import_file(seeded, "grids", renumbered, replace=True, actor="p")
+    outcome = _solve(seeded, changed=True)
+    after = plan_assignment(seeded, outcome.plan_id)
+    assert after["G2X"] == held["G2"] and after["G1"] == held["G1"]  # nobody moved
+    assert outcome.summary["moves"] == 0
+    from gridgov.plans.workbook import ledger_rows
+
+    old_sheet = {row[2]: row for row in ledger_rows(seeded, published, ["410802001"])}
+    assert old_sheet["G2"][5] == held["G2"] and old_sheet["G2"][-1] == "此网格在方案之后已撤销"
+    assert old_sheet["G2X"][5] is None and old_sheet["G2X"][-1] == "方案之后新增的网格，本方案未安排"
+    with pytest.raises(UserError, match="holds grids removed since"):
+        publish_plan(seeded, older_draft, actor="p")
+    publish_plan(seeded, outcome.plan_id, actor="p")
