@@ -34,6 +34,8 @@ def _plain(value: Any) -> Any:
         return None
     if hasattr(value, "wkt"):
         return value.wkt
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        return value.item()  # a numpy number from a frame row: JSON's own number, not its text
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, float) and pd.isna(value):

@@ -534,6 +534,7 @@ def test_a_ward_whose_grids_were_renumbered_is_imported_with_replace(seeded, tmp
     assert sorted(seeded.load("grids")["code"]) == ["G1A", "G1B", "G2", "G3"]
     entry = seeded.rows("ledger", where={"action": "grid.remove"})[0]
     assert entry["subject"] == "G1" and entry["before"]["ward_code"] == "410802001" and entry["before"]["geometry"]
+    assert entry["before"]["households"] == 400  # a number, as stored
     assert stale_wards(seeded) == ["410802001"]
     draft = _solve(seeded, changed=True).plan_id
     assert sorted(plan_assignment(seeded, draft)) == ["G1A", "G1B", "G2", "G3"]  # G1 left the plan
