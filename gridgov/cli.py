@@ -300,6 +300,9 @@ def plan_diff(
         grid_names = {r["code"]: r.get("name") for r in store.rows("grids", where={"code": [m.grid_code for m in moves]},
                                                                    columns=["code", "name"])} if moves else {}
         in_a = set(plan_assignment(store, a)) if moves else set()
+        gone = [m.grid_code for m in moves if m.grid_code not in grid_names]
+        removed = {e["subject"]: e["before"] or {} for e in store.rows(
+            "ledger", where={"action": "grid.remove", "subject": gone}, order_by="entry_id")} if gone else {}
 
     def who(worker: str | None, grid: str) -> str:
         if worker is None:
@@ -309,9 +312,12 @@ def plan_diff(
     table = Table(title=f"方案 {a} → {b}：{len(moves)} 个网格变动 / grids changed")
     for col in ("网格 grid", "网格名称 name", "街道 ward", "原劳模 from", "新劳模 to"):
         # Codes whole (15 digits that differ only at the end must not be cut to the same "…").
-        table.add_column(col, no_wrap=col.startswith(("网格 ", "街道")), min_width=15 if col.startswith("网格 ") else None)
+        table.add_column(col, no_wrap=col.startswith(("网格 ", "街道")), min_width=15 if col.startswith("网格 ") else None,
+                         overflow="fold")
     for m in moves:
-        table.add_row(m.grid_code, grid_names.get(m.grid_code) or "", m.ward_code, who(m.before, m.grid_code),
+        record = removed.get(m.grid_code, {})
+        table.add_row(m.grid_code, grid_names.get(m.grid_code) or record.get("name") or "",
+                      m.ward_code or record.get("ward_code") or "", who(m.before, m.grid_code),
                       who(m.after, "") if m.after else "（无）" if m.grid_code in grid_names else "（网格已撤销）")
     out.print(table)
 

@@ -254,6 +254,32 @@ def test_worker_remove_and_restore(seeded_url, capsys, fingerprint):
         assert fingerprint(store) == before
 
 
+def test_a_renumbered_grid_through_the_cli(seeded_url, tmp_path, capsys):
+    import geopandas as gpd
+
+    with open_store(seeded_url) as store:
+        import_file(store, "workers", DATA / "good" / "workers.csv", actor="test")
+        grids = store.load("grids")
+    ward = sorted(grids["ward_code"])[0]
+    mine = grids[grids["ward_code"] == ward].copy()
+    old_code = sorted(mine["code"])[0]
+    new_code = old_code[:-3] + "999"
+    mine["code"] = mine["code"].replace(old_code, new_code)
+    path = tmp_path / "renumbered.geojson"
+    gpd.GeoDataFrame(mine[["code", "ward_code", "households", "geometry"]], crs=grids.crs).to_file(path, driver="GeoJSON")
+    db = ["--db", seeded_url, "--lang", "en"]
+    assert _run([*db, "solve", "--time-limit", "2"], capsys)[0] == 0
+    assert _run([*db, "plan", "publish", "1"], capsys)[0] == 0
+    code, out, err = _run([*db, "import", "grids", str(path)], capsys)
+    assert code == 2 and "--replace" in " ".join((out + err).split())
+    code, out, err = _run([*db, "import", "grids", str(path), "--replace"], capsys)
+    assert code == 0 and old_code in out
+    assert _run([*db, "solve", "--changed", "--time-limit", "2"], capsys)[0] == 0
+    code, out, _ = _run([*db, "plan", "diff", "1", "2"], capsys)
+    line = next(x for x in out.splitlines() if old_code in x)
+    assert code == 0 and "网格已撤销" in line and ward in line
+
+
 def test_demo_refuses_a_store_holding_imported_data(seeded_url, tmp_path, capsys, fingerprint):
     with open_store(seeded_url) as store:
         before = fingerprint(store)
