@@ -301,11 +301,23 @@ function statusText(w) {
   return t(w.status || "active");
 }
 
+// Field names of ledger entries as the Chinese page shows them (the English page keeps the keys).
+const FIELD_ZH = {
+  worker_id: "编号", name: "姓名", phone: "电话", employer: "单位", sector: "行业", honours: "荣誉",
+  home_ward: "居住街道", status: "状态", capacity: "承担能力", unavailable_from: "暂不可用起",
+  unavailable_to: "暂不可用止", geometry: "坐标", code: "网格编码", ward_code: "街道代码", kind: "类别",
+  households: "户数", population: "人口", published: "发布的方案", grids_changed: "换人网格数",
+  ledger_seen: "名册记录截至",
+};
+
 function changeText(before, after) {
-  // "field: old → new" per changed field; a new home point reads as such, not as WKT.
-  const shown = (v) => (v == null ? "—" : String(v).startsWith("POINT") ? t("newPoint")
-    : typeof v === "object" ? JSON.stringify(v) : String(v));
-  return Object.keys(after || {}).map((k) => `${k}: ${shown((before || {})[k])} → ${shown(after[k])}`).join("；");
+  // "field: old → new" per changed field; a point or a boundary reads as such, not as WKT;
+  // honours by their titles.
+  const shown = (k, v) => (v == null ? "—" : /^(MULTI)?(POINT|POLYGON)/.test(String(v)) ? t("newPoint")
+    : Array.isArray(v) ? v.map((h) => (h && h.title) || JSON.stringify(h)).join("、")
+    : typeof v === "object" ? JSON.stringify(v) : k === "status" ? t(String(v)) : String(v));
+  const label = (k) => (state.lang === "en" ? k : FIELD_ZH[k] || k);
+  return Object.keys(after || {}).map((k) => `${label(k)}: ${shown(k, (before || {})[k])} → ${shown(k, after[k])}`).join("；");
 }
 
 async function loadLedger(table = "#ledger") {

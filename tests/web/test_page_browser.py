@@ -152,7 +152,7 @@ def test_street_office_and_planner(browser, served):
     page.click(".tabs button[data-tab=ledger]")
     page.locator("#ledger tbody tr").first.wait_for()
     ledger = page.inner_text("#ledger")
-    assert "发布方案" in ledger and "劳模暂不可用" in ledger and "unavailable_from: — → 2099-01-01" in ledger
+    assert "发布方案" in ledger and "劳模暂不可用" in ledger and "暂不可用起: — → 2099-01-01" in ledger
     page.click(".tabs button[data-tab=plans]")
     row.locator("button.plan-map").click()
     page.locator("#tab-map").wait_for(state="visible")
@@ -213,7 +213,7 @@ def test_a_planner_deletes_a_row_entered_by_mistake_and_puts_it_back(browser, se
     page.click(".tabs button[data-tab=ledger]")
     row = page.locator("#ledger tbody tr", has_text="删除误录劳模")
     row.first.wait_for()
-    assert "name: 误录 → —" in row.first.inner_text()
+    assert "姓名: 误录 → —" in row.first.inner_text()
     row.first.locator("button.restore").click()
     page.wait_for_function("document.querySelector('#status').textContent.includes('已恢复劳模 X9')")
     assert "误录" in page.inner_text("#planner-workers")
