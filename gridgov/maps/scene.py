@@ -95,11 +95,29 @@ def _incidents(store: SqlStore, ward_geom: Any | None) -> gpd.GeoDataFrame:
     return incidents
 
 
+def _with_removed(store: SqlStore, grids: gpd.GeoDataFrame, plan: dict[str, Any] | None,
+                  ward: str | None) -> gpd.GeoDataFrame:
+    """``grids`` plus those the plan holds that were removed since (an older plan's map shows what
+    it assigned; their shapes as the ledger recorded them)."""
+    if plan is None:
+        return grids
+    from gridgov.plans.versions import plan_assignment, removed_grids
+
+    gone = set(plan_assignment(store, int(plan["plan_id"]))) - set(grids["code"])
+    removed = removed_grids(store, gone)
+    if ward is not None:
+        removed = removed[removed["ward_code"] == ward] if "ward_code" in removed else removed.iloc[0:0]
+    removed = removed[removed.geometry.notna()]
+    if removed.empty:
+        return grids
+    return pd.concat([grids, removed[[c for c in grids.columns if c in removed.columns]]], ignore_index=True)
+
+
 def load_scene(store: SqlStore, *, plan_id: int | None = None, ward: str | None = None) -> Scene:
     """Everything the coverage map draws for the city, or for one ward."""
     plan = resolve_plan(store, plan_id)
     ward_row = _ward_row(store, ward) if ward is not None else None
-    grids = store.load("grids", where={"ward_code": ward} if ward else None)
+    grids = _with_removed(store, store.load("grids", where={"ward_code": ward} if ward else None), plan, ward)
     grids = with_assignment(grids, store, plan).reset_index(drop=True)
     wards = store.load("wards", where={"code": ward} if ward else None)
     county_where = {"code": ward_row["county_code"]} if ward_row else None

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 
 from gridgov.errors import NotFoundError, StalePlanError, UserError
@@ -319,21 +320,33 @@ def _wards_with_unavailable(store: SqlStore, held: dict[str, str | None], ward_o
     return {ward_of[g] for g, w in held.items() if w is not None and w not in ok and g in ward_of}
 
 
+def removed_grids(store: SqlStore, codes: Iterable[str]) -> gpd.GeoDataFrame:
+    """Grids removed from the store (``import grids --replace``) as the ledger recorded them, for
+    the plans that still hold them; codes the ledger has no record of are left out."""
+    from shapely import wkt
+
+    records: dict[str, dict[str, Any]] = {}
+    codes = sorted(set(codes))
+    if codes:
+        for entry in store.rows("ledger", where={"action": "grid.remove", "subject": codes}, order_by="entry_id"):
+            record = dict(entry["before"] or {})
+            text = record.get("geometry")
+            record["geometry"] = wkt.loads(text) if isinstance(text, str) else None
+            records[entry["subject"]] = record
+    frame = pd.DataFrame(list(records.values()), columns=sorted({k for r in records.values() for k in r} | {"code", "geometry"}))
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4490")
+
+
 def inherited_holders(store: SqlStore, held: dict[str, str | None], grids: pd.DataFrame) -> dict[str, str]:
     """grid code -> worker, for current grids the plan does not hold that cover most of a grid it
     holds which was removed since (``import grids --replace``: renumbered, split): the removed
     grid's holder. The removed shapes come from the ledger's records of them."""
-    from shapely import wkt
-
     gone = sorted(g for g, w in held.items() if w is not None and g not in set(grids["code"]))
     new = grids[~grids["code"].isin(held.keys())]
     if not gone or new.empty:
         return {}
-    shapes = {}
-    for entry in store.rows("ledger", where={"action": "grid.remove", "subject": gone}, order_by="entry_id"):
-        text = (entry["before"] or {}).get("geometry")
-        if isinstance(text, str):
-            shapes[entry["subject"]] = wkt.loads(text)
+    removed = removed_grids(store, gone)
+    shapes = {c: g for c, g in zip(removed["code"], removed.geometry) if g is not None}
     out = {}
     for code, geom in zip(new["code"], new.geometry):
         if geom is None or geom.is_empty or not geom.area:

@@ -59,9 +59,10 @@ def _grids_of_plan(store: SqlStore, grids: pd.DataFrame, held: pd.DataFrame,
     gone = sorted(set(held.index) - set(grids["code"]))
     if not gone:
         return grids, notes
-    records = {}
-    for entry in store.rows("ledger", where={"action": "grid.remove", "subject": gone}, order_by="entry_id"):
-        records[entry["subject"]] = {k: v for k, v in (entry["before"] or {}).items() if k != "geometry"}
+    from gridgov.plans.versions import removed_grids
+
+    records = {r["code"]: {k: v for k, v in r.items() if k != "geometry"}
+               for r in removed_grids(store, gone).to_dict("records")}
     removed = [records.get(code, {"code": code, "ward_code": None}) for code in gone]
     removed = [r for r in removed if wards is None or r.get("ward_code") in wards]
     notes.update({r["code"]: "此网格在方案之后已撤销" for r in removed})

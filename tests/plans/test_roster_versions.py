@@ -637,6 +637,10 @@ def test_a_renumbered_grid_keeps_its_worker_and_an_older_draft_holding_it_is_not
     old_sheet = {row[2]: row for row in ledger_rows(seeded, published, ["410802001"])}
     assert old_sheet["G2"][5] == held["G2"] and old_sheet["G2"][-1] == "此网格在方案之后已撤销"
     assert old_sheet["G2X"][5] is None and old_sheet["G2X"][-1] == "方案之后新增的网格，本方案未安排"
+    from gridgov.maps.scene import load_scene
+
+    old_map = load_scene(seeded, plan_id=published, ward="410802001").grids.set_index("code")
+    assert old_map.loc["G2", "worker_id"] == held["G2"] and not old_map.geometry["G2"].is_empty
     with pytest.raises(UserError, match="holds grids removed since"):
         publish_plan(seeded, older_draft, actor="p")
     publish_plan(seeded, outcome.plan_id, actor="p")
