@@ -288,9 +288,7 @@ def plan_diff(
     db: DbOption = None,
 ) -> None:
     """两个方案之间换人的网格 / grids whose worker changed between two plans."""
-    from gridgov.plans.versions import diff_plans
-
-    from gridgov.plans.versions import plan_assignment
+    from gridgov.plans.versions import diff_plans, plan_assignment, removed_grids
 
     with _open(db) as store:
         moves = diff_plans(store, a, b)
@@ -300,14 +298,11 @@ def plan_diff(
         grid_names = {r["code"]: r.get("name") for r in store.rows("grids", where={"code": [m.grid_code for m in moves]},
                                                                    columns=["code", "name"])} if moves else {}
         in_a = set(plan_assignment(store, a)) if moves else set()
-        gone = [m.grid_code for m in moves if m.grid_code not in grid_names]
-        removed = {e["subject"]: e["before"] or {} for e in store.rows(
-            "ledger", where={"action": "grid.remove", "subject": gone}, order_by="entry_id")} if gone else {}
+        removed = {r["code"]: r for r in removed_grids(
+            store, [m.grid_code for m in moves if m.grid_code not in grid_names]).to_dict("records")}
 
-    def who(worker: str | None, grid: str) -> str:
-        if worker is None:
-            return "（新网格）" if grid not in in_a else "（无）"
-        return f"{names.get(worker) or '（已删除）'} {worker}"
+    def who(worker: str | None, nobody: str) -> str:
+        return nobody if worker is None else f"{names.get(worker) or '（已删除）'} {worker}"
 
     table = Table(title=f"方案 {a} → {b}：{len(moves)} 个网格变动 / grids changed")
     for col in ("网格 grid", "网格名称 name", "街道 ward", "原劳模 from", "新劳模 to"):
@@ -317,8 +312,9 @@ def plan_diff(
     for m in moves:
         record = removed.get(m.grid_code, {})
         table.add_row(m.grid_code, grid_names.get(m.grid_code) or record.get("name") or "",
-                      m.ward_code or record.get("ward_code") or "", who(m.before, m.grid_code),
-                      who(m.after, "") if m.after else "（无）" if m.grid_code in grid_names else "（网格已撤销）")
+                      m.ward_code or record.get("ward_code") or "",
+                      who(m.before, "（无）" if m.grid_code in in_a else "（新网格）"),
+                      who(m.after, "（无）" if m.grid_code in grid_names else "（网格已撤销）"))
     out.print(table)
 
 

@@ -153,8 +153,9 @@ def publish_plan(store: SqlStore, plan_id: int, *, actor: str, force: bool = Fal
         plan = get_plan(store, plan_id)
         if plan["status"] == "published":
             raise UserError(f"方案 {plan_id} 已经是发布状态", f"plan {plan_id} is already published")
-        _refuse_removed_workers(store, plan)
-        _refuse_removed_grids(store, plan)
+        held = plan_assignment(store, int(plan_id)) if plan["kind"] == "grid" else {}
+        _refuse_removed_workers(store, plan, held)
+        _refuse_removed_grids(store, plan, held)
         previous = published_plan(store, kind=plan["kind"])
         base = _based_on(plan) if plan["kind"] == "grid" else None
         # A plan that does not say what it was solved from (stored before plans recorded it,
@@ -193,10 +194,11 @@ def confirm_published(store: SqlStore, plan_id: int, *, ledger_seen: dict[str, i
     return True
 
 
-def _refuse_removed_workers(store: SqlStore, plan: dict[str, Any]) -> None:
-    """A draft naming a worker deleted from the roster since (a row imported by mistake) is not published."""
+def _refuse_removed_workers(store: SqlStore, plan: dict[str, Any], held: dict[str, str | None]) -> None:
+    """A draft naming a worker deleted from the roster since (a row imported by mistake) is not
+    published; ``held`` is a grid plan's assignment."""
     if plan["kind"] == "grid":
-        named = {w for w in plan_assignment(store, int(plan["plan_id"])).values() if w is not None}
+        named = {w for w in held.values() if w is not None}
     else:
         named = _studio_staff(plan)
     if not named:
@@ -212,12 +214,11 @@ def _refuse_removed_workers(store: SqlStore, plan: dict[str, Any]) -> None:
                         "it cannot be published; solve again and publish the new plan")
 
 
-def _refuse_removed_grids(store: SqlStore, plan: dict[str, Any]) -> None:
+def _refuse_removed_grids(store: SqlStore, plan: dict[str, Any], held: dict[str, str | None]) -> None:
     """A grid plan holding grids removed since (a ward's grids replaced) would send workers to
     grids that no longer exist: solve again instead."""
     if plan["kind"] != "grid":
         return
-    held = plan_assignment(store, int(plan["plan_id"]))
     current = {r["code"] for r in store.rows("grids", columns=["code"])}
     gone = sorted(set(held) - current)
     if gone:
@@ -304,10 +305,9 @@ def stale_wards(store: SqlStore) -> list[str]:
     # Grids imported since (a split, a new community) have no worker yet: their wards too.
     stale |= {ward for g, ward in ward_of.items() if g not in held}
     # Grids the plan holds that were removed since (a ward's grids replaced): their wards, as the ledger recorded them.
-    gone = sorted(g for g in held if g not in ward_of)
+    gone = [g for g in held if g not in ward_of]
     if gone:
-        removals = store.rows("ledger", where={"action": "grid.remove", "subject": gone}, columns=["before"])
-        stale |= {r["before"]["ward_code"] for r in removals if isinstance(r["before"], dict) and r["before"].get("ward_code")}
+        stale |= {w for w in removed_grids(store, gone).get("ward_code", []) if isinstance(w, str) and w}
     return sorted(stale)
 
 
