@@ -49,14 +49,11 @@ def ward_map(store: SqlStore, ward_code: str, **options: object) -> folium.Map:
 def _names_noting_absence(workers, lang: Lang) -> dict[str, str]:
     """Worker names, each marked when the worker is not available today: a map a street office
     reads must not send people to someone who left while the re-solve awaits publishing."""
-    from gridgov.plans.roster import available_workers
+    from gridgov.plans.roster import unavailable_today
 
-    ok = set(available_workers(workers)["worker_id"])
-    names = {}
-    for w, name, status in zip(workers["worker_id"], workers["name"], workers["status"]):
-        note = "" if w in ok else t("retired_note" if status == "retired" else "away_note", lang)
-        names[w] = f"{name}·{note}" if note else name
-    return names
+    notes = {w: t("retired_note" if kind == "retired" else "away_note", lang)
+             for w, (kind, _until) in unavailable_today(workers).items()}
+    return {w: f"{name}·{notes[w]}" if w in notes else name for w, name in zip(workers["worker_id"], workers["name"])}
 
 
 def draw_coverage(m: folium.Map, scene: Scene, display: Display, lang: Lang) -> None:

@@ -19,6 +19,7 @@ from gridgov.errors import (
     ValidationError,
     WorkerInPlansError,
 )
+from gridgov.io.values import is_missing
 from gridgov.plans.ledger import changed_fields, record
 from gridgov.store import SqlStore
 
@@ -36,6 +37,14 @@ def available_workers(workers: gpd.GeoDataFrame, *, on: date | None = None) -> g
     # An absence with no start began long ago; one with no end lasts until the status changes back.
     absent = (status == "unavailable") & ~(start > day) & ~(end < day)
     return workers[(status != "retired") & ~absent]
+
+
+def unavailable_today(workers: gpd.GeoDataFrame) -> dict[str, tuple[str, date | None]]:
+    """worker id -> ("retired", None) or ("away", the absence's end or None), for the workers of
+    ``workers`` not available today: what a sheet or a map listing them must say."""
+    ok = set(available_workers(workers)["worker_id"])
+    return {w["worker_id"]: ("retired", None) if w.get("status") == "retired" else ("away", _day(w.get("unavailable_to")))
+            for w in workers.to_dict("records") if w["worker_id"] not in ok}
 
 
 def _load_worker(store: SqlStore, worker_id: str) -> dict[str, Any]:
@@ -125,9 +134,7 @@ def mark_available(store: SqlStore, worker_id: str, *, actor: str, reinstate: bo
         worker = _load_worker(store, worker_id)
         if not reinstate and worker.get("status") == "retired":
             raise RetiredWorkerError(worker_id)
-        status = worker.get("status")
-        if status is None or (isinstance(status, float) and pd.isna(status)):
-            status = "active"  # imports leave it blank
+        status = "active" if is_missing(worker.get("status")) else worker["status"]  # older imports left it blank
         away = any(_day(worker.get(k)) is not None for k in ("unavailable_from", "unavailable_to"))
         if status == "active" and not away:
             return {}

@@ -73,20 +73,11 @@ def _grids_of_plan(store: SqlStore, grids: pd.DataFrame, held: pd.DataFrame,
 def _away_notes(workers: pd.DataFrame) -> dict[str, str]:
     """Workers of the plan who are not available today, with why: a sheet on a wall must not send
     people to a retired worker's phone while the re-solve is waiting to be published."""
-    from gridgov.plans.roster import available_workers
+    from gridgov.plans.roster import unavailable_today
 
-    ok = set(available_workers(workers)["worker_id"])
-    notes = {}
-    for w in workers.to_dict("records"):
-        if w["worker_id"] in ok:
-            continue
-        if w.get("status") == "retired":
-            notes[w["worker_id"]] = "该劳模已退出，待重新安排"
-        else:
-            end = w.get("unavailable_to")
-            until = "" if end is None or pd.isna(end) else f"（至 {pd.Timestamp(end).date()}）"
-            notes[w["worker_id"]] = f"该劳模暂不可用{until}，待重新安排"
-    return notes
+    return {w: "该劳模已退出，待重新安排" if kind == "retired" else
+            f"该劳模暂不可用{'' if until is None else f'（至 {until}）'}，待重新安排"
+            for w, (kind, until) in unavailable_today(workers).items()}
 
 
 def save_ledger_xlsx(store: SqlStore, plan_id: int, wards: list[str] | None, path: str | Path, *,
