@@ -12,7 +12,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from gridgov.api.accounts import User, get_user
 from gridgov.api.cache import RevisionCache
-from gridgov.api.errors import http_error, not_visible
+from gridgov.api.errors import SIGN_IN_AGAIN, http_error, not_visible
 from gridgov.api.pool import StorePool
 from gridgov.api.security import LoginLimiter, read_token
 from gridgov.plans.versions import plan_assignment, published_plan
@@ -82,7 +82,7 @@ def authenticate(token: str | None, *, state: object, store: SqlStore, cache: Re
         if user is not None and user.token_version != version:
             user = None  # issued before a password change, a disable or a sign-out
     if user is None or user.disabled:
-        raise http_error(401, "未登录或登录已过期，请重新登录", "not signed in or the session expired: sign in again")
+        raise http_error(401, *SIGN_IN_AGAIN)
     return user
 
 

@@ -49,6 +49,10 @@ def http_error(status: int, message: str, message_en: str) -> HTTPException:
     return HTTPException(status_code=status, detail={"message": message, "message_en": message_en}, headers=headers)
 
 
+# What a missing, expired or revoked sign-in is told, by the routes and by the request guard alike.
+SIGN_IN_AGAIN = ("未登录或登录已过期，请重新登录", "not signed in or the session expired: sign in again")
+
+
 def not_visible(what: str, what_en: str) -> HTTPException:
     """404 for a thing that does not exist or is outside the caller's wards — on purpose the same."""
     return http_error(404, f"{what}不存在或不在您负责的街道内", f"{what_en} does not exist or is not in your wards")

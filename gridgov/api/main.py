@@ -226,7 +226,7 @@ class GuardMiddleware:
         await response(scope, receive, send_with_headers)
 
 
-_SIGN_IN = {"detail": {"message": "未登录或登录已过期，请重新登录", "message_en": "not signed in or the session expired: sign in again"}}
+_SIGN_IN = {"detail": {"message": errors.SIGN_IN_AGAIN[0], "message_en": errors.SIGN_IN_AGAIN[1]}}
 
 
 def _too_large(limit: int) -> dict:
