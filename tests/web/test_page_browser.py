@@ -182,13 +182,19 @@ def test_sign_in_says_why_it_failed(browser, served):
     context.close()
 
 
-def test_a_planner_deletes_a_row_entered_by_mistake_and_puts_it_back(browser, served):
+def _planner_page(browser, served):
+    """A new browser context signed in as the planner, the city map drawn."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(15000)
     page.goto(served.url + "/")
     _sign_in(page, "planner", served.password)
     page.frame_locator("#city-map").locator("path.leaflet-interactive").first.wait_for()
+    return context, page
+
+
+def test_a_planner_deletes_a_row_entered_by_mistake_and_puts_it_back(browser, served):
+    context, page = _planner_page(browser, served)
     assert page.evaluate("""async () => (await fetch('/api/workers', {method: 'POST',
         headers: {Authorization: 'Bearer ' + sessionStorage.getItem('gridgov.token'), 'Content-Type': 'application/json'},
         body: JSON.stringify({worker_id: 'X9', name: '误录', home_ward: '410802002', lon: 113.215, lat: 35.205,
@@ -222,12 +228,7 @@ def test_a_planner_deletes_a_row_entered_by_mistake_and_puts_it_back(browser, se
 
 
 def test_a_second_absence_is_confirmed_before_it_replaces_the_first(browser, served):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    page.goto(served.url + "/")
-    _sign_in(page, "planner", served.password)
-    page.frame_locator("#city-map").locator("path.leaflet-interactive").first.wait_for()
+    context, page = _planner_page(browser, served)
     page.click(".tabs button[data-tab=roster]")
     page.select_option("#roster-worker", "D")
     page.select_option("#roster-action", "unavailable")
