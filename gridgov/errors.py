@@ -139,6 +139,21 @@ class LockedError(UserError):
         self.holder = holder
 
 
+class ChangedMeanwhileError(UserError):
+    """Rows an import read changed (another import, a roster change) before it wrote: writing it
+    would put back what the other change replaced. Nothing was written; import the file again."""
+
+    def __init__(self, file: str, keys: list[str]) -> None:
+        shown = "、".join(keys[:10]) + (f" 等 {len(keys)} 条" if len(keys) > 10 else "")
+        shown_en = ", ".join(keys[:10]) + (f" and {len(keys) - 10} more" if len(keys) > 10 else "")
+        super().__init__(
+            f"{file}：导入期间 {shown} 已被他人修改，本次未写入任何数据；请重新导入（将按最新数据比较）",
+            f"{file}: {shown_en} changed while this import was checked; nothing was written: "
+            "import the file again (it will be compared with the new data)",
+        )
+        self.keys = keys
+
+
 class StalePlanError(UserError):
     """Publishing this plan would undo changes published since it was solved."""
 

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from gridgov.errors import (
     AbsenceReplaceError,
+    ChangedMeanwhileError,
     GridgovError,
     InfeasibleError,
     LockedError,
@@ -30,6 +31,7 @@ _STATUS: tuple[tuple[type[GridgovError], int], ...] = (
     (ValidationError, 422),
     (NotFoundError, 404),
     (InfeasibleError, 422),
+    (ChangedMeanwhileError, 409),  # another change landed while the import was checked: import again
     (LockedError, 409),  # another solve holds the ward: retry when it has finished
     (StalePlanError, 409),  # publishing it would undo what was published since it was solved
     (WorkerInPlansError, 409),  # named by a published or past plan: retire instead

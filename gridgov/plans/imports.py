@@ -11,7 +11,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from gridgov.errors import Problem, UserError, ValidationError
+from gridgov.errors import ChangedMeanwhileError, Problem, UserError, ValidationError
 from gridgov.geo.shipped import load_townships
 from gridgov.io.problems import Unit, where_label
 from gridgov.io.readers import FEATURE_SUFFIXES, TABLE_SUFFIXES, check_suffix, read_features, read_table
@@ -155,7 +155,7 @@ def import_file(
     report = ImportReport(layer, file, len(checked.frame), inserted, len(changes) - inserted,
                           len(checked.frame) - len(changes), notices, dry_run)
     if not dry_run:
-        _write(store, spec, checked.frame, changes, report, actor=actor, removed=removed)
+        _write(store, spec, checked.frame, changes, report, actor=actor, removed=removed, read=before)
     log.info("import %s from %s: %d read, %d inserted, %d updated, %d unchanged%s", layer, file,
              report.rows, report.inserted, report.updated, report.unchanged, " (dry run)" if dry_run else "")
     return report
@@ -440,9 +440,10 @@ def _removed_notice(file: str, removed: pd.DataFrame, *, dry_run: bool) -> tuple
 
 def _write(store: SqlStore, spec: Layer, frame: pd.DataFrame,
            changes: list[tuple[Record, Record | None, dict[str, Any]]], report: ImportReport, *, actor: str,
-           removed: pd.DataFrame | None = None) -> None:
+           removed: pd.DataFrame | None = None, read: Mapping[tuple[Any, ...], Record]) -> None:
     rows = [rec for rec, _, _ in changes]
     with store.transaction():
+        _unchanged_since_read(store, spec, frame, read, file=report.file)
         if removed is not None and not removed.empty:
             store.delete("grids", where={"code": sorted(removed["code"])})
             for grid in removed.to_dict("records"):
@@ -457,6 +458,24 @@ def _write(store: SqlStore, spec: Layer, frame: pd.DataFrame,
             record(store, actor=actor, action="import", subject=f"{spec.name}:{report.file}",
                    after={"file": report.file, "rows": report.rows, "inserted": report.inserted,
                           "updated": report.updated, "unchanged": report.unchanged})
+
+
+def _unchanged_since_read(store: SqlStore, spec: Layer, frame: pd.DataFrame,
+                          read: Mapping[tuple[Any, ...], Record], *, file: str) -> None:
+    """Inside the write's transaction: the file's stored rows as they were when it was compared,
+    held until the write commits (ChangedMeanwhileError otherwise). Rows are written whole, so
+    without this a retirement committed while a large roster file was being checked would be
+    undone by the import of an unrelated column."""
+    if frame.empty:
+        return
+    store.lock_rows(spec.name, {spec.key[0]: sorted({k for k in frame[spec.key[0]].tolist() if k is not None})})
+    now = _existing(store, spec, frame)
+    names = spec.column_names + (["geometry"] if spec.geometry else [])
+    changed = sorted("/".join(map(str, key)) for key in set(read) | set(now)
+                     if key not in read or key not in now
+                     or not all(_same(read[key].get(n), now[key].get(n)) for n in names))
+    if changed:
+        raise ChangedMeanwhileError(file, changed)
 
 
 def _record_worker(store: SqlStore, rec: Record, old: Record | None, diff: Mapping[str, Any], *, actor: str) -> None:

@@ -288,3 +288,41 @@ def test_dates_typed_beside_active_book_an_absence_and_imports_warn_what_the_cli
     back.write_text("编号,姓名,状态,暂停开始,暂停结束\nW002,李秀英,暂不可用,2099-01-01,2099-01-05\n", encoding="utf-8")
     text = import_file(seeded, "workers", back, dry_run=True).render("en")
     assert "W002 had retired" in text and "back on the roster" in text
+
+
+def test_a_change_committed_while_the_import_was_checked_is_not_written_over(
+        seeded: SqlStore, store_url: str, tmp_path: Path, fingerprint: Fingerprint, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are written whole: an import of new phone numbers compared before another office
+    retired W001 would store W001 as active again. It writes nothing and says why instead."""
+    from gridgov.errors import ChangedMeanwhileError
+    from gridgov.plans.roster import retire_worker
+    from gridgov.store import open_store
+
+    import_file(seeded, "workers", GOOD / "workers.csv")
+    sheet = pd.read_csv(GOOD / "workers.csv", dtype=str)
+    sheet["手机"] = ["13900000001", "13900000002", "13900000003"]
+    sheet = sheet.drop(columns=["状态"])  # the sheet only brings new phone numbers
+    sheet.to_csv(tmp_path / "phones.csv", index=False)
+    classify = imports._classify
+    after_retirement: list[str] = []
+
+    def retired_meanwhile(*args, **kwargs):
+        out = classify(*args, **kwargs)
+        other = open_store(store_url)  # another office, its own connection
+        try:
+            retire_worker(other, "W001", actor="另一街道")
+        finally:
+            other.close()
+        after_retirement.append(fingerprint(seeded))
+        return out
+
+    monkeypatch.setattr(imports, "_classify", retired_meanwhile)
+    with pytest.raises(ChangedMeanwhileError) as err:
+        import_file(seeded, "workers", tmp_path / "phones.csv")
+    assert "W001" in str(err.value) and "phones.csv" in str(err.value)
+    assert fingerprint(seeded) == after_retirement[0]
+    assert seeded.load("workers", where={"worker_id": "W001"}).iloc[0]["status"] == "retired"
+    monkeypatch.setattr(imports, "_classify", classify)
+    report = import_file(seeded, "workers", tmp_path / "phones.csv")  # again: compared with the new data
+    assert report.updated == len(sheet)
+    assert seeded.load("workers", where={"worker_id": "W001"}).iloc[0]["status"] == "retired"
