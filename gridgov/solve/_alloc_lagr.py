@@ -221,7 +221,9 @@ class LagrangianSearch:
                 return "stopped", lower, kept, up
             self._report(progress, "set partitioning", max(root, lower))
             if outcome == "optimal" and self.ub <= target + self.tol:
-                return "optimal", int(self.ub), kept, up
+                # No plan at all (ub infinite) with every pattern in the model: none covers every
+                # grid (loads that add up but do not pack); the caller turns to coverage.
+                return "optimal", int(self.ub) if math.isfinite(self.ub) else lower, kept, up
             # Every plan costing at most the target was in the model: none is cheaper than its optimum.
             lower = max(lower, math.floor(target - self.tol) + 1)
             gap *= 2
@@ -379,11 +381,9 @@ def _solution(h: object, k: int) -> np.ndarray | None:
 def _highs(seconds: float, *, heuristics: bool = True) -> object:
     """A silent, single-threaded HiGHS that proves optimality (gap 0) within ``seconds``;
     ``heuristics=False`` turns off its primal heuristics, for proofs started from a plan."""
-    import highspy
+    from gridgov.solve._highs import quiet_highs
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
+    h = quiet_highs()
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("time_limit", max(0.05, float(seconds)))
     if not heuristics:

@@ -51,9 +51,9 @@ def solve_lp_relaxation(
     """HiGHS LP on the allowed pairs; None when the relaxation is infeasible."""
     import highspy
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
+    from gridgov.solve._highs import quiet_highs
+
+    h = quiet_highs()
     lp = compact_model(rows, cols, cost, load, capacity, n, m, integer=False)
     h.passModel(lp)
     h.run()

@@ -297,3 +297,31 @@ def test_many_grids_per_worker_go_to_highs_alone_and_stay_exact(seed: int, monke
         return
     assert res.algorithm == "highs-mip" and res.status == "optimal"
     assert res.cost == best and res.bound == pytest.approx(best)
+
+
+def test_loads_that_add_up_but_do_not_pack_fall_back_to_the_most_coverage() -> None:
+    """Capacity 4 + 4 = load 2 + 3 + 3, but no worker fits 2 + 3: no plan covers every grid.
+    The search proved that with no plan in hand and used to fail converting an infinite cost;
+    the answer covers the two grids of load 3 (the most load), each by the one worker it can."""
+    from gridgov.solve import allocate
+
+    out = allocate(np.ones((3, 2)), load=np.array([2.0, 3.0, 3.0]), capacity=np.array([4.0, 4.0]), rule="several")
+    assert out.status == "optimal"
+    assert out.worker_of[0] == -1 and sorted(out.worker_of[1:].tolist()) == [0, 1]
+    assert out.cost == 2.0 and out.covered_load == 6.0
+    assert [u.code for u in out.uncovered] == ["capacity_packing"]
+
+
+def test_no_solver_banner_reaches_standard_output() -> None:
+    """highspy 1.16 prints "Running HiGHS …" when a process makes its first solver, before
+    output can be turned off; a CLI's or a script's output must hold only what it prints."""
+    import subprocess
+    import sys
+
+    script = ("import numpy as np\nfrom gridgov.solve import allocate\n"
+              "rng = np.random.default_rng(1)\n"
+              "r = allocate(rng.random((60, 20)) * 100, load=rng.integers(1, 4, 60).astype(float),"
+              " capacity=np.full(20, 10.0), rule='several')\n"
+              "print(r.status, r.algorithm)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True)
+    assert done.stdout.split() == ["optimal", "lagrangian"], done.stdout
