@@ -19,6 +19,7 @@ from gridgov.demo.sites import build_sites
 from gridgov.demo.wards import build_territory, split_demo_zone
 from gridgov.geo.crs import METRIC_CRS, STORAGE_CRS, to_metric
 from gridgov.geo.shipped import COUNTY_NAMES, load_districts, load_townships, load_villages
+from gridgov.geo.validity import valid_polygons
 
 Progress = Callable[[str], None]
 
@@ -102,4 +103,7 @@ def _frame(layer: schema.Layer, attrs: pd.DataFrame, geoms: np.ndarray) -> gpd.G
     """The layer's columns in schema order, the metric geometry reprojected to storage."""
     metric = gpd.GeoSeries(geoms, crs=METRIC_CRS)
     data = attrs[layer.column_names].reset_index(drop=True)
-    return gpd.GeoDataFrame(data, geometry=metric.to_crs(STORAGE_CRS).to_numpy(), crs=STORAGE_CRS)
+    stored = metric.to_crs(STORAGE_CRS).to_numpy()
+    if layer.geometry == "MULTIPOLYGON":
+        stored = valid_polygons(stored)
+    return gpd.GeoDataFrame(data, geometry=stored, crs=STORAGE_CRS)

@@ -16,6 +16,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gridgov.errors import Problem
 from gridgov.geo.crs import STORAGE_CRS, to_metric, to_storage
+from gridgov.geo.validity import repaired_polygon
 from gridgov.geo.shipped import COUNTY_NAMES, city_extent
 from gridgov.io import values as v
 from gridgov.io.headers import LAT, LON, map_headers
@@ -387,14 +388,6 @@ def _points_from_columns(cleaned: dict[str, pd.Series], header_of: Mapping[str, 
     return gpd.GeoSeries(points, index=lons.index)
 
 
-def _polygonal(geom: BaseGeometry) -> BaseGeometry:
-    parts = [p for p in shapely.get_parts(geom) if isinstance(p, (Polygon, MultiPolygon)) and not p.is_empty]
-    if not parts:
-        return Polygon()
-    merged = shapely.union_all(parts)
-    return MultiPolygon([merged]) if isinstance(merged, Polygon) else merged
-
-
 def _check_shapes(spec: Layer, raw: gpd.GeoSeries, ctx: ValidationContext, problems: Problems,
                   notices: Problems, field_name: str) -> dict[Hashable, BaseGeometry]:
     """Non-empty, valid (or repaired) geometries of the right type, by row/feature number."""
@@ -429,7 +422,7 @@ def _repair_or_report(number: int, geom: BaseGeometry, ctx: ValidationContext, p
                      "加 --repair 自动修复（shapely make_valid），或在 QGIS 中修复几何后重新导入",
                      "add --repair to fix it automatically (make_valid), or fix it in QGIS")
         return None
-    fixed = _polygonal(shapely.make_valid(geom))
+    fixed = repaired_polygon(geom)
     if fixed.is_empty:
         problems.add(number, field_name, f"几何无效且无法修复：{reason}", f"invalid geometry that cannot be repaired: {reason}",
                      "在 QGIS 中重画该要素", "redraw the feature in QGIS")
