@@ -192,8 +192,8 @@ def _roster_notices(store: SqlStore, spec: Layer, frame: pd.DataFrame,
         where = where_label(unit, row_of.get(worker, 0))
         fields = changed_fields({k: old.get(k) for k in diff}, diff)
         if n < _LISTED_CHANGES:
-            zh = "；".join(f"{_label(spec, k)} {_shown(o, zh=True)} → {_shown(v, zh=True)}" for k, (o, v) in fields.items())
-            en = "; ".join(f"{k} {_shown(o)} → {_shown(v)}" for k, (o, v) in fields.items())
+            zh = "；".join(_change_text(spec, k, o, v, zh=True) for k, (o, v) in fields.items())
+            en = "; ".join(_change_text(spec, k, o, v) for k, (o, v) in fields.items())
             verb_zh, verb_en = ("将更新", "will change") if dry_run else ("已更新", "changed")
             out.append(Problem(file, where, None, f"{worker} {verb_zh}：{zh}", f"{worker} {verb_en}: {en}"))
         for name, (old_value, new_value) in fields.items():
@@ -289,6 +289,25 @@ def _label(spec: Layer, name: str) -> str:
     return spec.column(name).label if name in spec.column_names else ("住址坐标" if name == "geometry" else name)
 
 
+def _change_text(spec: Layer, name: str, old: Any, new: Any, *, zh: bool = False) -> str:
+    """One changed field as a clerk reads it: values before → after; a home by how far it moved."""
+    if name == "geometry" and isinstance(old, str) and isinstance(new, str):
+        metres = _moved_m(old, new)
+        return f"{_label(spec, name)}移动 {metres:,.0f} 米" if zh else f"home moved {metres:,.0f} m"
+    if zh:
+        return f"{_label(spec, name)} {_shown(old, zh=True)} → {_shown(new, zh=True)}"
+    return f"{name} {_shown(old)} → {_shown(new)}"
+
+
+def _moved_m(old_wkt: str, new_wkt: str) -> float:
+    from shapely import wkt
+
+    from gridgov.geo.crs import STORAGE_CRS, to_metric
+
+    both = to_metric(gpd.GeoSeries([wkt.loads(old_wkt), wkt.loads(new_wkt)], crs=STORAGE_CRS))
+    return float(both.iloc[0].distance(both.iloc[1]))
+
+
 def _shown(value: Any, *, zh: bool = False) -> str:
     if value is None:
         return "（空）" if zh else "(empty)"
@@ -314,11 +333,16 @@ def _existing(store: SqlStore, spec: Layer, frame: pd.DataFrame) -> dict[tuple[A
     return _records(spec, store.load(spec.name, where=where))
 
 
+# About 0.1 m in stored degrees: a CSV saved by Excel keeps 10 significant digits of a coordinate
+# and many GIS tools write GeoJSON with 7 decimals; neither moves a home or a boundary.
+_SAME_PLACE_DEG = 1e-6
+
+
 def _same(a: Any, b: Any) -> bool:
     if is_missing(a) or is_missing(b):
         return is_missing(a) and is_missing(b)
     if hasattr(a, "equals_exact") and hasattr(b, "equals_exact"):
-        return bool(a.geom_type == b.geom_type and a.equals_exact(b, 1e-9))
+        return bool(a.geom_type == b.geom_type and a.equals_exact(b, _SAME_PLACE_DEG))
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
         return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)))
     return bool(a == b)

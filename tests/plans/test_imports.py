@@ -326,3 +326,24 @@ def test_a_change_committed_while_the_import_was_checked_is_not_written_over(
     report = import_file(seeded, "workers", tmp_path / "phones.csv")  # again: compared with the new data
     assert report.updated == len(sheet)
     assert seeded.load("workers", where={"worker_id": "W001"}).iloc[0]["status"] == "retired"
+
+
+def test_coordinates_as_excel_saves_them_are_the_same_place_and_a_real_move_says_how_far(
+        seeded: SqlStore, tmp_path: Path) -> None:
+    """Excel keeps about 10 significant digits of a coordinate in a CSV: a roster saved back with
+    one phone fixed rewrote every home point (1,497 ledger entries, every ward to re-solve)."""
+    import_file(seeded, "workers", GOOD / "workers.csv")
+    sheet = pd.read_csv(GOOD / "workers.csv", dtype=str)
+    sheet["经度"] = ["113.20210004", "113.20719996", "113.2133"]  # 4e-8 degrees: millimetres
+    sheet.to_csv(tmp_path / "excel.csv", index=False)
+    report = import_file(seeded, "workers", tmp_path / "excel.csv")
+    assert (report.updated, report.unchanged) == (0, 3)
+    assert seeded.count("ledger", where={"action": "worker.update"}) == 0
+
+    sheet["经度"] = ["113.2071", "113.2072", "113.2133"]  # W001 moves about 455 m east
+    sheet.to_csv(tmp_path / "moved.csv", index=False)
+    report = import_file(seeded, "workers", tmp_path / "moved.csv", dry_run=True)
+    assert report.updated == 1
+    said = " ".join(n.render("zh") for n in report.notices)
+    assert "住址坐标移动 455 米" in said, said
+    assert "home moved 455 m" in " ".join(n.render("en") for n in report.notices)
