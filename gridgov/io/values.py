@@ -303,7 +303,15 @@ def _json_list(value: Any) -> list[Any] | None:
         try:
             got = json.loads(s)
         except json.JSONDecodeError:
-            return None
+            # Read as text it would become one item named by the raw JSON (a Shapefile cuts text
+            # at 254 bytes, mid-list): refused, so what was typed is not stored garbled.
+            raise ValueProblem(
+                f"“{s[:40]}…”以 [ 开头，但不是完整的 JSON 列表（可能被截断，如 Shapefile 文本字段只存 254 字节）",
+                f"“{s[:40]}…” starts with [ but is not a complete JSON list (cut off? a Shapefile keeps "
+                "only 254 bytes of text)",
+                "从 GeoPackage、xlsx 或 CSV 导出的原文件导入，或改用“称号(级别,年份);…”的写法",
+                "import from the GeoPackage, xlsx or CSV export, or write it as “title(level,year);…”",
+            ) from None
         return got if isinstance(got, list) else None
     return None
 
@@ -340,7 +348,7 @@ def _honour_from_mapping(item: Any) -> dict[str, Any]:
 
 def _honour_from_text(part: str) -> dict[str, Any]:
     m = _HONOUR.match(unicodedata.normalize("NFKC", part))
-    if not m:
+    if not m or any(c in m["title"] for c in '[]{}"'):  # JSON fragments, not a title
         raise _bad_honour(part)
     level: Any = None
     year: Any = None
