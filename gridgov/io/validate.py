@@ -55,7 +55,7 @@ class ValidationContext:
     """
 
     ward_codes: frozenset[str] = frozenset()  # stored and real (shipped) 9-digit codes
-    ward_names: Mapping[str, str] = field(default_factory=dict)  # ward name -> code
+    ward_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # ward name -> its code(s)
     wards: gpd.GeoDataFrame | None = None  # stored wards: code, geometry (EPSG:4490)
     grids: gpd.GeoDataFrame | None = None  # stored grids: code, geometry (EPSG:4490)
     extent: Extent = field(default_factory=city_extent)
@@ -131,16 +131,28 @@ def _county_code(value: Any) -> str | None:
     return s
 
 
+def _one_ward(name: str, codes: tuple[str, ...]) -> str:
+    if len(codes) == 1:
+        return codes[0]
+    listed = [(c, COUNTY_NAMES.get(c[:6], "")) for c in codes]
+    raise ValueProblem(
+        f"街道名称“{name}”对应 {len(codes)} 个街道：" + "、".join(f"{c}（{county}）" for c, county in listed),
+        f"the ward name “{name}” names {len(codes)} wards: " + ", ".join(f"{c} ({county})" for c, county in listed),
+        f"填写 9 位街道代码，或在名称前加上区县名，如“{listed[0][1]}{name}”",
+        f"enter the 9-digit ward code, or put the county's name before it, e.g. “{listed[0][1]}{name}”",
+    )
+
+
 def _ward_code_parser(ctx: ValidationContext) -> Parser:
     def parse(value: Any) -> str | None:
         s = v.text(value)
         if s is None or s in ctx.ward_codes:
             return s
         if s in ctx.ward_names:
-            return ctx.ward_names[s]
+            return _one_ward(s, ctx.ward_names[s])
         typed = v.code(value)  # ４１０８０２００１, 410 802 001
         if typed in ctx.ward_codes or typed in ctx.ward_names:
-            return typed if typed in ctx.ward_codes else ctx.ward_names[typed]
+            return typed if typed in ctx.ward_codes else _one_ward(typed, ctx.ward_names[typed])
         raise ValueProblem(
             f"街道代码“{s}”不存在（既未导入，也不是焦作市的乡级区划代码）",
             f"ward code “{s}” is unknown (not in the store and not a Jiaozuo township code)",

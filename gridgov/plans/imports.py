@@ -59,8 +59,7 @@ def context_from_store(
     """Validation context: stored and real ward codes and names, ward polygons, stored grids (for grids)."""
     wards = store.load("wards")
     townships = load_townships()
-    names = dict(zip(townships["name"], townships["code"]))
-    names.update(zip(wards["name"], wards["code"]))
+    names = _ward_names(zip(townships["name"], townships["code"]), zip(wards["name"], wards["code"]))
     grids = None
     if layer in (None, "grids"):
         grids = store.load("grids")[["code", "geometry"]]
@@ -77,6 +76,21 @@ def context_from_store(
         crs=crs,
         stored_keys=stored,
     )
+
+
+def _ward_names(*pairs: Any) -> dict[str, tuple[str, ...]]:
+    """Ward name -> its codes, also under the county's name before it (山阳区太行街道): Jiaozuo
+    has two 太行街道, and a name that means two wards must be refused, not resolved to either."""
+    from gridgov.geo.shipped import COUNTY_NAMES
+
+    codes: dict[str, set[str]] = {}
+    for name, code in (pair for group in pairs for pair in group):
+        if is_missing(name) or is_missing(code):
+            continue
+        county = COUNTY_NAMES.get(str(code)[:6], "")
+        for key in {str(name), county + str(name)}:
+            codes.setdefault(key, set()).add(str(code))
+    return {name: tuple(sorted(found)) for name, found in codes.items()}
 
 
 def read_any(path: str | Path, *, layer_name: str | None = None) -> pd.DataFrame:

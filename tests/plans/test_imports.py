@@ -347,3 +347,14 @@ def test_coordinates_as_excel_saves_them_are_the_same_place_and_a_real_move_says
     said = " ".join(n.render("zh") for n in report.notices)
     assert "住址坐标移动 455 米" in said, said
     assert "home moved 455 m" in " ".join(n.render("en") for n in report.notices)
+
+
+def test_a_ward_name_two_wards_share_is_taken_with_its_county_before_it(seeded: SqlStore, tmp_path: Path) -> None:
+    """Jiaozuo has two 太行街道 (山阳区 410811004, 沁阳市 410882003): the bare name is refused
+    (validation cases), the name after its county's is that ward."""
+    sheet = pd.read_csv(GOOD / "workers.csv", dtype=str)
+    sheet["居住街道"] = ["山阳区太行街道", "沁阳市太行街道", "民生街道"]
+    sheet.to_csv(tmp_path / "named.csv", index=False)
+    import_file(seeded, "workers", tmp_path / "named.csv")
+    homes = dict(zip(*seeded.load("workers")[["worker_id", "home_ward"]].to_numpy().T))
+    assert homes == {"W001": "410811004", "W002": "410882003", "W003": "410802001"}
