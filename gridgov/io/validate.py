@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -181,6 +182,8 @@ def validate(layer: str, frame: pd.DataFrame, *, file: str, context: ValidationC
     _check_duplicate_keys(spec, cleaned, header_of, problems)
     if layer == "workers":
         _check_unavailable_span(cleaned, header_of, problems)
+    if layer == "grids":
+        _check_grid_codes(cleaned, header_of, context, problems)
     geometry = _geometry(spec, frame, cleaned, header_of, context, problems, notices, is_features=is_features)
     if layer == "grids" and geometry is not None:
         _check_grid_overlaps(cleaned, geometry, context, problems)
@@ -315,6 +318,34 @@ def _check_unavailable_span(cleaned: Mapping[str, pd.Series], header_of: Mapping
             problems.add(int(number), header_of.get("unavailable_to", "暂不可用止"),
                          f"暂不可用止 {end} 早于起始日 {start}", f"unavailable_to {end} is before unavailable_from {start}",
                          "把结束日期改为不早于开始日期", "make the end date on or after the start date")
+
+
+def _check_grid_codes(cleaned: Mapping[str, pd.Series], header_of: Mapping[str, str], ctx: ValidationContext,
+                      problems: Problems) -> None:
+    """A new grid's code is its village/community's 12-digit code and a 3-digit number, so it
+    starts with its ward's 9 digits. An Excel-mangled code (4.10802E+14) or a typo would
+    otherwise be stored as a grid — and, with --replace, remove the real grids it should have
+    updated. Codes already stored pass as they are (an older store may hold other forms)."""
+    codes, wards = cleaned.get("code"), cleaned.get("ward_code")
+    if codes is None:
+        return
+    field_name = header_of.get("code", "网格编码")
+    for number, code in codes.items():
+        if code is None or code in ctx.stored_keys or _already_reported(problems, number, field_name):
+            continue
+        ward = None if wards is None else wards.get(number)
+        if re.fullmatch(r"\d(\.\d+)?[eE]\+?\d+", code):
+            problems.add(int(number), field_name, f"网格编码“{code}”是 Excel 的科学计数法，原编码已丢失",
+                         f"grid code “{code}” is Excel's scientific notation: the code itself is lost",
+                         "在原始文件中把该列设为文本后重新填写编码", "set the column to Text in the source file and enter the codes again")
+        elif not (len(code) == 15 and code.isdigit()):
+            problems.add(int(number), field_name, f"网格编码“{code}”应为 15 位数字（村/社区 12 位代码 + 3 位序号）",
+                         f"grid code “{code}” must be 15 digits (the village/community's 12-digit code + a 3-digit number)",
+                         "填写 15 位网格编码，如 410802001001001", "enter the 15-digit grid code, e.g. 410802001001001")
+        elif ward is not None and not code.startswith(str(ward)):
+            problems.add(int(number), field_name, f"网格编码“{code}”不以所属街道代码 {ward} 开头",
+                         f"grid code “{code}” does not start with its ward code {ward}",
+                         "核对网格编码或街道代码", "check the grid code or the ward code")
 
 
 # -- geometry ----------------------------------------------------------------------------------

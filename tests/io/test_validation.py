@@ -88,6 +88,8 @@ CASES: list[tuple[str, str, str, str | None, str, str]] = [
     ("sites_non_numeric_capacity.csv", "sites", "第 2 行", "容量", "很多", "数字"),
     ("workers_bad_honour.csv", "workers", "第 3 行", "荣誉", "宇宙级", "全国劳动模范(全国,2015)"),
     ("workers_ambiguous_ward_name.csv", "workers", "第 3 行", "居住街道", "410811004（山阳区）、410882003（沁阳市）", "山阳区太行街道"),
+    ("grids_code_scientific.geojson", "grids", "要素 1", "网格编码", "科学计数法", "设为文本"),
+    ("grids_code_other_ward.geojson", "grids", "要素 1", "网格编码", "不以所属街道代码 410802001 开头", "核对"),
     ("workers_cut_honours.csv", "workers", "第 2 行", "荣誉", "不是完整的 JSON 列表", "称号(级别,年份)"),
     ("workers_formulas.xlsx", "workers", "第 3 行", "姓名", "公式", "粘贴"),
 ]

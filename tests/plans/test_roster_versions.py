@@ -520,8 +520,8 @@ def test_a_ward_whose_grids_were_renumbered_is_imported_with_replace(seeded, tmp
     published = _solve(seeded).plan_id
     publish_plan(seeded, published, actor="p")
     # 民生街道 split G1 into two grids with new codes; G2 stays.
-    split = _grids_file(tmp_path, [("G1A", box(113.20, 35.20, 113.205, 35.205)),
-                                   ("G1B", box(113.20, 35.205, 113.205, 35.21)),
+    split = _grids_file(tmp_path, [("410802001001011", box(113.20, 35.20, 113.205, 35.205)),
+                                   ("410802001001012", box(113.20, 35.205, 113.205, 35.21)),
                                    ("G2", box(113.205, 35.20, 113.21, 35.21))])
     before = fingerprint(seeded)
     with pytest.raises(ValidationError) as err:
@@ -531,13 +531,13 @@ def test_a_ward_whose_grids_were_renumbered_is_imported_with_replace(seeded, tmp
     assert "G1 will be removed" not in report.render("en") and "will be removed: G1" in report.render("en")
     assert fingerprint(seeded) == before
     import_file(seeded, "grids", split, replace=True, actor="p")
-    assert sorted(seeded.load("grids")["code"]) == ["G1A", "G1B", "G2", "G3"]
+    assert sorted(seeded.load("grids")["code"]) == ["410802001001011", "410802001001012", "G2", "G3"]
     entry = seeded.rows("ledger", where={"action": "grid.remove"})[0]
     assert entry["subject"] == "G1" and entry["before"]["ward_code"] == "410802001" and entry["before"]["geometry"]
     assert entry["before"]["households"] == 400  # a number, as stored
     assert stale_wards(seeded) == ["410802001"]
     draft = _solve(seeded, changed=True).plan_id
-    assert sorted(plan_assignment(seeded, draft)) == ["G1A", "G1B", "G2", "G3"]  # G1 left the plan
+    assert sorted(plan_assignment(seeded, draft)) == ["410802001001011", "410802001001012", "G2", "G3"]  # G1 left the plan
     publish_plan(seeded, draft, actor="p")
     assert stale_wards(seeded) == []
 
@@ -626,17 +626,17 @@ def test_a_renumbered_grid_keeps_its_worker_and_an_older_draft_holding_it_is_not
     add_worker(seeded, {"worker_id": "D", "name": "丁", "home_ward": "410802001",
                         "geometry": Point(113.2075, 35.205)}, actor="p")
     renumbered = _grids_file(tmp_path, [("G1", box(113.20, 35.20, 113.205, 35.21)),
-                                        ("G2X", box(113.205, 35.20, 113.21, 35.21))])
+                                        ("410802001001013", box(113.205, 35.20, 113.21, 35.21))])
     import_file(seeded, "grids", renumbered, replace=True, actor="p")
     outcome = _solve(seeded, changed=True)
     after = plan_assignment(seeded, outcome.plan_id)
-    assert after["G2X"] == held["G2"] and after["G1"] == held["G1"]  # nobody moved
+    assert after["410802001001013"] == held["G2"] and after["G1"] == held["G1"]  # nobody moved
     assert outcome.summary["moves"] == 0
     from gridgov.plans.workbook import ledger_rows
 
     old_sheet = {row[2]: row for row in ledger_rows(seeded, published, ["410802001"])}
     assert old_sheet["G2"][5] == held["G2"] and old_sheet["G2"][-1] == "此网格在方案之后已撤销"
-    assert old_sheet["G2X"][5] is None and old_sheet["G2X"][-1] == "方案之后新增的网格，本方案未安排"
+    assert old_sheet["410802001001013"][5] is None and old_sheet["410802001001013"][-1] == "方案之后新增的网格，本方案未安排"
     from gridgov.maps.scene import load_scene
 
     old_map = load_scene(seeded, plan_id=published, ward="410802001").grids.set_index("code")
