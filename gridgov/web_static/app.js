@@ -130,8 +130,14 @@ function signOut() {
   ["#street-view", "#planner-view", "#logout"].forEach((s) => { $(s).hidden = true; });
   $("#login-view").hidden = false;
   $("#who").textContent = "";
+  $("#ward-name").textContent = "";
+  // Nothing of this user's data stays in the tab for the next one: maps, tables, the lists the
+  // roster and plans filled (a planner's roster holds every worker's name), typed form values.
+  state.names = {};
   $$("iframe").forEach((f) => { f.srcdoc = ""; });
   $$("tbody").forEach((b) => b.replaceChildren());
+  ["#ward-select", "#diff-a", "#diff-b", "#roster-worker"].forEach((s) => $(s).replaceChildren());
+  $$("form").forEach((f) => f.reset());
 }
 
 async function start() {

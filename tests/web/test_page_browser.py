@@ -162,6 +162,15 @@ def test_street_office_and_planner(browser, served):
     page.wait_for_timeout(300)  # let Leaflet finish fitting the bounds
     page.screenshot(path=str(ARTIFACTS / "planner_map.png"))
 
+    # Signing out leaves nothing of the planner's data for the next user of the tab: the roster
+    # list held every worker's name after sign-out (found by a privacy review).
+    page.click("#logout")
+    left = page.evaluate("""() => ({options: document.querySelectorAll('#roster-worker option, #diff-a option,'
+        + ' #diff-b option, #ward-select option').length, names: Object.keys(state.names).length,
+        rows: document.querySelectorAll('tbody tr').length, text: document.body.innerText})""")
+    assert (left["options"], left["names"], left["rows"]) == (0, 0, 0), left
+    assert "王五" not in left["text"] and "张三" not in left["text"]
+
     context.close()
     assert attempted == [], f"requests to the outside were attempted: {attempted}"
 
