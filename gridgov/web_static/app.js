@@ -349,9 +349,9 @@ async function loadLedger(table = "#ledger") {
 
 async function restoreWorker(id) {
   await api(`/api/workers/${encodeURIComponent(id)}/restore`, { method: "POST" });
-  say(t("restoredOk", { id }), "ok");
   await loadRoster(); // first: the ledger's restore buttons read the roster
   await Promise.all([loadLedger(), loadJobs()]);
+  say(t("restoredOk", { id }), "ok"); // once the roster shows them back
 }
 
 async function loadRoster() {
