@@ -154,6 +154,22 @@ class ChangedMeanwhileError(UserError):
         self.keys = keys
 
 
+class DeletedWorkerIdError(UserError):
+    """The id belongs to a row deleted as entered by mistake: the ledger keeps that person's record
+    under it, so a new person must not take it (their histories would mix, and a street office
+    seeing the new one would read the other's)."""
+
+    def __init__(self, worker_id: str) -> None:
+        super().__init__(
+            f"编号 {worker_id} 属于已删除的误录记录（工作台账保留其信息）：恢复用 gridgov worker restore {worker_id}"
+            "（网页：工作台账 → 恢复）后再修改，新人员请换一个编号",
+            f"worker id {worker_id} belongs to a row deleted as entered by mistake (the ledger keeps it): "
+            f"restore it (gridgov worker restore {worker_id}, or 恢复 on the page's ledger) and edit it, or give a "
+            "new person another id",
+        )
+        self.worker_id = worker_id
+
+
 class StalePlanError(UserError):
     """Publishing this plan would undo changes published since it was solved."""
 

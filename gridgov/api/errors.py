@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from gridgov.errors import (
     AbsenceReplaceError,
     ChangedMeanwhileError,
+    DeletedWorkerIdError,
     GridgovError,
     InfeasibleError,
     LockedError,
@@ -31,6 +32,7 @@ _STATUS: tuple[tuple[type[GridgovError], int], ...] = (
     (ValidationError, 422),
     (NotFoundError, 404),
     (InfeasibleError, 422),
+    (DeletedWorkerIdError, 409),  # the id of a row deleted by mistake: restore it, or another id
     (ChangedMeanwhileError, 409),  # another change landed while the import was checked: import again
     (LockedError, 409),  # another solve holds the ward: retry when it has finished
     (StalePlanError, 409),  # publishing it would undo what was published since it was solved

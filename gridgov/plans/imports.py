@@ -19,7 +19,7 @@ from gridgov.io.validate import ValidationContext, validate
 from gridgov.io.values import is_missing
 from gridgov.io.writers import write_layer
 from gridgov.localtime import local
-from gridgov.plans.ledger import changed_fields, readable, record
+from gridgov.plans.ledger import changed_fields, deleted_worker_ids, readable, record
 from gridgov.schema import IMPORTABLE, LAYERS, WORKER_STATUS_ZH, Layer
 from gridgov.store import SqlStore
 from gridgov.store.base import Where
@@ -161,6 +161,7 @@ def import_file(
     notices = checked.notices + _blanks_kept_notice(file, kept)
     if layer == "workers":
         unit = "feature" if isinstance(raw, gpd.GeoDataFrame) else "row"
+        _refuse_deleted_ids(store, checked.frame, changes, file, unit=unit)
         notices += _roster_notices(store, spec, checked.frame, changes, file, dry_run=dry_run, unit=unit)
         notices += _twin_notices(store, checked.frame, changes, file, unit=unit)
         notices += _absence_notices(checked.frame, changes, file, unit=unit)
@@ -228,6 +229,24 @@ def _roster_notices(store: SqlStore, spec: Layer, frame: pd.DataFrame,
         out.append(Problem(file, "整个文件", None, f"另有 {rest} 名劳模{'将' if dry_run else '已'}更新",
                            f"{rest} more workers {'will change' if dry_run else 'changed'}"))
     return tuple(out)
+
+
+def _refuse_deleted_ids(store: SqlStore, frame: pd.DataFrame,
+                        changes: list[tuple[Record, Record | None, dict[str, Any]]], file: str, *, unit: Unit) -> None:
+    """ValidationError naming each new row whose id belongs to a row deleted by mistake (see
+    DeletedWorkerIdError): restore that one, or give the new person another id."""
+    new_ids = [str(rec["worker_id"]) for rec, old, _ in changes if old is None]
+    deleted = deleted_worker_ids(store, new_ids)
+    if not deleted:
+        return
+    row_of = {str(key): int(i) for key, i in zip(frame["worker_id"], frame.index)}
+    raise ValidationError([
+        Problem(file, where_label(unit, row_of[worker]), "编号",
+                f"编号 {worker} 属于已删除的误录记录（工作台账保留其信息）",
+                f"worker id {worker} belongs to a row deleted as entered by mistake (the ledger keeps it)",
+                f"恢复用 gridgov worker restore {worker}（网页：工作台账 → 恢复）；新人员请换一个编号",
+                f"restore it with gridgov worker restore {worker} (恢复 on the page's ledger); give a new person another id")
+        for worker in sorted(deleted, key=lambda w: row_of[w])], file=file)
 
 
 def _twin_notices(store: SqlStore, frame: pd.DataFrame, changes: list[tuple[Record, Record | None, dict[str, Any]]],

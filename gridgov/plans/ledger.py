@@ -28,6 +28,30 @@ ACTIONS: dict[str, str] = {
 }
 
 
+# Fields a street office does not read in a worker's history: past phone numbers and homes
+# (perhaps in another ward, before the worker was theirs). It sees that they changed; the
+# roster shows the current ones.
+PAST_CONTACTS = ("phone", "geometry")
+HIDDEN = "（已隐藏）"
+
+
+def without_past_contacts(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """``values`` (an entry's before or after) with the PAST_CONTACTS fields' values hidden."""
+    if values is None:
+        return None
+    return {k: (HIDDEN if k in PAST_CONTACTS and v is not None else v) for k, v in values.items()}
+
+
+def deleted_worker_ids(store: SqlStore, ids: list[str]) -> set[str]:
+    """Those of ``ids`` deleted as entered by mistake (worker.remove) and not restored since."""
+    if not ids:
+        return set()
+    rows = store.rows("ledger", where={"action": ["worker.remove", "worker.restore"], "subject": sorted(set(ids))},
+                      order_by="entry_id")
+    last = {str(r["subject"]): r["action"] for r in rows}
+    return {subject for subject, action in last.items() if action == "worker.remove"}
+
+
 def _plain(value: Any) -> Any:
     """A JSON-friendly copy of a record value (dates as ISO text, geometry as WKT)."""
     if value is None or value is pd.NaT:

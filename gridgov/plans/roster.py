@@ -13,6 +13,7 @@ from shapely.geometry import Point
 
 from gridgov.errors import (
     AbsenceReplaceError,
+    DeletedWorkerIdError,
     NotFoundError,
     RetiredWorkerError,
     UserError,
@@ -20,7 +21,7 @@ from gridgov.errors import (
     WorkerInPlansError,
 )
 from gridgov.io.values import is_missing
-from gridgov.plans.ledger import changed_fields, record
+from gridgov.plans.ledger import changed_fields, deleted_worker_ids, record
 from gridgov.store import SqlStore
 
 
@@ -160,6 +161,8 @@ def add_worker(store: SqlStore, row: Mapping[str, Any], *, actor: str) -> None:
     with store.transaction():
         if store.count("workers", where={"worker_id": worker_id}):
             raise UserError(f"编号 {worker_id} 已存在", f"worker id {worker_id} already exists")
+        if deleted_worker_ids(store, [worker_id]):
+            raise DeletedWorkerIdError(worker_id)
         store.save("workers", [{"status": "active", "capacity": 1.0, **row}])
         after = {k: v for k, v in row.items() if k != "geometry"}
         record(store, actor=actor, action="worker.add", subject=worker_id, after=after)

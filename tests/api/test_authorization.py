@@ -120,3 +120,15 @@ def test_no_password_hash_anywhere(client, auth):
     for path in ("/api/users", "/api/me"):
         assert "password" not in client.get(path, headers=auth["admin"]).text
     assert "argon2" not in client.get("/api/ledger", headers=auth["admin"]).text
+
+
+def test_street_ledger_hides_past_phones_and_homes(client, auth):
+    """A worker's earlier record may be from before they were this office's (another ward's
+    home, an old phone): the office sees that they changed, not the values; planners see all."""
+    new = {"phone": "13912345678", "lon": 113.2021, "lat": 35.2032}
+    assert client.patch("/api/workers/A", json=new, headers=auth["planner"]).status_code == 200
+    mine = [e for e in client.get("/api/ledger", headers=auth["street1"]).json() if e["action"] == "worker.update"]
+    assert mine and mine[0]["after"]["phone"] == "（已隐藏）" and mine[0]["before"]["phone"] == "（已隐藏）"
+    assert mine[0]["after"]["geometry"] == "（已隐藏）"
+    planner = [e for e in client.get("/api/ledger", headers=auth["planner"]).json() if e["action"] == "worker.update"]
+    assert planner[0]["after"]["phone"] == "13912345678" and planner[0]["after"]["geometry"].startswith("POINT")

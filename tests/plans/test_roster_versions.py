@@ -644,3 +644,27 @@ def test_a_renumbered_grid_keeps_its_worker_and_an_older_draft_holding_it_is_not
     with pytest.raises(UserError, match="holds grids removed since"):
         publish_plan(seeded, older_draft, actor="p")
     publish_plan(seeded, outcome.plan_id, actor="p")
+
+
+def test_the_id_of_a_row_deleted_by_mistake_is_not_given_to_someone_else(seeded, tmp_path, fingerprint):
+    """The ledger keeps the deleted row under its id: a new person under it would mix two
+    people's histories, and the street office seeing the new one would read the other's record."""
+    from gridgov.errors import DeletedWorkerIdError, ValidationError
+    from gridgov.plans.imports import import_file
+    from gridgov.plans.roster import add_worker, remove_worker, restore_worker
+
+    remove_worker(seeded, "C", actor="p")
+    before = fingerprint(seeded)
+    with pytest.raises(DeletedWorkerIdError, match="restore"):
+        add_worker(seeded, {"worker_id": "C", "name": "另一个人", "home_ward": "410802001"}, actor="p")
+    sheet = tmp_path / "new.csv"
+    sheet.write_text("编号,姓名,居住街道,经度,纬度\nN1,新人,410802001,113.2021,35.2032\n"
+                     "C,另一个人,410802001,113.2031,35.2032\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as err:
+        import_file(seeded, "workers", sheet)
+    assert [(p.where, p.field) for p in err.value.problems] == [("第 3 行", "编号")]
+    assert "gridgov worker restore C" in err.value.problems[0].fix
+    assert fingerprint(seeded) == before
+    restore_worker(seeded, "C", actor="p")  # the way back for the same person
+    import_file(seeded, "workers", sheet)  # now an update of C (and N1 added)
+    assert seeded.rows("workers", where={"worker_id": "C"})[0]["name"] == "另一个人"

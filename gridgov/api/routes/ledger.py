@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from gridgov.api.deps import ScopeDep, StoreDep
 from gridgov.api.models import LedgerOut, pick
-from gridgov.plans.ledger import ACTIONS
+from gridgov.plans.ledger import ACTIONS, without_past_contacts
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
 _EXTRA = {"user.add": "新增账号", "user.update": "修改账号"}
@@ -16,7 +16,8 @@ _EXTRA = {"user.add": "新增账号", "user.update": "修改账号"}
 def ledger(store: StoreDep, scope: ScopeDep, limit: int = 200, offset: int = 0) -> list[LedgerOut]:
     """工作台账，新的在前 / ledger entries, newest first.
 
-    A street office sees only roster entries (worker.*) about workers it can see: publishes,
+    A street office sees only roster entries (worker.*) about workers it can see, without past
+    phone numbers and homes (a worker's earlier record may be from another ward): publishes,
     imports and account changes are city-wide and stay with planners.
     """
     rows = store.load("ledger", order_by="entry_id DESC")
@@ -25,6 +26,10 @@ def ledger(store: StoreDep, scope: ScopeDep, limit: int = 200, offset: int = 0) 
         rows = rows[rows["action"].str.startswith("worker.") & rows["subject"].isin(visible)]
     rows = rows.iloc[max(0, offset): max(0, offset) + max(1, min(limit, 1000))]
     labels = {**ACTIONS, **_EXTRA}
+    entries = rows.to_dict("records")
+    if visible is not None:
+        for r in entries:
+            r["before"], r["after"] = without_past_contacts(r["before"]), without_past_contacts(r["after"])
     return [LedgerOut(**pick(r, ["entry_id", "at", "actor", "action", "subject", "before", "after"]),
                       action_label=labels.get(r["action"], r["action"]))
-            for r in rows.to_dict("records")]
+            for r in entries]
