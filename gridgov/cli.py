@@ -102,25 +102,39 @@ def import_(
     """导入数据（全部成功或全部不写入）/ import a file, all or nothing."""
     from gridgov.plans.imports import import_file
 
-    with _import_store(db, dry_run) as store, err.status(f"检查并导入 {file.name} / validating and importing …"):
+    with _import_store(db, dry_run, layer.value) as (store, created), \
+            err.status(f"检查并导入 {file.name} / validating and importing …"):
         report = import_file(store, layer.value, file, crs=crs, repair=repair, dry_run=dry_run,
                              actor=actor, layer_name=sheet_layer, replace=replace)
+    if created:
+        _say(f"已新建数据库 {created}", f"created a new store {created}")
     _say(report.render("zh"), report.render("en"))
 
 
 @contextmanager
-def _import_store(db: str | None, dry_run: bool) -> Iterator[Any]:
-    """The store to import into, created when missing; a dry run against a GeoPackage that does
-    not exist checks against an empty one in a temporary folder and leaves no file behind."""
+def _import_store(db: str | None, dry_run: bool, layer: str) -> Iterator[tuple[Any, str | None]]:
+    """(the store to import into, its path when this import created it). A missing GeoPackage is
+    created by an import of wards only, the first step on a new store: workers imported from the
+    wrong folder went into a new empty ./gridgov.gpkg, the service's roster unchanged, exit 0.
+    A dry run against a GeoPackage that does not exist checks against an empty one in a
+    temporary folder and leaves no file behind."""
     from gridgov.store import open_store, resolve_url
 
     url = resolve_url(_db(db))
-    if not dry_run or "://" in url or Path(url).exists():
+    missing = "://" not in url and not Path(url).exists()
+    if missing and not dry_run and layer != "wards":
+        raise UserError(
+            f"数据库 {Path(url).resolve()} 不存在：用 --db 或 GRIDGOV_DB 指定已有数据库；新数据库先导入街道"
+            "（gridgov import wards …）或运行 gridgov init",
+            f"the store {Path(url).resolve()} does not exist: name the existing one with --db or "
+            "GRIDGOV_DB; a new store starts with gridgov import wards … or gridgov init",
+        )
+    if not dry_run or not missing:
         with _open(db, create=True) as store:
-            yield store
+            yield store, (str(Path(url).resolve()) if missing else None)
         return
     with tempfile.TemporaryDirectory() as tmp, open_store(str(Path(tmp) / "dry-run.gpkg"), create=True) as store:
-        yield store
+        yield store, None
 
 
 @app.command("export")

@@ -79,7 +79,8 @@ def test_a_very_large_file_with_one_bad_row_at_the_end(tmp_path, seeded_url, fin
 
 def test_real_process_prints_no_traceback(tmp_path):
     db = tmp_path / "s.gpkg"
-    cmd = [sys.executable, "-m", "gridgov.cli", "--db", str(db), "import", "workers", str(DATA / "bad" / "junk.xlsx")]
+    cmd = [sys.executable, "-m", "gridgov.cli", "--db", str(db), "import", "workers", str(DATA / "bad" / "junk.xlsx"),
+           "--dry-run"]  # the store does not exist: a real import would be refused before reading the file
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and "junk.xlsx" in done.stderr
@@ -361,3 +362,19 @@ def test_messages_quoting_brackets_print_as_text(tmp_path, capsys):
     odd_value.write_text("编号,姓名,所在单位\nW001,张卫国,[/x]\n", encoding="utf-8")
     code, out, err = _run(["--db", db, "import", "workers", str(odd_value)], capsys)  # the report quotes it
     assert code == 0 and "[/x]" in out and "internal error" not in out + err, out + err
+
+
+def test_an_import_into_a_store_that_does_not_exist_is_refused_unless_it_starts_one(tmp_path, capsys, monkeypatch):
+    """Run from the wrong folder, ``import workers`` put the roster into a new empty
+    ./gridgov.gpkg and said nothing of it: refused now; importing wards starts a store and says so."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GRIDGOV_DB", raising=False)
+    code, out, err = _run(["--lang", "en", "import", "workers", str(DATA / "good" / "workers.csv")], capsys)
+    said = " ".join((out + err).split())
+    assert code == 2 and "does not exist" in said and "gridgov import wards" in said and "Traceback" not in said
+    assert not (tmp_path / "gridgov.gpkg").exists()
+    assert _run(["--lang", "en", "import", "workers", str(DATA / "good" / "workers.csv"), "--dry-run"], capsys)[0] == 0
+    assert not (tmp_path / "gridgov.gpkg").exists()
+    code, out, err = _run(["--lang", "en", "import", "wards", str(DATA / "good" / "wards.geojson")], capsys)
+    assert code == 0 and f"createdanewstore{tmp_path / 'gridgov.gpkg'}" in "".join(out.split())  # lines wrap
+    assert _run(["--lang", "en", "import", "workers", str(DATA / "good" / "workers.csv")], capsys)[0] == 0
