@@ -26,7 +26,10 @@ Algorithm by problem:
 Units and exactness: costs are scaled to integers (:class:`~gridgov.solve.common.IntegerScale`);
 integer costs stay exact, others are rounded to about 1e-7 of the largest cost (less with
 ``current`` or ``balance``, whose weights must fit above the cost). ``cost`` and ``bound`` are
-always in the caller's units, and ``bound`` already allows for that rounding. Loads and
+always in the caller's units, and ``bound`` already allows for that rounding. "optimal" means
+proven within a relative gap of 1e-5 of the caller's costs: when one outlying cost (1e12 for
+"never") makes the unit so coarse that the proof for the rounded costs says less, the status
+is "feasible" with the honest gap. Loads and
 capacities that are not integers are taken to 0.001 (loads rounded up, capacities down, so a
 plan never exceeds a capacity).
 """
@@ -55,6 +58,7 @@ from gridgov.solve._alloc_flow import (
     spill_penalty,
 )
 from gridgov.solve.common import (
+    PROOF_GAP,
     IntegerScale,
     ProgressCallback,
     Status,
@@ -239,9 +243,9 @@ def allocate_sparse(
                   "has no candidate worker")
         for i in np.flatnonzero(~covered).tolist()
     )
+    status, gap, notes = _honest("optimal" if proven else "feasible", true_cost, bound, notes)
     return AllocationResult(
-        worker_of=_frozen(worker_of), status="optimal" if proven else "feasible",
-        cost=true_cost, bound=bound, gap=relative_gap(true_cost, bound), moves=0,
+        worker_of=_frozen(worker_of), status=status, cost=true_cost, bound=bound, gap=gap, moves=0,
         uncovered=reasons, wall_s=clock.elapsed, algorithm=f"{out.method}+pricing({out.rounds})",
         load_of=_frozen(load_of), covered_load=float(covered.sum()) * unit,
         total_load=float(n) * unit, notes=notes,
@@ -849,13 +853,26 @@ def _finish(
         worker_of,
     )
     true_cost = _true_cost(p.cost, worker_of)
+    status, gap, notes = _honest(status, true_cost, bound, notes)
     return AllocationResult(
         worker_of=_frozen(worker_of), status=status, cost=true_cost, bound=bound,
-        gap=relative_gap(true_cost, bound), moves=_moves(p.current, worker_of), uncovered=reasons,
+        gap=gap, moves=_moves(p.current, worker_of), uncovered=reasons,
         wall_s=clock.elapsed, algorithm=algorithm, load_of=_frozen(load_of),
         covered_load=float(pair_load.sum()), total_load=total, balance_met=balance_met,
         notes=notes,
     )
+
+
+def _honest(status: Status, cost: float, bound: float | None,
+            notes: tuple[str, ...]) -> tuple[Status, float | None, tuple[str, ...]]:
+    """(status, gap, notes) with "optimal" kept only within PROOF_GAP of the bound: the proof is
+    for the integer-rounded costs, and one outlying cost (1e12 for "never") can make the unit so
+    coarse that ordinary costs round to 0 — the plan was then up to 5x the optimum."""
+    gap = relative_gap(cost, bound)
+    if status != "optimal" or gap is None or gap <= PROOF_GAP:
+        return status, gap, notes
+    return "feasible", gap, notes + (f"费用跨度过大，整数化后只能证明差距 {gap:.2%} / costs span too wide a range "
+                                     f"for integer scaling: proven only within a gap of {gap:.2%}",)
 
 
 def _total_load(p: _Problem) -> float:

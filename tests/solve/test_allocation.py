@@ -346,3 +346,40 @@ def test_sparse_without_pricing_treats_missing_pairs_as_forbidden() -> None:
     res = allocate_sparse(cand, rule="several", capacity=np.array([1.0, 1.0]))
     assert res.worker_of.tolist() == [0, -1, 1] and res.cost == 4.0
     assert res.uncovered[0].grid == 1
+
+
+def _brute_several(cost: np.ndarray, load: np.ndarray, capacity: np.ndarray) -> float:
+    """The cheapest plan covering every grid within capacity, by enumeration."""
+    import itertools
+
+    n, m = cost.shape
+    best = np.inf
+    for plan in itertools.product(range(m), repeat=n):
+        used = np.bincount(plan, weights=load, minlength=m)
+        if np.all(used <= capacity):
+            best = min(best, float(cost[np.arange(n), plan].sum()))
+    return best
+
+
+@pytest.mark.parametrize("loads", ["unit", "mixed"])
+def test_one_outlying_cost_does_not_turn_a_rounded_proof_into_optimal(loads: str) -> None:
+    """1e12 for "never" made the integer unit ~1e5 m: every ordinary cost rounded to 0 and plans
+    up to 5x the optimum were called optimal. "optimal" now means within PROOF_GAP of the
+    optimum; otherwise "feasible" with the honest gap."""
+    from gridgov.solve.common import PROOF_GAP
+
+    demoted = 0
+    for seed in range(25):
+        rng = np.random.default_rng(seed)
+        cost = np.round(rng.uniform(100, 5000, size=(6, 3)))
+        cost[rng.integers(6), rng.integers(3)] = 1e12
+        load = np.ones(6) if loads == "unit" else rng.integers(1, 4, size=6).astype(float)
+        capacity = np.full(3, 2.0 if loads == "unit" else 6.0)
+        best = _brute_several(cost, load, capacity)
+        out = allocate(cost, load=load, capacity=capacity, rule="several", time_limit=10)
+        assert out.bound is None or out.bound <= best + 1e-6
+        if out.status == "optimal":
+            assert out.cost <= best * (1 + PROOF_GAP), seed
+        else:
+            demoted += out.cost > best * (1 + PROOF_GAP)
+    assert demoted > 0  # the instances do reach the case
