@@ -323,6 +323,10 @@ def _finish(
     objective = _objective(inp, open_sites, site_of)
     if bound is not None:
         bound = float(bound)
+        # A solver stopped before its root reports 0 as its "bound" (below the greedy plan of a
+        # coverage, which maximises): a bound on the wrong side of a plan in hand proves nothing.
+        wrong_side = bound < objective - 1e-9 if inp.model == "coverage" else bound > objective + 1e-9
+        bound = None if wrong_side else bound
     # relative_gap measures a minimisation; coverage maximises, so flip both signs.
     if inp.model == "coverage":
         gap = relative_gap(-objective, None if bound is None else -bound)

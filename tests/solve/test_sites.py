@@ -182,3 +182,16 @@ def test_negative_or_nan_distance_is_rejected() -> None:
         place_sites(-LINE, p=1)
     with pytest.raises(UserError):
         place_sites(np.full((2, 2), np.nan), p=1)
+
+
+def test_a_coverage_stopped_before_its_root_claims_no_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopped before the root, the MIP reported 0 as its bound; the greedy plan beside it then
+    read as proven (gap 0) while a better plan existed. A bound below a plan in hand is no bound."""
+    from gridgov.solve import _sites_mip, sites
+
+    stopped = _sites_mip.MipOutcome(None, None, 0.0, proven=False, infeasible=False)
+    monkeypatch.setattr(sites, "solve_mip", lambda *a, **k: stopped)
+    distance = np.array([[0.0, 5.0], [5.0, 0.0], [1.0, 9.0]])
+    out = place_sites(distance, weight=np.array([3.0, 2.0, 1.0]), p=1, model="coverage", radius=2.0)
+    assert out.status == "feasible" and out.objective == 4.0
+    assert out.bound is None and out.gap is None
