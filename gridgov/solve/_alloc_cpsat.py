@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -45,6 +45,9 @@ class CpOutcome:
     cost_bound: int | None
     balance_met: bool | None
     phases: tuple[str, ...]
+    # Coverage is a minimum, so leaving grids uncovered is always allowed: a proven infeasible
+    # model means the locks themselves cannot stand together (contiguity within capacity).
+    locks_infeasible: bool = False
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
@@ -97,7 +100,7 @@ def solve_cpsat(
                                 progress, "coverage")
         phases.append(f"coverage:{solver.status_name(status)}")
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return _nothing(data, phases)
+            return replace(_nothing(data, phases), locks_infeasible=status == cp_model.INFEASIBLE)
         coverage_proven = status == cp_model.OPTIMAL
         uncovered_limit = round(solver.objective_value)
         hint = _read(solver, built, data)

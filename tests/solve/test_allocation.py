@@ -383,3 +383,35 @@ def test_one_outlying_cost_does_not_turn_a_rounded_proof_into_optimal(loads: str
         else:
             demoted += out.cost > best * (1 + PROOF_GAP)
     assert demoted > 0  # the instances do reach the case
+
+
+def test_contiguous_territories_on_a_ward_sized_lattice_always_come_back_with_a_plan() -> None:
+    """8 x 8 grids of 500 m, 10 workers with 20% spare capacity: CP-SAT alone found no plan in
+    10 s and the call returned every grid uncovered; region growing's plan is now the hint and
+    the floor (connected by construction)."""
+    side, m = 8, 10
+    n = side * side
+    rng = np.random.default_rng(3)
+    xy = np.array([(i % side, i // side) for i in range(n)], float)
+    homes = rng.uniform(0, side, size=(m, 2))
+    cost = np.round(np.sqrt(((xy[:, None] - homes[None]) ** 2).sum(-1)) * 500)
+    edges = np.array([(i, i + 1) for i in range(n) if i % side != side - 1] + [(i, i + side) for i in range(n - side)])
+    load = rng.integers(50, 400, size=n).astype(float)
+    out = allocate(cost, load=load, capacity=np.full(m, load.sum() / m * 1.2), adjacency=edges, time_limit=2)
+    assert (out.worker_of >= 0).sum() >= 60 and out.status in ("optimal", "feasible")
+    assert territories_connected(out.worker_of, edges)
+    assert np.all(out.load_of <= load.sum() / m * 1.2 + 1e-9)
+
+
+def test_locks_that_cannot_form_one_territory_within_capacity_are_refused() -> None:
+    """Worker 0 is locked to grids 0 and 2, which meet only through grid 1 (load 2): 1 + 2 + 1
+    exceeds capacity 3. The result used to be the bare locks, not connected, with reason
+    "time limit"; the input is refused, as other impossible locks are."""
+    with pytest.raises(UserError, match="within capacity"):
+        allocate(np.ones((3, 2)), load=np.array([1.0, 2.0, 1.0]), capacity=np.array([3.0, 3.0]), rule="several",
+                 adjacency=[[0, 1], [1, 2]], locked=[[0, 0], [2, 0]], time_limit=30)
+
+    # Each grid on the way fits, the way as a whole does not: CP-SAT proves it.
+    with pytest.raises(UserError, match="proven"):
+        allocate(np.ones((4, 2)), load=np.ones(4), capacity=np.array([3.0, 3.0]), rule="several",
+                 adjacency=[[0, 1], [1, 2], [2, 3]], locked=[[0, 0], [3, 0]], time_limit=30)
