@@ -571,6 +571,12 @@ def main() -> None:
         err.print("已中断 / interrupted")
         sys.exit(130)
     except Exception as exc:  # a bug: say so plainly; the traceback is one variable away
+        from gridgov.settings import settings_problems
+
+        bad = settings_problems(exc)
+        if bad is not None:  # GRIDGOV_API_TOKEN_MINUTES=8h is the admin's typo, not a bug
+            _report(UserError(*bad))
+            sys.exit(2)
         if os.environ.get("GRIDGOV_DEBUG"):
             raise
         err.print(

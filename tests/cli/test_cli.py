@@ -378,3 +378,26 @@ def test_an_import_into_a_store_that_does_not_exist_is_refused_unless_it_starts_
     code, out, err = _run(["--lang", "en", "import", "wards", str(DATA / "good" / "wards.geojson")], capsys)
     assert code == 0 and f"createdanewstore{tmp_path / 'gridgov.gpkg'}" in "".join(out.split())  # lines wrap
     assert _run(["--lang", "en", "import", "workers", str(DATA / "good" / "workers.csv")], capsys)[0] == 0
+
+
+@pytest.mark.parametrize(("variable", "value", "said"), [
+    ("GRIDGOV_API_TOKEN_MINUTES", "8h", "GRIDGOV_API_TOKEN_MINUTES='8h'"),
+    ("GRIDGOV_API_TOKEN_MINUTES", "-5", "greater than or equal to 1"),
+    ("GRIDGOV_API_JOB_POLL_S", "0", "GRIDGOV_API_JOB_POLL_S"),
+    ("GRIDGOV_API_THREADS", "0", "GRIDGOV_API_THREADS"),
+    ("GRIDGOV_TIMEZONE", "Asia/Shanghia", "unknown time zone"),
+])
+def test_a_bad_setting_is_named_with_exit_2_not_called_an_internal_error(
+        variable, value, said, seeded_url, capsys, monkeypatch):
+    """A typo in the service's environment was "internal error"; negative or zero values started
+    a service where every sign-in expired at once, every request hung, or a core stayed busy."""
+    from gridgov.settings import get_settings
+
+    monkeypatch.setenv(variable, value)
+    get_settings.cache_clear()
+    try:
+        code, out, err = _run(["--lang", "en", "--db", seeded_url, "serve", "--port", "1"], capsys)
+    finally:
+        get_settings.cache_clear()
+    text = " ".join((out + err).split())
+    assert code == 2 and "bad settings" in text and said in text and "internal error" not in text
