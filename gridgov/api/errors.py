@@ -62,6 +62,12 @@ def not_visible(what: str, what_en: str) -> HTTPException:
     return http_error(404, f"{what}不存在或不在您负责的街道内", f"{what_en} does not exist or is not in your wards")
 
 
+_STORE_SAYS = {
+    503: ("数据库暂时无法连接，请稍后重试", "the database is unavailable: try again shortly"),
+    500: ("数据库读写失败，请联系管理员（原因已记入服务日志）", "a database error: tell the administrator (the cause is in the service log)"),
+}
+
+
 def body(exc: GridgovError) -> dict:
     detail: dict = {"message": exc.message, "message_en": exc.message_en}
     if isinstance(exc, ValidationError):
@@ -81,10 +87,16 @@ def install(app: FastAPI) -> None:
     async def on_gridgov(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, GridgovError)
         status = status_of(exc)
-        if status >= 500:
-            # The class only: messages can quote rows, and rows can hold names and phones.
-            log.error("request failed: %s", type(exc).__name__)
         headers = {"Retry-After": "5"} if status == 503 else None
+        if isinstance(exc, StoreError):
+            # The cause is for the administrator's log (a full disk, a refused connection; store
+            # messages name no person and mask passwords); the client, perhaps not signed in
+            # (/api/health), learns neither the database's address nor the server's words.
+            log.error("request failed: %s: %s", type(exc).__name__, exc.message_en)
+            return JSONResponse({"detail": dict(zip(("message", "message_en"), _STORE_SAYS[status]))},
+                                status_code=status, headers=headers)
+        if status >= 500:
+            log.error("request failed: %s", type(exc).__name__)
         return JSONResponse(body(exc), status_code=status, headers=headers)
 
     app.add_exception_handler(GridgovError, on_gridgov)

@@ -29,14 +29,15 @@ _GEOM_TYPES = {"MULTIPOLYGON": "MultiPolygon", "POINT": "Point"}
 
 
 def _redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
+    """The URL without its password (``user:pw@`` or libpq's ``?password=``), for messages and logs."""
+    import re
     from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(url)
     if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
+    query = re.sub(r"(?i)(^|&)(password|sslpassword)=[^&]*", r"\1\2=***", parts.query)
+    return urlunsplit(parts._replace(query=query))
 
 
 class PostGISStore(SqlStore):

@@ -10,11 +10,16 @@ from api_city import make_client
 from gridgov.errors import MissingExtraError
 
 
-def test_database_away_is_503_not_500():
-    with make_client("postgresql://postgres@127.0.0.1:1/nowhere") as client:
+def test_database_away_is_503_not_500(caplog):
+    """Anyone may ask /api/health: the answer names neither the database's address nor the
+    server's words (it did); the administrator's log has the cause, with no password."""
+    with make_client("postgresql://postgres@127.0.0.1:1/nowhere?password=WeakPass123") as client:
         r = client.get("/api/health")
         assert r.status_code == 503 and r.headers["retry-after"] == "5"
-        assert "无法连接数据库" in r.json()["detail"]["message"]
+        assert "数据库暂时无法连接" in r.json()["detail"]["message"]
+        assert "127.0.0.1" not in r.text and "nowhere" not in r.text and "WeakPass123" not in r.text
+        logged = " ".join(rec.getMessage() for rec in caplog.records)
+        assert "StoreUnavailableError" in logged and "nowhere" in logged and "WeakPass123" not in logged
         r = client.post("/api/login/access-token", data={"username": "x", "password": "y"})
         assert r.status_code == 503
 

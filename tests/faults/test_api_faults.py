@@ -23,8 +23,8 @@ def test_requests_get_503_while_the_database_is_away_then_work_again(via_proxy, 
         for _ in range(3):  # every pooled store finds its connection dead
             r = client.get("/api/grids", headers=h)
             assert r.status_code == 503 and r.headers["retry-after"] == "5"
-            assert "无法连接数据库" in r.json()["detail"]["message"]
-            assert "cannot reach the database" in r.json()["detail"]["message_en"]
+            assert "数据库暂时无法连接" in r.json()["detail"]["message"]
+            assert "the database is unavailable" in r.json()["detail"]["message_en"]
         assert client.post("/api/login/access-token", data={"username": "x", "password": "y"}).status_code == 503
         proxy.allow()
         r = client.get("/api/grids", headers=h)  # same app, no restart
