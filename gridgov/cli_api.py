@@ -161,7 +161,12 @@ def jobs(
         from gridgov.errors import MissingExtraError
 
         raise MissingExtraError("fastapi", "api") from exc
+    import logging
+
+    from gridgov.api.server import LOG_FORMAT
+
     settings = _checked_settings(db)
+    logging.basicConfig(format=LOG_FORMAT, level=logging.INFO)  # timed lines, as the service's
     if nice > 0:
         os.nice(min(19, nice))
     pool = StorePool(resolve_url(settings.db), size=2)

@@ -22,6 +22,7 @@ from gridgov.settings import get_settings
 from gridgov.store import SqlStore, now_utc
 
 log = logging.getLogger("gridgov.api.jobs")
+_FAILING_SAY_EVERY_S = 600.0
 
 INTERRUPTED = "服务重启中断，已重新排队（新任务 {new}） / interrupted by a restart; queued again as job {new}"
 DB_LOST = "求解中数据库连接中断，未保存任何方案；已重新排队（新任务 {new}） / the database connection was lost " \
@@ -381,11 +382,22 @@ class JobRunner:
                 log.warning("heartbeat of job %s not written", job_id)
 
     def _loop(self) -> None:
+        failing_since: float | None = None
+        said_at = 0.0
         while not self._stop.is_set():
             try:
                 ran = self.run_once()
+                if failing_since is not None:
+                    log.warning("job runner: the store answers again after %.0f s", time.monotonic() - failing_since)
+                    failing_since = None
             except GridgovError as exc:  # database away: wait and try again, it recovers by itself
-                log.warning("job runner: %s", type(exc).__name__)
+                now = time.monotonic()
+                # Once when it starts, then every ten minutes: one line a poll was 86,000 a day.
+                if failing_since is None or now - said_at >= _FAILING_SAY_EVERY_S:
+                    log.warning("job runner: %s: %s%s", type(exc).__name__, exc.message_en,
+                                "" if failing_since is None else f" (failing for {now - failing_since:.0f} s)")
+                    said_at = now
+                failing_since = failing_since if failing_since is not None else now
                 ran = False
             except Exception:
                 log.exception("job runner error")

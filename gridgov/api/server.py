@@ -27,10 +27,29 @@ class NoDelayH11Protocol(H11Protocol):
         super().connection_made(transport)
 
 
+# Every line with its time: a log read after an incident (under a supervisor that adds none, or
+# redirected to a file) had none.
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration with times on every line, and gridgov's own loggers
+    (request failures, the job runner) through the same handler."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["default"]["fmt"] = "%(asctime)s %(levelprefix)s %(message)s"
+    config["formatters"]["access"]["fmt"] = '%(asctime)s %(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s'
+    config["loggers"]["gridgov"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
 def run(*, host: str, port: int, workers: int = 1, access_log: bool = True, log_level: str = "info") -> None:
     """Serve ``create_app()`` (settings from the environment) until stopped."""
     import uvicorn
 
     # The class itself, not an import string: uvicorn before 0.30 looked strings up in its own table.
     uvicorn.run(APP, factory=True, host=host, port=port, workers=max(1, workers), http=NoDelayH11Protocol,
-                access_log=access_log, log_level=log_level)
+                access_log=access_log, log_level=log_level, log_config=log_config())
