@@ -70,6 +70,18 @@ def init(db: DbOption = None) -> None:
 
 
 @app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="备份文件（.gpkg）/ the backup file (.gpkg)")],
+    db: DbOption = None,
+) -> None:
+    """备份数据库（服务运行时也可）/ back up the store (safe while it is in use)."""
+    with _open(db) as store:
+        store.backup(file)
+        _say(f"已备份 {store.url} → {file.resolve()}（恢复：停止服务后用备份文件替换数据库文件）",
+             f"backed up {store.url} → {file.resolve()} (restore: stop the service, put the backup in the store file's place)")
+
+
+@app.command()
 def status(db: DbOption = None) -> None:
     """数据库内容概况 / what the store holds."""
     from gridgov.schema import LAYERS

@@ -6,6 +6,7 @@ import json
 import math
 import re
 import time
+from pathlib import Path
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
@@ -49,6 +50,7 @@ class Store(Protocol):
     def lock_rows(self, layer: str, where: Where, *, shared: bool = False) -> None: ...
     def ward_locks(self, codes: Iterable[str], *, owner: str, wait: float = 0.0) -> Any: ...
     def close(self) -> None: ...
+    def backup(self, dest: Path) -> None: ...
 
 
 _REVISIONS_SINCE = 4  # the schema version that added gridgov_revisions
@@ -568,3 +570,13 @@ class SqlStore:
 
     def close(self) -> None:
         raise NotImplementedError
+
+    def backup(self, dest: Path) -> None:
+        """A consistent copy of the whole store in the file ``dest`` (GeoPackage). A PostgreSQL
+        database is backed up with its own tools, which keep roles, extensions and indexes."""
+        from gridgov.errors import UserError
+
+        raise UserError(
+            "PostgreSQL 数据库请用 pg_dump 备份：pg_dump -Fc -f gridgov.dump 数据库地址；恢复：pg_restore -d 数据库地址 gridgov.dump",
+            "back up a PostgreSQL store with pg_dump: pg_dump -Fc -f gridgov.dump URL; restore: pg_restore -d URL gridgov.dump",
+        )

@@ -132,6 +132,31 @@ class GeoPackageStore(SqlStore):
         self._stop_heartbeat()
         self._conn.close()
 
+    def backup(self, dest: Path) -> None:
+        """A consistent copy of the store at ``dest``, safe while others write (SQLite's online
+        backup: a file copy taken mid-write can be corrupt, and misses a crashed writer's journal),
+        checked, then renamed into place so ``dest`` is never half written."""
+        dest = Path(dest)
+        if dest.resolve() == self.path.resolve():
+            raise StoreError("备份文件不能是数据库文件本身", "the backup cannot be the store file itself")
+        tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            target = sqlite3.connect(tmp)
+            try:
+                self._conn.backup(target)
+                verdict = target.execute("PRAGMA integrity_check").fetchone()[0]
+            finally:
+                target.close()
+            if verdict != "ok":
+                raise StoreError(f"备份校验失败：{verdict}", f"the backup failed its integrity check: {verdict}")
+            os.replace(tmp, dest)
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from exc
+        except OSError as exc:
+            raise StoreError(f"无法写入备份 {dest}：{exc}", f"cannot write the backup {dest}: {exc}") from exc
+        finally:
+            tmp.unlink(missing_ok=True)
+
     # -- solve locks ----------------------------------------------------------------------------
     # A lock is a row of the ``locks`` layer, written in its own short BEGIN IMMEDIATE transaction
     # (one writer at a time, so check-then-insert is atomic across processes). SQLite has no

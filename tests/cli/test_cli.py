@@ -401,3 +401,14 @@ def test_a_bad_setting_is_named_with_exit_2_not_called_an_internal_error(
         get_settings.cache_clear()
     text = " ".join((out + err).split())
     assert code == 2 and "bad settings" in text and said in text and "internal error" not in text
+
+
+def test_backup_writes_a_store_that_opens_and_says_how_to_restore(seeded_url, tmp_path, capsys, fingerprint):
+    if "://" in seeded_url:
+        code, out, err = _run(["--lang", "en", "--db", seeded_url, "backup", str(tmp_path / "b.gpkg")], capsys)
+        assert code == 2 and "pg_dump" in " ".join((out + err).split())
+        return
+    code, out, err = _run(["--lang", "en", "--db", seeded_url, "backup", str(tmp_path / "b.gpkg")], capsys)
+    assert code == 0 and "restore: stop the service" in " ".join(out.split())
+    with open_store(seeded_url) as store, open_store(str(tmp_path / "b.gpkg")) as copy:
+        assert fingerprint(copy) == fingerprint(store)
