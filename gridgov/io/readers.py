@@ -59,8 +59,13 @@ def _check_exists(path: Path) -> None:
 
 # -- features ----------------------------------------------------------------------------------
 
-def read_features(path: str | Path, *, crs: Any = None, layer: str | None = None) -> gpd.GeoDataFrame:
-    """Features of a GeoJSON, GeoPackage (``layer`` or the first), Shapefile or zipped Shapefile.
+def read_features(path: str | Path, *, crs: Any = None, layer: str | None = None,
+                  names: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
+    """Features of a GeoJSON, GeoPackage, Shapefile or zipped Shapefile.
+
+    A file of several layers is read from ``layer``, else from the one layer called one of
+    ``names`` (e.g. grids, 网格), else refused with its layers listed: taking the first layer
+    read a project's ward polygons as grids.
 
     The CRS is the file's own; ``crs`` only fills it in when the file has none (``validate``
     applies an override). Raises ValidationError with one problem when the file cannot be read.
@@ -71,10 +76,11 @@ def read_features(path: str | Path, *, crs: Any = None, layer: str | None = None
     if path.suffix.lower() == ".zip":
         with _unzipped_shapefile(path, layer) as shp:
             return _read_features(shp, path.name, crs=crs, layer=None)
-    return _read_features(path, path.name, crs=crs, layer=layer)
+    return _read_features(path, path.name, crs=crs, layer=layer, names=names)
 
 
-def _read_features(path: Path, name: str, *, crs: Any, layer: str | None) -> gpd.GeoDataFrame:
+def _read_features(path: Path, name: str, *, crs: Any, layer: str | None,
+                   names: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
     """read_features on a file GDAL opens directly; ``name`` is what messages call it."""
     import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError
@@ -85,7 +91,7 @@ def _read_features(path: Path, name: str, *, crs: Any, layer: str | None) -> gpd
             shown = ", ".join(str(name) for name in layers[:, 0])
             raise file_problem(name, f"文件中没有图层“{layer}”（可用：{shown}）", f"the file has no layer “{layer}” ({shown})",
                                "指定已有的图层名", "name an existing layer")
-        chosen = layer if layer is not None else (str(layers[0][0]) if len(layers) else None)
+        chosen = layer if layer is not None else _only_layer(name, [str(x) for x in layers[:, 0]], names)
         if chosen is None:
             raise file_problem(name, "文件中没有图层", "the file holds no layer",
                                "在 GIS 软件中确认文件有数据", "check the file in a GIS")
@@ -102,6 +108,20 @@ def _read_features(path: Path, name: str, *, crs: Any, layer: str | None) -> gpd
         gdf = gdf.set_crs(crs)
     gdf.index = pd.RangeIndex(1, len(gdf) + 1)
     return gdf
+
+
+def _only_layer(file: str, layers: list[str], names: tuple[str, ...]) -> str | None:
+    """The layer to read when none was named (see read_features); None when there is none."""
+    if len(layers) <= 1:
+        return layers[0] if layers else None
+    wanted = {n.casefold() for n in names}
+    named = [x for x in layers if x.casefold() in wanted]
+    if len(named) == 1:
+        return named[0]
+    shown = "、".join(layers)
+    raise file_problem(file, f"文件有 {len(layers)} 个图层（{shown}），未指定导入哪一个",
+                       f"the file has {len(layers)} layers ({', '.join(layers)}) and none was named",
+                       f"加 --layer 图层名，如 --layer {layers[0]}", f"add --layer NAME, e.g. --layer {layers[0]}")
 
 
 def _read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:

@@ -93,12 +93,19 @@ def _ward_names(*pairs: Any) -> dict[str, tuple[str, ...]]:
     return {name: tuple(sorted(found)) for name, found in codes.items()}
 
 
-def read_any(path: str | Path, *, layer_name: str | None = None) -> pd.DataFrame:
-    """A feature file or a table, by extension (the readers raise one problem for a bad file)."""
+def read_any(path: str | Path, *, layer_name: str | None = None, layer: str | None = None) -> pd.DataFrame:
+    """A feature file or a table, by extension (the readers raise one problem for a bad file);
+    ``layer`` (grids …) lets a file of several layers be read from the one named like it."""
     check_suffix(path, (*FEATURE_SUFFIXES, *TABLE_SUFFIXES))
     if Path(path).suffix.lower() in TABLE_SUFFIXES:
         return read_table(path, sheet=layer_name)
-    return read_features(path, layer=layer_name)
+    names = (layer, LAYERS[layer].label, *_LAYER_NAMES.get(layer, ())) if layer in LAYERS else ()
+    return read_features(path, layer=layer_name, names=names)
+
+
+# What a QGIS project tends to call each layer, beside gridgov's own name and label.
+_LAYER_NAMES = {"wards": ("街道", "乡镇", "街道乡镇"), "grids": ("网格",), "workers": ("劳模", "名册"),
+                "incidents": ("纠纷",), "sites": ("站点", "工作室")}
 
 
 def _declared_crs(crs: Any, file: str) -> Any:
@@ -148,7 +155,7 @@ def import_file(
         raise UserError("--replace 只用于网格（按街道整体替换）", "--replace is for grids only (whole wards replaced)")
     file = Path(path).name
     crs = _declared_crs(crs, file)
-    raw = read_any(path, layer_name=layer_name)
+    raw = read_any(path, layer_name=layer_name, layer=layer)
     context = context_from_store(store, repair=repair, crs=crs, layer=layer)
     removed: pd.DataFrame | None = None
     if replace:

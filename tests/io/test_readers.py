@@ -62,7 +62,10 @@ def test_read_features_picks_a_geopackage_layer(tmp_path: Path) -> None:
     path = tmp_path / "two.gpkg"
     GRIDS.to_file(path, layer="first", engine="pyogrio")
     GRIDS.iloc[:1].to_file(path, layer="second", engine="pyogrio", append=False)
-    assert len(read_features(path)) == 2
+    with pytest.raises(ValidationError) as two:  # two layers, none named: no guess
+        read_features(path)
+    assert "--layer" in two.value.problems[0].fix_en
+    assert len(read_features(path, names=("first",))) == 2
     assert len(read_features(path, layer="second")) == 1
     with pytest.raises(ValidationError) as info:
         read_features(path, layer="missing")

@@ -358,3 +358,25 @@ def test_a_ward_name_two_wards_share_is_taken_with_its_county_before_it(seeded: 
     import_file(seeded, "workers", tmp_path / "named.csv")
     homes = dict(zip(*seeded.load("workers")[["worker_id", "home_ward"]].to_numpy().T))
     assert homes == {"W001": "410811004", "W002": "410882003", "W003": "410802001"}
+
+
+def test_a_geopackage_of_several_layers_is_read_from_the_one_named_like_the_import(seeded: SqlStore, tmp_path: Path) -> None:
+    """A QGIS project file with 街道 and 网格: the first layer (the wards) was read as grids, with
+    31 misleading problems. The layer named 网格 is read; with no such layer, the import asks for --layer."""
+    import geopandas as gpd
+
+    grids = gpd.read_file(GOOD / "grids.geojson")
+    wards = gpd.read_file(GOOD / "wards.geojson")
+    project = tmp_path / "project.gpkg"
+    wards.to_file(project, layer="街道", driver="GPKG")
+    grids.to_file(project, layer="网格", driver="GPKG")
+    report = import_file(seeded, "grids", project)
+    assert (report.rows, report.unchanged) == (len(grids), len(grids))
+    other = tmp_path / "other.gpkg"
+    wards.to_file(other, layer="a", driver="GPKG")
+    grids.to_file(other, layer="b", driver="GPKG")
+    with pytest.raises(ValidationError) as err:
+        import_file(seeded, "grids", other)
+    said = err.value.render("en")
+    assert "2 layers (a, b)" in said and "--layer" in said
+    assert import_file(seeded, "grids", other, layer_name="b").unchanged == len(grids)
