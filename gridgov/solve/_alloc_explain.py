@@ -129,7 +129,7 @@ def _component_shortage(data: ExplainInput) -> dict[int, tuple[float, float, int
         have = np.bincount(worker_label, minlength=label.max() + 1).astype(float)
         need = np.bincount(grid_label, minlength=label.max() + 1).astype(float)
     else:
-        cheapest = np.where(data.allowed, data.load, np.inf).min(axis=1)
+        cheapest = np.where(data.allowed, data.load, np.inf).min(axis=1, initial=np.inf)
         cheapest[~np.isfinite(cheapest)] = 0.0
         have = np.bincount(worker_label, weights=data.capacity, minlength=label.max() + 1)
         need = np.bincount(grid_label, weights=cheapest, minlength=label.max() + 1)

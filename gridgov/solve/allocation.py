@@ -37,6 +37,7 @@ plan never exceeds a capacity).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -272,7 +273,11 @@ def _validate(
         problems.add("稠密 cost 请用 allocate；稀疏候选请用 allocate_sparse",
                      "allocate takes a dense cost array; use allocate_sparse for sparse candidates")
         problems.raise_if_any()
-    cost_arr = np.asarray(cost, dtype=float)
+    try:
+        cost_arr = np.asarray(cost, dtype=float)
+    except (TypeError, ValueError):
+        problems.add("cost 必须是数字数组（网格 x 劳模）", "cost must be an array of numbers (grids x workers)")
+        problems.raise_if_any()
     if cost_arr.ndim != 2:
         problems.add(f"cost 必须是二维数组（网格 x 劳模），实际维数 {cost_arr.ndim}",
                      f"cost must be 2-D (grids x workers), got {cost_arr.ndim}-D")
@@ -312,8 +317,9 @@ def _check_options(
     if balance is not None and not (math.isfinite(balance) and balance >= 0):
         problems.add(f"balance 必须是非负数（如 0.3），而不是 {balance!r}",
                      f"balance must be a non-negative number such as 0.3, not {balance!r}")
-    if not (time_limit > 0):
-        problems.add("time_limit 必须大于 0 秒", "time_limit must be > 0 seconds")
+    if isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real) or not time_limit > 0:
+        problems.add(f"time_limit 必须是大于 0 的秒数，而不是 {time_limit!r}",
+                     f"time_limit must be a number of seconds > 0, not {time_limit!r}")
     if int(workers) < 1:
         problems.add("workers 至少为 1", "workers must be at least 1")
 
@@ -406,8 +412,16 @@ def _check_locks(
     lock_worker = np.full(n, -1, dtype=np.int64)
     if locked is None:
         return lock_worker
-    pairs = np.asarray(locked, dtype=np.int64).reshape(-1, 2) if np.size(locked) else np.zeros(
-        (0, 2), dtype=np.int64)
+    try:
+        raw = np.asarray(locked, dtype=float)
+        pairs = raw.reshape(-1, 2).astype(np.int64) if raw.size else np.zeros((0, 2), dtype=np.int64)
+        whole = raw.size == 0 or (raw.ndim == 2 and raw.shape[1] == 2 and np.array_equal(raw, np.round(raw)))
+    except (TypeError, ValueError):
+        whole = False
+    if not whole:  # [0, 1, 1], {0: 1}, 0.7 were read as something else or crashed
+        problems.add("locked 应为 (网格, 劳模) 整数对的列表，如 [(0, 2), (5, 1)]",
+                     "locked must be a list of (grid, worker) integer pairs, e.g. [(0, 2), (5, 1)]")
+        return lock_worker
     for g, w in pairs.tolist():
         if not (0 <= g < n and 0 <= w < m):
             problems.add(f"锁定 ({g}, {w}) 超出范围", f"lock ({g}, {w}) is out of range")
@@ -566,7 +580,7 @@ def _solve_by_flow(
 
 
 def _uniform_cover(p: _Problem) -> bool:
-    weights = np.where(p.allowed, p.load, np.inf).min(axis=1)
+    weights = np.where(p.allowed, p.load, np.inf).min(axis=1, initial=np.inf)
     weights = weights[np.isfinite(weights)]
     return weights.size == 0 or bool(np.all(weights == weights[0]))
 
@@ -848,7 +862,7 @@ def _capacity_int(p: _Problem, load_scale: float) -> np.ndarray | None:
 
 def _cover_weight(p: _Problem, keep: np.ndarray, load_scale: float) -> np.ndarray:
     """Uncovering a grid costs its load first and one grid second (so zero loads still count)."""
-    cheapest = np.where(keep, p.load, np.inf).min(axis=1)
+    cheapest = np.where(keep, p.load, np.inf).min(axis=1, initial=np.inf)
     cheapest = np.where(np.isfinite(cheapest), cheapest, 0.0)
     return (np.ceil(cheapest * load_scale - 1e-9).astype(np.int64) * (p.n + 1) + 1)
 

@@ -206,7 +206,7 @@ def _median(
     d, w = inp.distance[rows], inp.weight[rows]
     site_of = np.full(inp.distance.shape[0], -1, dtype=np.int64)
     assert inp.p is not None
-    if inp.capacity is not None:
+    if inp.capacity is not None and rows.size:  # no demand within reach: nothing to carry, as below
         assert inp.load is not None
         cap = solve_cpmp(
             d, w, inp.load[rows], inp.capacity, inp.p, inp.fixed,

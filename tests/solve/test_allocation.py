@@ -415,3 +415,23 @@ def test_locks_that_cannot_form_one_territory_within_capacity_are_refused() -> N
     with pytest.raises(UserError, match="proven"):
         allocate(np.ones((4, 2)), load=np.ones(4), capacity=np.array([3.0, 3.0]), rule="several",
                  adjacency=[[0, 1], [1, 2], [2, 3]], locked=[[0, 0], [3, 0]], time_limit=30)
+
+
+@pytest.mark.parametrize(("kwargs", "said"), [
+    ({"time_limit": "5"}, "time_limit must be a number"),
+    ({"locked": [0, 1, 1]}, "locked must be a list of (grid, worker) integer pairs"),
+    ({"locked": {0: 1}}, "locked must be a list"),
+    ({"locked": [[0, 0.7]]}, "locked must be a list"),
+])
+def test_malformed_options_are_named_not_crashed_on(kwargs: dict, said: str) -> None:
+    with pytest.raises(UserError) as err:
+        allocate(np.ones((3, 2)), **kwargs)
+    assert said in err.value.message_en
+
+
+def test_no_workers_or_text_costs_answer_as_the_package_does() -> None:
+    out = allocate(np.zeros((3, 0)), current=[-1, -1, -1])  # crashed in a numpy reduction
+    assert out.worker_of.tolist() == [-1, -1, -1] and [u.code for u in out.uncovered] == ["no_eligible_worker"] * 3
+    with pytest.raises(UserError, match="array of numbers"):
+        allocate([["a", "b"]])
+    assert allocate(np.ones((2, 2)), time_limit=np.int64(5)).status == "optimal"  # numpy numbers are numbers

@@ -195,3 +195,9 @@ def test_a_coverage_stopped_before_its_root_claims_no_bound(monkeypatch: pytest.
     out = place_sites(distance, weight=np.array([3.0, 2.0, 1.0]), p=1, model="coverage", radius=2.0)
     assert out.status == "feasible" and out.objective == 4.0
     assert out.bound is None and out.gap is None
+
+
+def test_capacitated_siting_with_no_demand_in_reach_answers_like_the_uncapacitated() -> None:
+    """scipy's linprog was handed an empty problem and raised."""
+    out = place_sites(np.full((3, 2), np.inf), p=1, capacity=[5.0, 5.0])
+    assert out.site_of.tolist() == [-1, -1, -1] and out.objective == 0.0
