@@ -517,11 +517,30 @@ def _write(store: SqlStore, spec: Layer, frame: pd.DataFrame,
                        if spec.geometry else pd.DataFrame(rows))
         if spec.name == "workers":
             for rec, old, diff in changes:
-                _record_worker(store, rec, old, diff, actor=actor)
-        else:
+                _record_row(store, "worker", spec, rec, old, diff, actor=actor)
+            return
+        if spec.name in _PER_ROW:  # boundaries: each change with its old record, to review or undo
+            for rec, old, diff in changes:
+                _record_row(store, _PER_ROW[spec.name], spec, rec, old, diff, actor=actor)
+        if changes or (removed is not None and not removed.empty):  # an unchanged file is no event
             record(store, actor=actor, action="import", subject=f"{spec.name}:{report.file}",
                    after={"file": report.file, "rows": report.rows, "inserted": report.inserted,
                           "updated": report.updated, "unchanged": report.unchanged})
+
+
+_PER_ROW = {"grids": "grid", "wards": "ward"}  # layers whose rows each get a ledger entry
+
+
+def _record_row(store: SqlStore, prefix: str, spec: Layer, rec: Record, old: Record | None,
+                diff: Mapping[str, Any], *, actor: str) -> None:
+    """One added or changed row: the changed fields only, before → after (geometry as WKT)."""
+    subject = "/".join(str(rec[k]) for k in spec.key)
+    if old is None:
+        record(store, actor=actor, action=f"{prefix}.add", subject=subject, after=dict(diff))
+        return
+    changed = changed_fields({k: old.get(k) for k in diff}, diff)
+    record(store, actor=actor, action=f"{prefix}.update", subject=subject,
+           before={k: o for k, (o, _) in changed.items()}, after={k: n for k, (_, n) in changed.items()})
 
 
 def _unchanged_since_read(store: SqlStore, spec: Layer, frame: pd.DataFrame,
@@ -540,16 +559,6 @@ def _unchanged_since_read(store: SqlStore, spec: Layer, frame: pd.DataFrame,
                      or not all(_same(read[key].get(n), now[key].get(n)) for n in names))
     if changed:
         raise ChangedMeanwhileError(file, changed)
-
-
-def _record_worker(store: SqlStore, rec: Record, old: Record | None, diff: Mapping[str, Any], *, actor: str) -> None:
-    """One roster change: the changed fields only, before → after (the home point as WKT)."""
-    if old is None:
-        record(store, actor=actor, action="worker.add", subject=str(rec["worker_id"]), after=dict(diff))
-        return
-    changed = changed_fields({k: old.get(k) for k in diff}, diff)
-    record(store, actor=actor, action="worker.update", subject=str(rec["worker_id"]),
-           before={k: o for k, (o, _) in changed.items()}, after={k: n for k, (_, n) in changed.items()})
 
 
 def export_layer(store: SqlStore, layer: str, path: str | Path, *, where: Where | None = None) -> int:

@@ -22,7 +22,11 @@ ACTIONS: dict[str, str] = {
     "worker.remove": "删除误录劳模",
     "worker.restore": "恢复误删劳模",
     "import": "导入数据",
+    "grid.add": "新增网格",
+    "grid.update": "修改网格",
     "grid.remove": "撤销网格",
+    "ward.add": "新增街道",
+    "ward.update": "修改街道",
     "plan.publish": "发布方案",
     "plan.confirm": "复核方案（名册变动后无需调整）",
 }
@@ -130,7 +134,7 @@ def readable(entries: pd.DataFrame) -> pd.DataFrame:
     def text(values: Any, action: str) -> str:
         if not isinstance(values, Mapping):
             return "" if values is None else str(values)
-        layer = "grids" if action.startswith("grid.") else "workers"
+        layer = {"grid": "grids", "ward": "wards"}.get(action.split(".")[0], "workers")
         return "；".join(f"{label(k, layer)}：{shown(k, v)}" for k, v in values.items())
 
     out = entries.copy()

@@ -313,7 +313,7 @@ const FIELD_ZH = {
   home_ward: "居住街道", status: "状态", capacity: "承担能力", unavailable_from: "暂不可用起",
   unavailable_to: "暂不可用止", geometry: "坐标", code: "网格编码", ward_code: "街道代码", kind: "类别",
   households: "户数", population: "人口", published: "发布的方案", grids_changed: "换人网格数",
-  ledger_seen: "名册记录截至",
+  ledger_seen: "名册记录截至", county_code: "区县代码",
 };
 
 function changeText(before, after) {

@@ -89,6 +89,28 @@ def test_other_layers_write_one_import_entry(seeded: SqlStore) -> None:
     assert entries.iloc[1]["after"]["inserted"] == 3
 
 
+def test_each_changed_boundary_is_on_the_ledger_and_an_unchanged_file_is_not(seeded: SqlStore, tmp_path: Path) -> None:
+    """The ledger said "1 updated" for a grid shrunk by 40 m, not which grid nor its old
+    boundary; an export imported back unchanged added an entry each time."""
+    import geopandas as gpd
+    from shapely import affinity
+
+    before = seeded.count("ledger")
+    import_file(seeded, "grids", GOOD / "grids.geojson")  # the same file again
+    assert seeded.count("ledger") == before
+    grids = gpd.read_file(GOOD / "grids.geojson")
+    old = grids.geometry.iloc[0]
+    grids.loc[0, "geometry"] = affinity.scale(old, 0.9, 0.9)
+    grids.loc[0, "户数"] = 280
+    grids.to_file(tmp_path / "edited.geojson", driver="GeoJSON")
+    import_file(seeded, "grids", tmp_path / "edited.geojson")
+    entry = seeded.rows("ledger", where={"action": "grid.update"})
+    assert len(entry) == 1 and entry[0]["subject"] == grids.loc[0, "网格编码"]
+    assert entry[0]["before"]["households"] == 300 and entry[0]["after"]["households"] == 280
+    assert entry[0]["before"]["geometry"].startswith("MULTIPOLYGON") and entry[0]["after"]["geometry"] != entry[0]["before"]["geometry"]
+    assert seeded.count("ledger", where={"action": "import"}) == 3
+
+
 def test_columns_the_file_lacks_keep_their_stored_values(seeded: SqlStore, tmp_path: Path) -> None:
     import_file(seeded, "workers", GOOD / "workers.csv")
     seeded.update("workers", {"worker_id": "W001"}, {"status": "retired"})
