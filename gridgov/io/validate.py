@@ -109,9 +109,21 @@ def _parsers(spec: Layer, ctx: ValidationContext) -> dict[str, Parser]:
 def _key_parser(ctx: ValidationContext) -> Parser:
     """Ids normalised (４１０８… → 4108…, spaces out), unless the id is stored as typed (an
     older gridgov kept ``LM 0010``): the row then updates that record, not a twin of it."""
+    # Stored ids with leading zeros, by their digits without them: Excel reads 0013 as the number 13.
+    padded = {k.lstrip("0"): k for k in ctx.stored_keys if k.isdigit() and k.startswith("0")}
+
     def parse(value: Any) -> str | None:
         raw = v.text(value)
-        return raw if raw in ctx.stored_keys else v.code(value)
+        if raw in ctx.stored_keys:
+            return raw
+        code = v.code(value)
+        if code is not None and code not in ctx.stored_keys and code.isdigit() and code.lstrip("0") in padded:
+            was = padded[code.lstrip("0")]
+            raise ValueProblem(
+                f"编号 {code} 不在库中，可能是已有的 {was}（Excel 把编号当成数字，去掉了开头的 0）",
+                f"id {code} is not stored; it may be the stored {was} (Excel read the id as a number and dropped its leading zeros)",
+                f"把该列设为文本，填写 {was}", f"set the column to Text and enter {was}")
+        return code
     return parse
 
 

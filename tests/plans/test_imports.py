@@ -402,3 +402,16 @@ def test_a_geopackage_of_several_layers_is_read_from_the_one_named_like_the_impo
     said = err.value.render("en")
     assert "2 layers (a, b)" in said and "--layer" in said
     assert import_file(seeded, "grids", other, layer_name="b").unchanged == len(grids)
+
+
+def test_an_id_that_lost_its_leading_zeros_in_excel_is_not_a_new_worker(seeded: SqlStore, tmp_path: Path) -> None:
+    """0013 became 13 in Excel's General format and was added as a second worker beside 0013."""
+    sheet = tmp_path / "roster.csv"
+    sheet.write_text("编号,姓名,居住街道,经度,纬度\n0013,李四,410802001,113.2021,35.2032\n", encoding="utf-8")
+    import_file(seeded, "workers", sheet)
+    sheet.write_text("编号,姓名,所在单位,居住街道,经度,纬度\n13,李四,新单位,410802001,113.2021,35.2032\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as err:
+        import_file(seeded, "workers", sheet)
+    problem = err.value.problems[0]
+    assert (problem.where, problem.field) == ("第 2 行", "编号") and "0013" in problem.message and "0013" in problem.fix
+    assert seeded.count("workers") == 1
