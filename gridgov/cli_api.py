@@ -100,6 +100,28 @@ def user_password(
     out.print(f"已重设 {name} 的密码\n[dim]password of {name} changed[/dim]")
 
 
+@user_app.command("set")
+def user_set(
+    name: Annotated[str, typer.Argument(help="用户名 / user name")],
+    role: Annotated[Optional[str], typer.Option(help="admin | planner | street")] = None,
+    ward: Annotated[Optional[list[str]], typer.Option("--ward", help="街道代码，可多次给出 / ward code, repeatable")] = None,
+    enable: Annotated[Optional[bool], typer.Option("--enable/--disable", help="启用或停用 / enable or disable")] = None,
+    display_name: Annotated[Optional[str], typer.Option("--display-name", help="显示名称 / shown name")] = None,
+    actor: Annotated[str, typer.Option(help="操作人（记入工作台账）/ who, for the ledger")] = "cli",
+    db: DbOption = None,
+) -> None:
+    """修改账号：角色、街道、启用/停用 / change an account's role, wards, or enable/disable it (on the server,
+    without the page: an admin who demoted themselves had no way back)."""
+    accounts = _accounts()
+    with _open(db) as store:
+        user = accounts.update_user(store, name, actor=actor, role=role, wards=ward,
+                                    disabled=None if enable is None else not enable, display_name=display_name)
+    wards = "、".join(sorted(user.wards)) if user.wards else "全市 city-wide"
+    state_zh, state_en = ("停用", "disabled") if user.disabled else ("启用", "enabled")
+    out.print(f"账号 {user.username}：{user.role}，{wards}，{state_zh}\n[dim]account {user.username}: {user.role}, "
+              f"{state_en}[/dim]")
+
+
 def serve(
     host: Annotated[str, typer.Option(help="监听地址 / address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口 / port")] = 8000,

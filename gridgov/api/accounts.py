@@ -110,6 +110,11 @@ def update_user(
         if current is None:
             raise NotFoundError(f"没有用户 {username}", f"no user {username}")
         new_role = role or current.role
+        if current.role == "admin" and not current.disabled and (new_role != "admin" or disabled):
+            others = [u for u in list_users(store) if u.role == "admin" and not u.disabled and u.username != username]
+            if not others:  # the page is then the only way back, and it would need an admin
+                raise UserError(f"{username} 是唯一可用的管理员账号，不能停用或改为其他角色：先新建或启用另一个管理员",
+                                f"{username} is the only enabled admin: create or enable another admin first")
         codes = _check(store, new_role, wards if wards is not None else (current.wards or ()))
         values: dict[str, Any] = {"role": new_role, "wards": codes if new_role == "street" else None}
         if password is not None:

@@ -38,3 +38,24 @@ def test_user_add_list_and_sign_in(city):
                            data={"username": "office9", "password": PASSWORD}).status_code == 401
     r = runner.invoke(_app(), ["user", "password", "office9", "--password", "another-pass-1", "--db", city])
     assert r.exit_code == 0, r.output
+
+
+def test_user_set_changes_role_and_enables_and_keeps_one_admin(city):
+    """`gridgov user` had no way to re-enable an account or give a role back from the server, and
+    the last admin could demote themselves through the page."""
+    runner = CliRunner()
+    r = runner.invoke(_app(), ["user", "add", "boss", "--role", "admin", "--password", "a-long-password", "--db", city])
+    assert r.exit_code == 0, r.output
+    assert runner.invoke(_app(), ["user", "set", "admin", "--disable", "--db", city]).exit_code == 0  # the city's other admin
+    r = runner.invoke(_app(), ["user", "set", "boss", "--role", "planner", "--db", city])
+    assert r.exit_code != 0 and "only enabled admin" in r.exception.message_en
+    r = runner.invoke(_app(), ["user", "set", "boss", "--disable", "--db", city])
+    assert r.exit_code != 0 and "only enabled admin" in r.exception.message_en
+    r = runner.invoke(_app(), ["user", "add", "typist2", "--role", "planner", "--password", "pw-123456789", "--db", city])
+    r = runner.invoke(_app(), ["user", "set", "typist2", "--disable", "--db", city])
+    assert r.exit_code == 0 and "disabled" in r.output
+    with make_client(city) as client:
+        assert client.post("/api/login/access-token", data={"username": "typist2", "password": "pw-123456789"}).status_code == 401
+        r = runner.invoke(_app(), ["user", "set", "typist2", "--enable", "--role", "street", "--ward", W1, "--db", city])
+        assert r.exit_code == 0, r.output
+        assert client.post("/api/login/access-token", data={"username": "typist2", "password": "pw-123456789"}).status_code == 200
