@@ -514,18 +514,17 @@ def _check_coordinates(shapes: dict[Hashable, BaseGeometry], crs: CRS, ctx: Vali
                          "交换经度和纬度两列（经度约 112.5–113.7，纬度约 34.8–35.5）",
                          "swap the longitude and latitude (lon ~112.5-113.7, lat ~34.8-35.5)")
         elif crs.is_geographic and not lonlat_numbers:
-            code, zh, en = _gauss_kruger(minx)
+            fix, fix_en = _crs_fix(minx, miny, crs)
             problems.add(int(number), field_name,
                          f"坐标 {_xy(geom)} 是以米为单位的投影坐标，但文件的坐标系是经纬度（{name}）",
                          f"coordinates {_xy(geom)} are projected metres but the CRS is lon/lat ({name})",
-                         f"用 --crs 声明实际坐标系：这样的东坐标多为{zh}，用 --crs {code}",
-                         f"declare the real CRS with --crs: eastings like these are usually {en}, --crs {code}")
+                         f"用 --crs 声明实际坐标系：{fix}", f"declare the real CRS with --crs: {fix_en}")
         elif not crs.is_geographic and _zone_prefix_differs(crs, minx):
-            code, zh, en = _gauss_kruger(minx)
+            fix, fix_en = _crs_fix(minx, miny, crs)
             problems.add(int(number), field_name,
                          f"东坐标 {minx:.0f} 与坐标系 {name} 不符（{'带有' if minx >= 1e7 else '没有'}带号）",
                          f"easting {minx:.0f} does not fit {name} ({'it carries' if minx >= 1e7 else 'it lacks'} a zone number)",
-                         f"这样的东坐标多为{zh}，用 --crs {code}", f"eastings like these are usually {en}: --crs {code}")
+                         fix, fix_en)
         elif not crs.is_geographic and lonlat_numbers:
             problems.add(int(number), field_name,
                          f"坐标 {_xy(geom)} 是经纬度，但文件的坐标系是投影坐标（{name}）",
@@ -536,23 +535,35 @@ def _check_coordinates(shapes: dict[Hashable, BaseGeometry], crs: CRS, ctx: Vali
     return out
 
 
-# Gauss-Kruger CRSs around Jiaozuo (112.5-113.7E): with the zone number before the easting
-# (8 digits) or without it (6 digits, false easting 500 km).
-_GK_ZONES = (
-    (38e6, 39e6, 4526, "CGCS2000 3度带第 38 带（带号在前）", "CGCS2000 3-degree Gauss-Kruger zone 38 (zone number first)"),
-    (37e6, 38e6, 4525, "CGCS2000 3度带第 37 带（带号在前）", "CGCS2000 3-degree Gauss-Kruger zone 37 (zone number first)"),
-    (19e6, 20e6, 4497, "CGCS2000 6度带第 19 带（带号在前）", "CGCS2000 6-degree Gauss-Kruger zone 19 (zone number first)"),
-)
-
-
-def _gauss_kruger(easting: float) -> tuple[int, str, str]:
-    """The likely CRS of an easting near Jiaozuo: (EPSG code, Chinese name, English name)."""
-    for low, high, code, zh, en in _GK_ZONES:
-        if low <= easting < high:
-            return code, zh, en
+def _likely_crs(easting: float, northing: float) -> tuple[int | None, str, str]:
+    """The likely projected CRS of coordinates near Jiaozuo: (EPSG code or None, Chinese name,
+    English name). Eastings of 12.4-12.8 million with northings near 4.2 million are Web
+    Mercator (a QGIS project over a web basemap); 8-digit eastings carry the Gauss-Kruger zone
+    number first (3-degree zones 25-45: EPSG 4513-4533; 6-degree 13-23: EPSG 4491-4501)."""
+    if 12.4e6 <= easting < 12.8e6 and 4.0e6 <= northing < 4.4e6:
+        return 3857, "Web 墨卡托（网络底图）", "Web Mercator (web basemaps)"
+    if 1e7 <= easting < 1e8:
+        zone = int(easting // 1e6)
+        if 25 <= zone <= 45:
+            return 4488 + zone, f"CGCS2000 3度带第 {zone} 带（带号在前）", f"CGCS2000 3-degree Gauss-Kruger zone {zone} (zone number first)"
+        if 13 <= zone <= 23:
+            return 4478 + zone, f"CGCS2000 6度带第 {zone} 带（带号在前）", f"CGCS2000 6-degree Gauss-Kruger zone {zone} (zone number first)"
+        return None, f"带号 {zone} 不是中国的高斯-克吕格带", f"zone {zone} is no Chinese Gauss-Kruger zone"
     if 550_000 <= easting < 800_000:  # Jiaozuo lies 1.5-2.7 degrees east of 111E: x of 640-750 km
         return 4546, "CGCS2000 中央经线 111E（无带号）", "CGCS2000 Gauss-Kruger CM 111E (no zone number)"
-    return 4547, "CGCS2000 3度带中央经线 114E（无带号）", "CGCS2000 3-degree Gauss-Kruger CM 114E (no zone number)"
+    if 100_000 <= easting < 550_000:
+        return 4547, "CGCS2000 3度带中央经线 114E（无带号）", "CGCS2000 3-degree Gauss-Kruger CM 114E (no zone number)"
+    return None, "无法从数值判断", "not recognisable from the numbers"
+
+
+def _crs_fix(easting: float, northing: float, declared: CRS) -> tuple[str, str]:
+    """What to do about coordinates that do not fit ``declared``: the likely CRS, never the
+    declared one again (the advice used to name the CRS just given)."""
+    code, zh, en = _likely_crs(easting, northing)
+    if code is None or code == declared.to_epsg():
+        return ("在 GIS 软件中查看数据的实际坐标系（.prj 或图层属性），用 --crs 声明",
+                "look up the data's real CRS in a GIS (the .prj or the layer's properties) and declare it with --crs")
+    return f"这样的坐标多为{zh}，用 --crs {code}", f"coordinates like these are usually {en}: --crs {code}"
 
 
 def _zone_prefix_differs(crs: CRS, easting: float) -> bool:

@@ -241,3 +241,29 @@ def test_the_geometry_field_is_named_in_english(seeded: SqlStore) -> None:
     with pytest.raises(ValidationError) as info:
         import_file(seeded, "grids", BAD / "grids_empty_geometry.geojson")
     assert "几何" not in info.value.render("en") and "geometry" in info.value.render("en")
+
+
+@pytest.mark.parametrize(("crs", "fix", "not_said"), [
+    (None, "--crs 3857", "--crs 4547"), ("4490", "--crs 3857", "--crs 4547"), ("4547", "--crs 3857", "--crs 4547"),
+])
+def test_web_mercator_metres_point_to_3857_and_the_advice_never_repeats_the_declared_crs(
+        seeded: SqlStore, tmp_path: Path, crs, fix, not_said) -> None:
+    """Grids digitised over a web basemap (EPSG:3857) without their .prj: the advice went round
+    in a circle — 4547, then with --crs 4547 "use --crs 4547" — and never named 3857."""
+    path = tmp_path / "workers.csv"
+    path.write_text("编号,姓名,居住街道,经度,纬度\nG1,张三,410802001,12604471,4194070\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as err:
+        import_file(seeded, "workers", path, crs=crs)
+    fixes = " ".join(p.fix_en for p in err.value.problems)
+    assert fix in fixes and not_said not in fixes
+    import_file(seeded, "workers", path, crs="3857")
+    home = seeded.load("workers").geometry.iloc[0]
+    assert abs(home.x - 113.228) < 1e-3 and abs(home.y - 35.222) < 1e-3
+
+
+def test_an_easting_in_zone_39_is_named_zone_39(seeded: SqlStore, tmp_path: Path) -> None:
+    path = tmp_path / "workers.csv"
+    path.write_text("编号,姓名,居住街道,经度,纬度\nG1,张三,410802001,39156503,3900374\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as err:
+        import_file(seeded, "workers", path, crs="4547")
+    assert "--crs 4527" in err.value.problems[0].fix_en
