@@ -50,8 +50,9 @@ class ValidationContext:
     """What validation checks against: known wards (codes, names, polygons), stored grids, the city extent.
 
     ``overlap_tolerance_m2`` and ``overlap_ratio`` together bound how much two grids may share:
-    an overlap counts only above max(tolerance m², ratio × the smaller grid's area), so the
-    slivers of hand-digitised shared edges pass while a grid drawn twice does not. A grid may lie
+    an overlap counts only above max(tolerance m², ratio × the smaller grid's area) and when it
+    is more than a metre wide on average, so the slivers of hand-digitised shared edges pass
+    while a grid drawn twice does not. A grid may lie
     outside its ward by max(tolerance m², ``outside_ratio`` × its area) for the same reason.
     """
 
@@ -596,6 +597,21 @@ def _overlap_tolerance(ctx: ValidationContext, area_a: float, area_b: float) -> 
     return max(ctx.overlap_tolerance_m2, ctx.overlap_ratio * min(area_a, area_b))
 
 
+# A hand-digitised shared edge drawn half a metre over its neighbour leaves an overlap a few
+# hundred square metres large but under a metre wide: digitising error, not a grid drawn twice.
+_SLIVER_WIDTH_M = 1.0
+
+
+def _overlaps(a: BaseGeometry, b: BaseGeometry, ctx: ValidationContext) -> float:
+    """The area two metric grids share when it is an overlap to refuse, else 0: above the area
+    tolerance and wider than a sliver (mean width = area / half the perimeter)."""
+    shared = a.intersection(b)
+    if shared.area <= _overlap_tolerance(ctx, a.area, b.area):
+        return 0.0
+    width = shared.area / max(shared.length / 2, 1e-9)
+    return 0.0 if width <= _SLIVER_WIDTH_M else float(shared.area)
+
+
 def _metric(geometry: gpd.GeoSeries) -> gpd.GeoSeries:
     present = geometry[geometry.notna()]
     return to_metric(present)
@@ -615,9 +631,8 @@ def _check_grid_overlaps(cleaned: Mapping[str, pd.Series], geometry: gpd.GeoSeri
     for i, j in zip(left, right):
         if i >= j:
             continue
-        a, b = geoms[i], geoms[j]
-        shared = a.intersection(b).area
-        if shared > _overlap_tolerance(ctx, a.area, b.area):
+        shared = _overlaps(geoms[i], geoms[j], ctx)
+        if shared:
             _report_overlap(problems, numbers[j], codes.get(numbers[j]), f"{codes.get(numbers[i])}（要素 {numbers[i]}）",
                             f"{codes.get(numbers[i])} (feature {numbers[i]})", shared)
     if ctx.grids is None or ctx.grids.empty:
@@ -631,8 +646,8 @@ def _check_grid_overlaps(cleaned: Mapping[str, pd.Series], geometry: gpd.GeoSeri
     stored_codes = others["code"].tolist()
     left, right = shapely.STRtree(stored_geoms).query(geoms, predicate="intersects")
     for i, j in zip(left, right):
-        shared = geoms[i].intersection(stored_geoms[j]).area
-        if shared > _overlap_tolerance(ctx, geoms[i].area, stored_geoms[j].area):
+        shared = _overlaps(geoms[i], stored_geoms[j], ctx)
+        if shared:
             _report_overlap(problems, numbers[i], codes.get(numbers[i]), f"已导入的网格 {stored_codes[j]}",
                             f"stored grid {stored_codes[j]}", shared, fix=_REPLACE_FIX)
 

@@ -267,3 +267,21 @@ def test_an_easting_in_zone_39_is_named_zone_39(seeded: SqlStore, tmp_path: Path
     with pytest.raises(ValidationError) as err:
         import_file(seeded, "workers", path, crs="4547")
     assert "--crs 4527" in err.value.problems[0].fix_en
+
+
+@pytest.mark.parametrize(("metres", "refused"), [(0.5, False), (3.0, True)])
+def test_a_sliver_of_digitising_error_passes_and_a_real_overlap_does_not(
+        seeded: SqlStore, tmp_path: Path, metres: float, refused: bool) -> None:
+    """A grid's edge drawn 0.5 m over its neighbours' (a few hundred m² along a long edge) was
+    refused by the area rule alone; what matters for digitising error is the overlap's width."""
+    import geopandas as gpd
+
+    grids = gpd.read_file(DATA / "good" / "grids.geojson")
+    grown = grids.to_crs(4547)
+    grown.loc[0, "geometry"] = grown.geometry.iloc[0].buffer(metres, join_style="mitre")
+    grown.to_crs(4490).iloc[[0]].to_file(tmp_path / "edited.geojson", driver="GeoJSON")
+    if refused:
+        with pytest.raises(ValidationError, match="problem"):
+            import_file(seeded, "grids", tmp_path / "edited.geojson")
+    else:
+        assert import_file(seeded, "grids", tmp_path / "edited.geojson").updated == 1
