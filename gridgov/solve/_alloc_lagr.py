@@ -404,7 +404,7 @@ def solve_several_lagrangian(
     n, m = cost.shape
     rows, cols = np.nonzero(allowed)
     c = cost[rows, cols]
-    duals = solve_lp_relaxation(rows, cols, c, load, capacity, n, m)
+    duals = solve_lp_relaxation(rows, cols, c, load, capacity, n, m, seconds=time_limit)
     if duals is None:
         return None
     load_int = np.ceil(load * load_scale - 1e-9).astype(np.int64)

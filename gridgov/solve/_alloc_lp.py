@@ -19,6 +19,7 @@ Lagrangian bound for any v <= 0 (equal to the LP optimum at the LP's v).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,14 +47,17 @@ class LpOutcome:
 
 def solve_lp_relaxation(
     rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, load: np.ndarray, capacity: np.ndarray,
-    n: int, m: int,
+    n: int, m: int, *, seconds: float = math.inf,
 ) -> LpDuals | None:
-    """HiGHS LP on the allowed pairs; None when the relaxation is infeasible."""
+    """HiGHS LP on the allowed pairs; None when the relaxation is infeasible or not solved
+    within ``seconds`` (3,000 grids x 1,000 workers: 22 s with no limit)."""
     import highspy
 
     from gridgov.solve._highs import quiet_highs
 
     h = quiet_highs()
+    if math.isfinite(seconds):
+        h.setOptionValue("time_limit", max(0.05, float(seconds)))
     lp = compact_model(rows, cols, cost, load, capacity, n, m, integer=False)
     h.passModel(lp)
     h.run()

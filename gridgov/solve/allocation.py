@@ -766,6 +766,13 @@ def _solve_by_cpsat(
     cap_int = _capacity_int(p, load_scale)
     greedy = _greedy(p, keep) if p.edges is None else None
     grown = _grown(p, keep)
+    heuristic = greedy if greedy is not None else grown
+    if clock.remaining(time_limit) <= 0 and heuristic is not None:
+        # The time went to the LP and the Lagrangian: building CP-SAT's model over millions of
+        # pairs would take tens of seconds more (3,000 x 1,000: 45 s before the solver starts).
+        return _finish(p, heuristic, "feasible", None, "greedy" if greedy is not None else "region-growing",
+                       ("时限已到，给出启发式方案（未证明最优）/ the time limit was reached: a heuristic plan, not proven",),
+                       False, None, clock)
     full = greedy is not None and bool((greedy >= 0).all())
     data = CpInput(
         n=p.n, m=p.m, rule=p.rule, rows=rows, cols=cols,
