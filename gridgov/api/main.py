@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -128,14 +129,20 @@ def _errors_as_json(spec: dict) -> dict:
 
 
 class AccessLogWithoutQuery(logging.Filter):
-    """uvicorn's access line without the query string: a client may put a name or phone in one
-    (the routes take none, but ``?q=张三`` still reaches the log), and logs outlive the data."""
+    """uvicorn's access line without the query string or a worker's id: a client may put a name
+    or phone in a query (the routes take none, but ``?q=张三`` still reaches the log), a roster may
+    use phone or ID-card numbers as worker ids, and logs outlive the data."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str) and "?" in args[2]:
-            record.args = (args[0], args[1], args[2].split("?", 1)[0] + "?…", *args[3:])
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            path = args[2].split("?", 1)[0] + ("?…" if "?" in args[2] else "")
+            path = _WORKER_IN_PATH.sub(r"\1…", path)
+            record.args = (args[0], args[1], path, *args[3:])
         return True
+
+
+_WORKER_IN_PATH = re.compile(r"^(/api/workers/)[^/?]+")
 
 
 ACCESS_LOG_FILTER = AccessLogWithoutQuery()

@@ -118,6 +118,8 @@ def test_a_working_session_logs_no_personal_data(served_logs):
         r = http.post("/api/uploads/workers", files={"file": ("名单.csv", BAD_UPLOAD.encode())}, headers=planner)
         assert r.status_code == 422
         assert http.get("/api/workers/Z", headers=street).status_code == 404
+        # A roster that uses phone numbers as ids: the id in the path stays out of the log too.
+        assert http.get("/api/workers/13966665555", headers=planner).status_code == 404
         deadline = time.monotonic() + 60
         while http.get(f"/api/jobs/{job}", headers=planner).json()["status"] not in ("done", "failed"):
             assert time.monotonic() < deadline, "the re-solve did not finish"
@@ -125,6 +127,8 @@ def test_a_working_session_logs_no_personal_data(served_logs):
     text = "\n".join(lines)
     # The access log and the runner were captured, and the query string went out of the access line.
     assert "GET /api/workers HTTP" in text and "GET /api/workers?… HTTP" in text and "job 1" in text
+    assert "PATCH /api/workers/… HTTP" in text and "POST /api/workers/…/retire HTTP" in text
+    assert "13966665555" not in text
     secret = [n for _id, n, _w, _p, _x in city.WORKERS] + [p for _id, _n, _w, p, _x in city.WORKERS]
     secret += [NEW["name"], NEW["phone"], "钱九", "吴十", "13988887777", "13977776666", "张三",
                city.PASSWORD, "wrong-password-123", SECRET, *tokens]
