@@ -351,6 +351,10 @@ def _moved_m(old_wkt: str, new_wkt: str) -> float:
 def _shown(value: Any, *, zh: bool = False) -> str:
     if value is None:
         return "（空）" if zh else "(empty)"
+    if isinstance(value, list):  # honours, as the clerk typed them: 全国劳动模范(全国,2015);…
+        from gridgov.io.values import render_honours
+
+        return render_honours(value) if all(isinstance(h, Mapping) for h in value) else "、".join(map(str, value))
     text = str(value)
     if text.startswith(("POINT", "MULTI")):
         return "（新坐标）" if zh else "(a new point)"

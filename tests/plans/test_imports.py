@@ -415,3 +415,13 @@ def test_an_id_that_lost_its_leading_zeros_in_excel_is_not_a_new_worker(seeded: 
     problem = err.value.problems[0]
     assert (problem.where, problem.field) == ("第 2 行", "编号") and "0013" in problem.message and "0013" in problem.fix
     assert seeded.count("workers") == 1
+
+
+def test_a_changed_honour_is_reported_as_typed_not_as_python(seeded: SqlStore, tmp_path: Path) -> None:
+    import_file(seeded, "workers", GOOD / "workers.csv")
+    sheet = pd.read_csv(GOOD / "workers.csv", dtype=str)
+    sheet.loc[1, "荣誉"] = "全国劳动模范(全国,2020)"
+    sheet.to_csv(tmp_path / "honour.csv", index=False)
+    said = " ".join(n.render("zh") for n in import_file(seeded, "workers", tmp_path / "honour.csv", dry_run=True).notices)
+    assert "河南省五一劳动奖章(省部,2018) → 全国劳动模范(全国,2020)" in said, said
+    assert "{'title'" not in said
