@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -26,6 +27,11 @@ class ValueProblem(Exception):
         self.message_en = message_en
         self.fix = fix
         self.fix_en = fix_en
+
+
+def _place_order(problem: Problem) -> int:
+    m = re.fullmatch(r"(?:第 (\d+) 行|要素 (\d+))", problem.where)
+    return int(m[1] or m[2]) if m else -1
 
 
 @dataclass
@@ -53,7 +59,9 @@ class Problems:
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise ValidationError(self.items, file=self.file)
+            # Whole-file and header problems first, then down the sheet row by row (they are
+            # found column by column): a clerk fixes them walking down the sheet.
+            raise ValidationError(sorted(self.items, key=_place_order), file=self.file)
 
     def __bool__(self) -> bool:
         return bool(self.items)

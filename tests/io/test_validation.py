@@ -136,6 +136,15 @@ def test_all_problems_of_a_file_are_reported_together(seeded: SqlStore, tmp_path
     found = {(p.where, p.field) for p in info.value.problems}
     assert {("第 2 行", "姓名"), ("第 2 行", "手机"), ("第 2 行", "行业"),
             ("第 3 行", "编号"), ("第 3 行", "经度/纬度")} <= found
+    rows = [p.where for p in info.value.problems]
+    assert rows == sorted(rows)  # down the sheet, as a clerk fixes them (they were column by column)
+    bad.write_text("编号,姓名,手机,行业,经度,纬度\n"
+                   "W1,张三,13803911234,航天,113.2,35.2\n"
+                   "W2,李四,123,企业,113.2,35.2\n"
+                   "W3,王五,13803911235,宇宙,113.2,35.2\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        import_file(seeded, "workers", bad)
+    assert [(p.where, p.field) for p in info.value.problems] == [("第 2 行", "行业"), ("第 3 行", "手机"), ("第 4 行", "行业")]
 
 
 def test_repair_fixes_invalid_geometry_and_reports_it(seeded: SqlStore) -> None:
