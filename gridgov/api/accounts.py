@@ -106,6 +106,7 @@ def update_user(
 ) -> User:
     """Change an account; only the fields given change."""
     with store.transaction():
+        store.lock_keys("users")  # two admins disabling each other at once: one waits, then sees the other
         current = get_user(store, username)
         if current is None:
             raise NotFoundError(f"没有用户 {username}", f"no user {username}")

@@ -555,6 +555,7 @@ def _unchanged_since_read(store: SqlStore, spec: Layer, frame: pd.DataFrame,
     undone by the import of an unrelated column."""
     if frame.empty:
         return
+    store.lock_keys(spec.name)  # first: a new key another import is adding becomes visible below
     store.lock_rows(spec.name, {spec.key[0]: sorted({k for k in frame[spec.key[0]].tolist() if k is not None})})
     now = _existing(store, spec, frame)
     names = spec.column_names + (["geometry"] if spec.geometry else [])

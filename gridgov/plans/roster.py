@@ -159,6 +159,7 @@ def add_worker(store: SqlStore, row: Mapping[str, Any], *, actor: str) -> None:
     if not worker_id or not row.get("name"):
         raise UserError("新增劳模需要编号和姓名", "a new worker needs worker_id and name")
     with store.transaction():
+        store.lock_keys("workers")  # an import or another office adding the same id waits its turn
         if store.count("workers", where={"worker_id": worker_id}):
             raise UserError(f"编号 {worker_id} 已存在", f"worker id {worker_id} already exists")
         if deleted_worker_ids(store, [worker_id]):

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 _SRID = 4490
 _MIGRATION_LOCK = 0x67726964676F76  # "gridgov": the advisory lock migrations take
+_KEYS_LOCK = 0x6767  # with a layer's hash: the advisory lock of adding keys to that layer
 # SQLSTATE classes meaning the connection itself is gone: 08 connection exception, 57P01-03
 # the server shut down or terminated this backend (pg_terminate_backend).
 _LOST_STATES = ("08", "57P01", "57P02", "57P03")
@@ -267,6 +268,9 @@ class PostGISStore(SqlStore):
         mode = "SHARE" if shared else "UPDATE"
         # In key order: two transactions locking overlapping sets queue instead of deadlocking.
         self._query(f"SELECT 1 FROM {layer}{where_sql} ORDER BY {', '.join(spec.key)} FOR {mode}", params)
+
+    def lock_keys(self, layer: str) -> None:
+        self._query("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_KEYS_LOCK, layer))
 
     def _serialise_migrations(self) -> None:
         # Every pooled connection of a service opens the store at once: without this, two of them

@@ -59,3 +59,38 @@ def test_user_set_changes_role_and_enables_and_keeps_one_admin(city):
         r = runner.invoke(_app(), ["user", "set", "typist2", "--enable", "--role", "street", "--ward", W1, "--db", city])
         assert r.exit_code == 0, r.output
         assert client.post("/api/login/access-token", data={"username": "typist2", "password": "pw-123456789"}).status_code == 200
+
+
+def test_two_admins_disabling_each_other_at_once_leave_one_enabled(pg_url):
+    """PostgreSQL: each saw the other still enabled and both committed: no admin left."""
+    import threading
+
+    from gridgov.api import accounts
+    from gridgov.errors import UserError
+    from gridgov.store import open_store
+
+    with open_store(pg_url, create=True) as store:
+        for name in ("admin1", "admin2"):
+            accounts.add_user(store, name, role="admin", password="a-long-password", wards=[], actor="t")
+    first, second = open_store(pg_url), open_store(pg_url)
+    outcome: list[BaseException | None] = []
+
+    def other_admin() -> None:
+        try:
+            accounts.update_user(second, "admin1", disabled=True, actor="admin2")
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            outcome.append(exc)
+
+    try:
+        with first.transaction():
+            accounts.update_user(first, "admin2", disabled=True, actor="admin1")
+            other = threading.Thread(target=other_admin)
+            other.start()
+            other.join(1.0)
+        other.join(30)
+        assert isinstance(outcome[0], UserError) and "only enabled admin" in outcome[0].message_en
+        assert [u.username for u in accounts.list_users(first) if u.role == "admin" and not u.disabled] == ["admin1"]
+    finally:
+        first.close()
+        second.close()

@@ -425,3 +425,41 @@ def test_a_changed_honour_is_reported_as_typed_not_as_python(seeded: SqlStore, t
     said = " ".join(n.render("zh") for n in import_file(seeded, "workers", tmp_path / "honour.csv", dry_run=True).notices)
     assert "河南省五一劳动奖章(省部,2018) → 全国劳动模范(全国,2020)" in said, said
     assert "{'title'" not in said
+
+
+def test_two_imports_adding_the_same_new_id_at_once_do_not_both_write(pg_url: str, tmp_path: Path) -> None:
+    """PostgreSQL: a row another import inserted but had not committed was invisible to the
+    check, so both imports 'added' W009 and the second clerk's person replaced the first's."""
+    import threading
+
+    from gridgov.errors import ChangedMeanwhileError
+    from gridgov.plans.roster import add_worker
+    from gridgov.store import open_store
+
+    with open_store(pg_url, create=True) as store:
+        import_file(store, "wards", GOOD / "wards.geojson")
+    sheet = tmp_path / "new.csv"
+    sheet.write_text("编号,姓名,居住街道,经度,纬度\nW009,赵新乙,410802001,113.2021,35.2032\n", encoding="utf-8")
+    first, second = open_store(pg_url), open_store(pg_url)
+    outcome: list[BaseException | None] = []
+
+    def other_clerk() -> None:
+        try:
+            import_file(second, "workers", sheet)
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            outcome.append(exc)
+
+    try:
+        with first.transaction():  # the first clerk's add, not yet committed
+            add_worker(first, {"worker_id": "W009", "name": "王新甲", "home_ward": "410802001"}, actor="甲")
+            clerk = threading.Thread(target=other_clerk)
+            clerk.start()
+            clerk.join(1.0)
+            assert clerk.is_alive()  # waiting for the first to commit
+        clerk.join(30)
+        assert isinstance(outcome[0], ChangedMeanwhileError), outcome
+        assert first.rows("workers", where={"worker_id": "W009"})[0]["name"] == "王新甲"
+    finally:
+        first.close()
+        second.close()
