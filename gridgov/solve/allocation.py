@@ -767,6 +767,9 @@ def _solve_by_cpsat(
     greedy = _greedy(p, keep) if p.edges is None else None
     grown = _grown(p, keep)
     heuristic = greedy if greedy is not None else grown
+    locked = np.flatnonzero(p.lock_worker >= 0)
+    if heuristic is not None and not (heuristic[locked] == p.lock_worker[locked]).all():
+        heuristic = None  # greedy knows no locks: a planner's pin is never traded for speed
     if clock.remaining(time_limit) <= 0 and heuristic is not None:
         # The time went to the LP and the Lagrangian: building CP-SAT's model over millions of
         # pairs would take tens of seconds more (3,000 x 1,000: 45 s before the solver starts).
@@ -784,10 +787,19 @@ def _solve_by_cpsat(
     )
     out = solve_cpsat(data, time_limit=clock.remaining(time_limit), workers=workers,
                       progress=progress)
+    exact_loads = bool(np.all(p.load[rows, cols] * load_scale == load_int)) and bool(
+        np.all(~np.isfinite(p.capacity) | (p.capacity * load_scale == np.floor(p.capacity * load_scale))))
     if out.locks_infeasible:
-        raise UserError("锁定的网格无法在容量内各自连成一片（已证明无解）：请减少或调整锁定",
-                        "the locked grids cannot each be joined into one territory within capacity "
-                        "(proven): lock fewer or other grids")
+        if exact_loads:
+            raise UserError("锁定的网格无法在容量内各自连成一片（已证明无解）：请减少或调整锁定",
+                            "the locked grids cannot each be joined into one territory within capacity "
+                            "(proven): lock fewer or other grids")
+        # Loads rounded up and capacities down made the locks too heavy for the integer model
+        # only (133 + 134 + 133 households in a capacity of 400): the locked plan itself is real.
+        if p.edges is not None and _valid_territories(p, keep, out.worker_of):
+            return _finish(p, out.worker_of, "feasible", None, "locks",
+                           ("整数化后的负荷使锁定方案超出容量，按锁定给出 / rounded loads made the locks exceed "
+                            "capacity in the integer model: the locked plan is given",), False, None, clock)
     if grown is not None and _covers_more(grown, out.worker_of, data.cover_weight):
         return _finish(p, grown, "feasible", None, "region-growing",
                        ("CP-SAT 时限内的方案不如区域生长方案，采用后者（各片区连片，未证明最优）/ CP-SAT's plan within "

@@ -435,3 +435,20 @@ def test_no_workers_or_text_costs_answer_as_the_package_does() -> None:
     with pytest.raises(UserError, match="array of numbers"):
         allocate([["a", "b"]])
     assert allocate(np.ones((2, 2)), time_limit=np.int64(5)).status == "optimal"  # numpy numbers are numbers
+
+
+def test_the_time_limit_fallback_never_breaks_a_lock() -> None:
+    """With the time used up before CP-SAT, the greedy plan (which knows no locks) was returned
+    and the planner's pin on grid 0 was lost."""
+    cost = np.array([[5.0, 1.0], [1.0, np.inf]])
+    out = allocate(cost, load=np.array([0.6, 1.0]), capacity=np.array([1.0, 1.0]), rule="several",
+                   locked=[(0, 0)], time_limit=1e-9)
+    assert out.worker_of[0] == 0
+
+
+def test_locks_that_fit_only_before_rounding_are_kept_not_refused() -> None:
+    """133 + 134 + 133 households in a capacity of 400: loads rounded up to 0.001 made the
+    integer model infeasible, and the call raised a 'proven' error for a plan that fits."""
+    out = allocate(np.ones((3, 1)), load=np.array([133, 134, 133]) / 400, capacity=np.array([1.0]), rule="several",
+                   adjacency=[[0, 1], [1, 2]], locked=[[0, 0], [1, 0], [2, 0]], time_limit=5)
+    assert out.worker_of.tolist() == [0, 0, 0] and out.status == "feasible"
