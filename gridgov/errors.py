@@ -103,6 +103,14 @@ class StoreError(GridgovError):
     exit_code = 3
 
 
+def cause_for_log(exc: GridgovError) -> str:
+    """The first line of an error's English message, without what a database quotes after it
+    (PostgreSQL's "DETAIL: Failing row contains (W001, 张卫国, …)"): what an administrator's log
+    may hold — the cause, not the row, which can hold names and phones."""
+    first = exc.message_en.split("\n", 1)[0]
+    return first.split("DETAIL:", 1)[0].rstrip()
+
+
 class StoreUnavailableError(StoreError):
     """The database cannot be reached (stopped, wrong URL); retry when it is back."""
 

@@ -23,6 +23,7 @@ from gridgov.errors import (
     UserError,
     ValidationError,
     WorkerInPlansError,
+    cause_for_log,
 )
 
 log = logging.getLogger("gridgov.api")
@@ -92,7 +93,7 @@ def install(app: FastAPI) -> None:
             # The cause is for the administrator's log (a full disk, a refused connection; store
             # messages name no person and mask passwords); the client, perhaps not signed in
             # (/api/health), learns neither the database's address nor the server's words.
-            log.error("request failed: %s: %s", type(exc).__name__, exc.message_en)
+            log.error("request failed: %s: %s", type(exc).__name__, cause_for_log(exc))
             return JSONResponse({"detail": dict(zip(("message", "message_en"), _STORE_SAYS[status]))},
                                 status_code=status, headers=headers)
         if status >= 500:

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from gridgov.api.pool import StorePool
-from gridgov.errors import GridgovError, LockedError, StoreUnavailableError
+from gridgov.errors import GridgovError, LockedError, StoreUnavailableError, cause_for_log
 from gridgov.plans.allocation import AllocationOptions, WardOutcome
 from gridgov.plans.run import solve_plan
 from gridgov.settings import get_settings
@@ -394,7 +394,7 @@ class JobRunner:
                 now = time.monotonic()
                 # Once when it starts, then every ten minutes: one line a poll was 86,000 a day.
                 if failing_since is None or now - said_at >= _FAILING_SAY_EVERY_S:
-                    log.warning("job runner: %s: %s%s", type(exc).__name__, exc.message_en,
+                    log.warning("job runner: %s: %s%s", type(exc).__name__, cause_for_log(exc),
                                 "" if failing_since is None else f" (failing for {now - failing_since:.0f} s)")
                     said_at = now
                 failing_since = failing_since if failing_since is not None else now

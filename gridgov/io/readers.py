@@ -121,7 +121,8 @@ def _only_layer(file: str, layers: list[str], names: tuple[str, ...]) -> str | N
     shown = "、".join(layers)
     raise file_problem(file, f"文件有 {len(layers)} 个图层（{shown}），未指定导入哪一个",
                        f"the file has {len(layers)} layers ({', '.join(layers)}) and none was named",
-                       f"加 --layer 图层名，如 --layer {layers[0]}", f"add --layer NAME, e.g. --layer {layers[0]}")
+                       f"加 --layer 图层名，如 --layer {layers[0]}（网页上传：sheet 一栏）",
+                       f"add --layer NAME, e.g. --layer {layers[0]} (uploads: the sheet field)")
 
 
 def _read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:

@@ -31,8 +31,12 @@ def quiet_highs() -> Any:
 
 
 def _silenced(make: Any) -> Any:
-    sys.stdout.flush()
-    saved = os.dup(1)
+    if sys.stdout is not None:
+        sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no standard output at all (started with it closed): nothing to keep clean
+        return make()
     try:
         with open(os.devnull, "wb") as null:
             os.dup2(null.fileno(), 1)

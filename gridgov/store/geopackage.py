@@ -136,9 +136,14 @@ class GeoPackageStore(SqlStore):
         """A consistent copy of the store at ``dest``, safe while others write (SQLite's online
         backup: a file copy taken mid-write can be corrupt, and misses a crashed writer's journal),
         checked, then renamed into place so ``dest`` is never half written."""
+        from gridgov.errors import UserError
+
         dest = Path(dest)
         if dest.resolve() == self.path.resolve():
-            raise StoreError("备份文件不能是数据库文件本身", "the backup cannot be the store file itself")
+            raise UserError("备份文件不能是数据库文件本身", "the backup cannot be the store file itself")
+        if not dest.parent.is_dir():
+            raise UserError(f"备份位置 {dest.parent.resolve()} 不是已有的文件夹：先创建它，或换一个位置",
+                            f"the backup's folder {dest.parent.resolve()} does not exist: create it or choose another")
         tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
         try:
             target = sqlite3.connect(tmp)

@@ -32,3 +32,13 @@ def test_missing_extra_names_the_package(monkeypatch):
     with pytest.raises(MissingExtraError) as err:
         api.require_extra()
     assert err.value.package == "pyjwt" and "gridgov[api]" in err.value.message
+
+
+def test_the_logged_cause_of_a_database_refusal_holds_no_row():
+    """PostgreSQL quotes the refused row after DETAIL (names, phones): the log keeps the cause only."""
+    from gridgov.errors import StoreError, cause_for_log
+
+    exc = StoreError("写入失败", 'writing failed: new row for relation "workers" violates check constraint "c"\n'
+                                 "DETAIL:  Failing row contains (W001, 张卫国, 0391-7654321).")
+    said = cause_for_log(exc)
+    assert said == 'writing failed: new row for relation "workers" violates check constraint "c"'

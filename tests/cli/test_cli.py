@@ -412,3 +412,11 @@ def test_backup_writes_a_store_that_opens_and_says_how_to_restore(seeded_url, tm
     assert code == 0 and "restore: stop the service" in " ".join(out.split())
     with open_store(seeded_url) as store, open_store(str(tmp_path / "b.gpkg")) as copy:
         assert fingerprint(copy) == fingerprint(store)
+
+
+def test_backup_into_a_folder_that_does_not_exist_names_the_folder(tmp_path, capsys):
+    db = str(tmp_path / "s.gpkg")
+    assert _run(["--db", db, "init"], capsys)[0] == 0
+    code, out, err = _run(["--lang", "en", "--db", db, "backup", str(tmp_path / "nowhere" / "b.gpkg")], capsys)
+    said = " ".join((out + err).split())
+    assert code == 2 and "nowhere" in said and "does not exist" in said

@@ -325,3 +325,17 @@ def test_no_solver_banner_reaches_standard_output() -> None:
               "print(r.status, r.algorithm)\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True)
     assert done.stdout.split() == ["optimal", "lagrangian"], done.stdout
+
+
+def test_a_process_without_standard_output_still_solves() -> None:
+    """sys.stdout is None and fd 1 closed (a service started that way): the banner guard crashed."""
+    import subprocess
+    import sys
+
+    script = ("import os, sys\nos.close(1)\nsys.stdout = None\nimport numpy as np\nfrom gridgov.solve import allocate\n"
+              "rng = np.random.default_rng(1)\n"
+              "r = allocate(rng.random((60, 20)) * 100, load=rng.integers(1, 4, 60).astype(float),"
+              " capacity=np.full(20, 10.0), rule='several')\n"
+              "sys.stderr.write(r.status)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stderr.endswith("optimal"), done.stderr
