@@ -341,7 +341,8 @@ def inherited_holders(store: SqlStore, held: dict[str, str | None], grids: pd.Da
     """grid code -> worker, for current grids the plan does not hold that cover most of a grid it
     holds which was removed since (``import grids --replace``: renumbered, split): the removed
     grid's holder. The removed shapes come from the ledger's records of them."""
-    gone = sorted(g for g, w in held.items() if w is not None and g not in set(grids["code"]))
+    stored = set(grids["code"])  # once: built inside the test it cost 16 s per city re-solve
+    gone = sorted(g for g, w in held.items() if w is not None and g not in stored)
     new = grids[~grids["code"].isin(held.keys())]
     if not gone or new.empty:
         return {}
