@@ -24,7 +24,9 @@ from gridgov.io.headers import known_headers, normalize_header
 from gridgov.io.problems import file_problem
 
 FEATURE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
-TABLE_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+# .txt: Excel's "Unicode text" (UTF-16, tab-separated) — read as a CSV whose encoding and
+# delimiter are detected, like any other.
+TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
 _HEADER_SEARCH_ROWS = 20  # a title block above the header is at most this tall
 _FIX_FORMATS = (
     "另存为 GeoJSON、GeoPackage（.gpkg）、Shapefile（.shp 或压缩为 .zip）、CSV 或 Excel（.xlsx）",

@@ -180,7 +180,7 @@ def bad() -> None:
     (BAD / "junk.csv").write_bytes(bytes(range(256)) * 8)
     (BAD / "junk.geojson").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     (BAD / "junk.xlsx").write_bytes(b"PK\x03\x04 this is not really a zip" + bytes(range(64)))
-    (BAD / "workers.txt").write_text("编号,姓名\nW001,张卫国\n", encoding="utf-8")
+    (BAD / "workers.doc").write_text("编号,姓名\nW001,张卫国\n", encoding="utf-8")
 
     write_xlsx(BAD / "workers_formulas.xlsx", [
         WORKER_HEADER,

@@ -267,3 +267,14 @@ def test_names_lose_their_alignment_padding() -> None:
 
     assert [person_name(x) for x in ("张　三", "张 三", " 欧阳　娜娜 ", "Wang Fang", "李四")] == [
         "张三", "张三", "欧阳娜娜", "Wang Fang", "李四"]
+
+
+def test_excel_unicode_text_saved_as_txt_is_read(tmp_path: Path) -> None:
+    """Excel's "Unicode text" save is UTF-16 with tabs and the suffix .txt: it was refused as
+    an unsupported type while the same bytes named .csv were read."""
+    from gridgov.io.readers import read_table
+
+    path = tmp_path / "名册.txt"
+    path.write_bytes("编号\t姓名\t手机\nW1\t张三\t13800000000\n".encode("utf-16"))
+    table = read_table(path)
+    assert list(table.iloc[0]) == ["W1", "张三", "13800000000"]

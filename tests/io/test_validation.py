@@ -42,7 +42,7 @@ CASES: list[tuple[str, str, str, str | None, str, str]] = [
     ("junk.csv", "workers", "整个文件", None, "不是文本表格", "CSV"),
     ("junk.geojson", "grids", "整个文件", None, "无法读取", "QGIS"),
     ("junk.xlsx", "workers", "整个文件", None, "不是有效的 Excel", ".xlsx"),
-    ("workers.txt", "workers", "整个文件", None, "不支持的文件类型", "CSV"),
+    ("workers.doc", "workers", "整个文件", None, "不支持的文件类型", "CSV"),
     ("grids_as_table.csv", "grids", "整个文件", "几何", "面图层", "GeoJSON"),
     # coordinates and CRS
     ("grids_no_crs.zip", "grids", "整个文件", "几何", "没有坐标系", "--crs 4490"),
