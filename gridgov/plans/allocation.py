@@ -227,9 +227,9 @@ def build_ward_problem(
 def solve_ward(problem: WardProblem) -> WardOutcome:
     """Solve one ward with the core; a pure function of its input, so any executor can run it.
 
-    With contiguity, region growing gives a connected plan in milliseconds; the exact model may
-    find a better one within the time limit, or none at all in a large ward. The better of the
-    two is kept (more load covered, then less cost), and the status says which it is.
+    With contiguity the core starts from region growing's connected plan and keeps it when the
+    exact model covers less within the time limit (``allocate``); at equal coverage the exact
+    model's plan stands, as it also weighed moves and balance.
     """
     from gridgov.solve import allocate
 
@@ -248,33 +248,8 @@ def solve_ward(problem: WardProblem) -> WardOutcome:
     )
     worker_of = np.asarray(result.worker_of)
     reasons = {problem.grid_codes[int(u.grid)]: _reason(u, problem) for u in result.uncovered}
-    status, bound, gap = result.status, result.bound, result.gap
-    if problem.edges is not None and len(problem.edges) and problem.rule == "several":
-        grown = _grown_plan(problem)
-        if _covers_better(grown, worker_of, problem):
-            worker_of, status, bound, gap = grown, "feasible", None, None
-            reasons = {problem.grid_codes[i]: _GROWN_REASON for i in np.flatnonzero(grown < 0)}
-    return _outcome(problem, worker_of, reasons, status=status, bound=bound, gap=gap, wall_s=float(result.wall_s))
-
-
-_GROWN_REASON = ("在辖区连片且不超过承担能力的前提下，相邻劳模都已满额 / every neighbouring worker is at "
-                 "capacity while keeping territories contiguous")
-
-
-def _grown_plan(problem: WardProblem) -> np.ndarray:
-    from gridgov.solve._alloc_grow import grow_territories
-
-    load = np.repeat(problem.load[:, None], len(problem.worker_ids), axis=1)
-    return grow_territories(problem.cost, load, problem.capacity, problem.edges,
-                            current=problem.current, locked=list(problem.locked) or None)
-
-
-def _covers_better(candidate: np.ndarray, incumbent: np.ndarray, problem: WardProblem) -> bool:
-    def score(worker_of: np.ndarray) -> tuple[float, float]:
-        on = worker_of >= 0
-        return (round(float(problem.load[on].sum()), 6), -float(problem.cost[np.flatnonzero(on), worker_of[on]].sum()))
-
-    return score(candidate) > score(incumbent)
+    return _outcome(problem, worker_of, reasons, status=result.status, bound=result.bound, gap=result.gap,
+                    wall_s=float(result.wall_s))
 
 
 def _outcome(
