@@ -19,7 +19,7 @@ from gridgov.io.validate import ValidationContext, validate
 from gridgov.io.values import is_missing
 from gridgov.io.writers import write_layer
 from gridgov.localtime import local
-from gridgov.plans.ledger import changed_fields, deleted_worker_ids, readable, record
+from gridgov.plans.ledger import ROW_ACTION_PREFIX, changed_fields, deleted_worker_ids, readable, record
 from gridgov.schema import IMPORTABLE, LAYERS, WORKER_STATUS_ZH, Layer
 from gridgov.store import SqlStore
 from gridgov.store.base import Where
@@ -197,7 +197,7 @@ def _roster_notices(store: SqlStore, spec: Layer, frame: pd.DataFrame,
     """What a roster file changes, worker by worker (the first 20), and a warning for each value
     it would set back from what a roster change (retire, capacity, …) put there since: an old
     export imported again must not quietly undo a retirement."""
-    row_of = {key: int(i) for key, i in zip(frame[spec.key[0]], frame.index)}
+    row_of = _row_numbers(frame)
     updated = [(rec, old, diff) for rec, old, diff in changes if old is not None]
     if not updated:
         return ()
@@ -238,6 +238,11 @@ def _roster_notices(store: SqlStore, spec: Layer, frame: pd.DataFrame,
     return tuple(out)
 
 
+def _row_numbers(frame: pd.DataFrame) -> dict[str, int]:
+    """Worker id -> the row or feature number a message names it by."""
+    return {str(key): int(i) for key, i in zip(frame["worker_id"], frame.index)}
+
+
 def _refuse_deleted_ids(store: SqlStore, frame: pd.DataFrame,
                         changes: list[tuple[Record, Record | None, dict[str, Any]]], file: str, *, unit: Unit) -> None:
     """ValidationError naming each new row whose id belongs to a row deleted by mistake (see
@@ -246,7 +251,7 @@ def _refuse_deleted_ids(store: SqlStore, frame: pd.DataFrame,
     deleted = deleted_worker_ids(store, new_ids)
     if not deleted:
         return
-    row_of = {str(key): int(i) for key, i in zip(frame["worker_id"], frame.index)}
+    row_of = _row_numbers(frame)
     raise ValidationError([
         Problem(file, where_label(unit, row_of[worker]), "编号",
                 f"编号 {worker} 属于已删除的误录记录（工作台账保留其信息）",
@@ -264,7 +269,7 @@ def _twin_notices(store: SqlStore, frame: pd.DataFrame, changes: list[tuple[Reco
     added = [rec for rec, old, _ in changes if old is None]
     if not added:
         return ()
-    row_of = {key: int(i) for key, i in zip(frame["worker_id"], frame.index)}
+    row_of = _row_numbers(frame)
     known: dict[tuple[str, str], str] = {}
     for w in store.rows("workers", columns=["worker_id", "name", "phone", "employer"]) + added:
         for sign in _signs(w):
@@ -295,7 +300,7 @@ def _absence_notices(frame: pd.DataFrame, changes: list[tuple[Record, Record | N
     from gridgov.errors import AbsenceReplaceError
     from gridgov.plans.roster import keep_booked_absence
 
-    row_of = {key: int(i) for key, i in zip(frame["worker_id"], frame.index)}
+    row_of = _row_numbers(frame)
     out = []
     for rec, old, diff in changes:
         if old is None:
@@ -519,20 +524,14 @@ def _write(store: SqlStore, spec: Layer, frame: pd.DataFrame,
         if rows:
             store.save(spec.name, gpd.GeoDataFrame(rows, geometry="geometry", crs=frame.crs)
                        if spec.geometry else pd.DataFrame(rows))
-        if spec.name == "workers":
+        if spec.name in ROW_ACTION_PREFIX:  # each change with its old values, to review or undo
             for rec, old, diff in changes:
-                _record_row(store, "worker", spec, rec, old, diff, actor=actor)
-            return
-        if spec.name in _PER_ROW:  # boundaries: each change with its old record, to review or undo
-            for rec, old, diff in changes:
-                _record_row(store, _PER_ROW[spec.name], spec, rec, old, diff, actor=actor)
-        if changes or (removed is not None and not removed.empty):  # an unchanged file is no event
+                _record_row(store, ROW_ACTION_PREFIX[spec.name], spec, rec, old, diff, actor=actor)
+        # Roster files are roster changes only; other files are also an event, unless unchanged.
+        if spec.name != "workers" and (changes or (removed is not None and not removed.empty)):
             record(store, actor=actor, action="import", subject=f"{spec.name}:{report.file}",
                    after={"file": report.file, "rows": report.rows, "inserted": report.inserted,
                           "updated": report.updated, "unchanged": report.unchanged})
-
-
-_PER_ROW = {"grids": "grid", "wards": "ward"}  # layers whose rows each get a ledger entry
 
 
 def _record_row(store: SqlStore, prefix: str, spec: Layer, rec: Record, old: Record | None,

@@ -32,6 +32,9 @@ ACTIONS: dict[str, str] = {
 }
 
 
+# Layers whose rows each get an entry, by the prefix of its action (worker.update, grid.add …).
+ROW_ACTION_PREFIX = {"workers": "worker", "grids": "grid", "wards": "ward"}
+
 # Fields a street office does not read in a worker's history: past phone numbers and homes
 # (perhaps in another ward, before the worker was theirs). It sees that they changed; the
 # roster shows the current ones.
@@ -134,7 +137,7 @@ def readable(entries: pd.DataFrame) -> pd.DataFrame:
     def text(values: Any, action: str) -> str:
         if not isinstance(values, Mapping):
             return "" if values is None else str(values)
-        layer = {"grid": "grids", "ward": "wards"}.get(action.split(".")[0], "workers")
+        layer = next((name for name, prefix in ROW_ACTION_PREFIX.items() if action.startswith(prefix + ".")), "workers")
         return "；".join(f"{label(k, layer)}：{shown(k, v)}" for k, v in values.items())
 
     out = entries.copy()
