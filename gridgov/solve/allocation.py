@@ -767,8 +767,7 @@ def _solve_by_cpsat(
     greedy = _greedy(p, keep) if p.edges is None else None
     grown = _grown(p, keep)
     heuristic = greedy if greedy is not None else grown
-    locked = np.flatnonzero(p.lock_worker >= 0)
-    if heuristic is not None and not (heuristic[locked] == p.lock_worker[locked]).all():
+    if heuristic is not None and not _keeps_locks(p, heuristic):
         heuristic = None  # greedy knows no locks: a planner's pin is never traded for speed
     if clock.remaining(time_limit) <= 0 and heuristic is not None:
         # The time went to the LP and the Lagrangian: building CP-SAT's model over millions of
@@ -787,9 +786,9 @@ def _solve_by_cpsat(
     )
     out = solve_cpsat(data, time_limit=clock.remaining(time_limit), workers=workers,
                       progress=progress)
-    exact_loads = bool(np.all(p.load[rows, cols] * load_scale == load_int)) and bool(
-        np.all(~np.isfinite(p.capacity) | (p.capacity * load_scale == np.floor(p.capacity * load_scale))))
     if out.locks_infeasible:
+        exact_loads = bool(np.all(p.load[rows, cols] * load_scale == load_int)) and bool(
+            np.all(~np.isfinite(p.capacity) | (p.capacity * load_scale == np.floor(p.capacity * load_scale))))
         if exact_loads:
             raise UserError("锁定的网格无法在容量内各自连成一片（已证明无解）：请减少或调整锁定",
                             "the locked grids cannot each be joined into one territory within capacity "
@@ -841,8 +840,7 @@ def _valid_territories(p: _Problem, keep: np.ndarray, worker_of: np.ndarray) -> 
     from scipy.sparse.csgraph import connected_components
 
     on = np.flatnonzero(worker_of >= 0)
-    locked = np.flatnonzero(p.lock_worker >= 0)
-    if not keep[on, worker_of[on]].all() or not (worker_of[locked] == p.lock_worker[locked]).all():
+    if not keep[on, worker_of[on]].all() or not _keeps_locks(p, worker_of):
         return False
     used = np.bincount(worker_of[on], weights=p.load[on, worker_of[on]], minlength=p.m)
     if np.any(used > p.capacity + 1e-9):
@@ -852,6 +850,11 @@ def _valid_territories(p: _Problem, keep: np.ndarray, worker_of: np.ndarray) -> 
     graph = coo_matrix((np.ones(int(same.sum())), (a[same], b[same])), shape=(p.n, p.n))
     pieces = connected_components(graph, directed=False)[1][on]
     return len(np.unique(pieces)) == len(np.unique(worker_of[on]))
+
+
+def _keeps_locks(p: _Problem, worker_of: np.ndarray) -> bool:
+    locked = np.flatnonzero(p.lock_worker >= 0)
+    return bool((worker_of[locked] == p.lock_worker[locked]).all())
 
 
 def _covers_more(candidate: np.ndarray, incumbent: np.ndarray, weight: np.ndarray) -> bool:
