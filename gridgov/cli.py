@@ -134,16 +134,17 @@ def _import_store(db: str | None, dry_run: bool, layer: str) -> Iterator[tuple[A
 
     url = resolve_url(_db(db))
     missing = "://" not in url and not Path(url).exists()
+    where = str(Path(url).resolve()) if missing else None
     if missing and not dry_run and layer != "wards":
         raise UserError(
-            f"数据库 {Path(url).resolve()} 不存在：用 --db 或 GRIDGOV_DB 指定已有数据库；新数据库先导入街道"
+            f"数据库 {where} 不存在：用 --db 或 GRIDGOV_DB 指定已有数据库；新数据库先导入街道"
             "（gridgov import wards …）或运行 gridgov init",
-            f"the store {Path(url).resolve()} does not exist: name the existing one with --db or "
+            f"the store {where} does not exist: name the existing one with --db or "
             "GRIDGOV_DB; a new store starts with gridgov import wards … or gridgov init",
         )
     if not dry_run or not missing:
         with _open(db, create=True) as store:
-            yield store, (str(Path(url).resolve()) if missing else None)
+            yield store, where
         return
     with tempfile.TemporaryDirectory() as tmp, open_store(str(Path(tmp) / "dry-run.gpkg"), create=True) as store:
         yield store, None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -66,8 +66,12 @@ def user_add(
     with _open(db) as store:
         user = accounts.add_user(store, name, role=role, password=password, wards=ward or [],
                                  display_name=display_name, actor=actor)
-    wards = "、".join(sorted(user.wards)) if user.wards else "全市 city-wide"
+    wards = _wards_text(user)
     out.print(f"已创建账号 {user.username}（{user.role}，{wards}）\n[dim]account {user.username} created[/dim]")
+
+
+def _wards_text(user: Any) -> str:
+    return "、".join(sorted(user.wards)) if user.wards else "全市 city-wide"
 
 
 @user_app.command("list")
@@ -116,7 +120,7 @@ def user_set(
     with _open(db) as store:
         user = accounts.update_user(store, name, actor=actor, role=role, wards=ward,
                                     disabled=None if enable is None else not enable, display_name=display_name)
-    wards = "、".join(sorted(user.wards)) if user.wards else "全市 city-wide"
+    wards = _wards_text(user)
     state_zh, state_en = ("停用", "disabled") if user.disabled else ("启用", "enabled")
     out.print(f"账号 {user.username}：{user.role}，{wards}，{state_zh}\n[dim]account {user.username}: {user.role}, "
               f"{state_en}[/dim]")
