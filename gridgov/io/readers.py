@@ -303,11 +303,13 @@ def _csv_rows(path: Path) -> list[tuple[int, list[Any]]]:
     text = decode_text(path.read_bytes(), file=path.name)
     if _looks_binary(text):
         raise _junk(path.name)
+    # Only the delimiter is sniffed: the sniffer can also guess "no doubled quotes" from a few
+    # rows, which splits Excel's "他说""好""" cell, and every spreadsheet writes doubled quotes.
     try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
     rows: list[tuple[int, list[Any]]] = []
     start = 1
     try:

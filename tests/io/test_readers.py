@@ -90,6 +90,20 @@ def test_read_table_csv_encodings(tmp_path: Path, encoding: str) -> None:
     assert frame.loc[2, "电话"] == "13803911234"
 
 
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_read_table_csv_doubled_quotes_stay_in_their_cell(tmp_path: Path, delimiter: str) -> None:
+    # The sniffer guessed "no doubled quotes" from rows like these and split or mangled the cell.
+    path = tmp_path / "workers.csv"
+    rows = [["编号", "姓名", "单位"], ["W001", "张卫国", '""""'], ["W002", "李秀英", 'a""""b']]
+    text = "\r\n".join(delimiter.join(f'"{c.replace(chr(34), 2 * chr(34))}"' if '"' in c else c for c in row)
+                       for row in rows)
+    path.write_text(text + "\r\n", encoding="utf-8")
+    frame = read_table(path)
+    assert list(frame.columns) == rows[0]
+    assert frame.loc[2, "单位"] == '""""'
+    assert frame.loc[3, "单位"] == 'a""""b'
+
+
 def test_read_table_skips_a_title_row_and_blank_rows(tmp_path: Path) -> None:
     path = tmp_path / "workers.csv"
     path.write_text(f"焦作市劳模名单,,,,,,,\n{HEADER}\n,,,,,,,\n{ROW}\n", encoding="utf-8")
