@@ -115,6 +115,10 @@ class StoreUnavailableError(StoreError):
     """The database cannot be reached (stopped, wrong URL); retry when it is back."""
 
 
+class StoreReadOnlyError(StoreUnavailableError):
+    """The store answers but cannot take writes (a full disk, a read-only file or role)."""
+
+
 class SchemaVersionError(StoreError):
     """The store was written by a newer gridgov than this one."""
 

@@ -19,6 +19,7 @@ from gridgov.errors import (
     RetiredWorkerError,
     StalePlanError,
     StoreError,
+    StoreReadOnlyError,
     StoreUnavailableError,
     UserError,
     ValidationError,
@@ -63,7 +64,9 @@ def not_visible(what: str, what_en: str) -> HTTPException:
     return http_error(404, f"{what}不存在或不在您负责的街道内", f"{what_en} does not exist or is not in your wards")
 
 
-_STORE_SAYS = {
+_STORE_SAYS: dict[type | int, tuple[str, str]] = {
+    StoreReadOnlyError: ("数据库当前无法写入，请联系管理员（原因已记入服务日志）",
+                         "the database cannot take writes now: tell the administrator (the cause is in the service log)"),
     503: ("数据库暂时无法连接，请稍后重试", "the database is unavailable: try again shortly"),
     500: ("数据库读写失败，请联系管理员（原因已记入服务日志）", "a database error: tell the administrator (the cause is in the service log)"),
 }
@@ -94,7 +97,7 @@ def install(app: FastAPI) -> None:
             # messages name no person and mask passwords); the client, perhaps not signed in
             # (/api/health), learns neither the database's address nor the server's words.
             log.error("request failed: %s: %s", type(exc).__name__, cause_for_log(exc))
-            return JSONResponse({"detail": dict(zip(("message", "message_en"), _STORE_SAYS[status]))},
+            return JSONResponse({"detail": dict(zip(("message", "message_en"), _STORE_SAYS.get(type(exc)) or _STORE_SAYS[status]))},
                                 status_code=status, headers=headers)
         if status >= 500:
             log.error("request failed: %s", type(exc).__name__)

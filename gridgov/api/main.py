@@ -28,6 +28,7 @@ from gridgov.api.security import LoginLimiter
 from gridgov.api.routes import (
     exports, grids, jobs, ledger, login, maps, plans, studios, uploads, users, wards, workers,
 )
+from gridgov.errors import StoreReadOnlyError
 from gridgov.settings import Settings
 from gridgov.store import resolve_url
 
@@ -423,6 +424,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health(store: StoreDep) -> dict[str, str]:
         """服务与数据库状态（无需登录）/ service and database up (no sign-in); 503 when the database is down."""
         store.count("wards")
+        if (problem := store.write_problem()) is not None:
+            raise StoreReadOnlyError("数据库无法写入", f"the store cannot be written: {problem}")
         return {"status": "ok"}
 
     app.include_router(api)

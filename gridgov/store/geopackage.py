@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import sqlite3
 import struct
@@ -25,6 +26,8 @@ from gridgov.store.base import GEOM_COL, SqlStore, now_utc
 log = logging.getLogger(__name__)
 
 _SRS_ID = 4490
+# Below this a solve's draft (a few MB at the city's size) or an import may not fit.
+_MIN_FREE_BYTES = 64 * 2**20
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 _GPKG_USER_VERSION = 10400  # GeoPackage 1.4
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
@@ -131,6 +134,20 @@ class GeoPackageStore(SqlStore):
     def close(self) -> None:
         self._stop_heartbeat()
         self._conn.close()
+
+    def write_problem(self) -> str | None:
+        """Why a write would fail now, for the administrator's log (None: it would not). Reads
+        go on working when the disk fills or the file turns read-only, so only this tells."""
+        folder = self.path.resolve().parent
+        if not os.access(self.path, os.W_OK):
+            return f"the store file {self.path} is read-only for this process"
+        if not os.access(folder, os.W_OK):
+            # SQLite writes its journal beside the file.
+            return f"the folder {folder} is read-only for this process (SQLite's journal goes there)"
+        free = shutil.disk_usage(folder).free
+        if free < _MIN_FREE_BYTES:
+            return f"only {free / 2**20:.1f} MB free on the disk of {folder}"
+        return None
 
     def backup(self, dest: Path) -> None:
         """A consistent copy of the store at ``dest``, safe while others write (SQLite's online

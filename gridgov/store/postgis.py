@@ -192,6 +192,20 @@ class PostGISStore(SqlStore):
         if self._conn is not None and not self._conn.closed:
             self._conn.close()
 
+    def write_problem(self) -> str | None:
+        """Why a write would fail now, for the administrator's log (None: it would not): a
+        standby or read-only session, or a role that may not write the tables."""
+        read_only, standby, may_write = self._query(
+            "SELECT current_setting('transaction_read_only'), pg_is_in_recovery(), "
+            "has_table_privilege(current_user, to_regclass('ledger'), 'INSERT')")[0]
+        if standby:
+            return "the server is a standby (in recovery): it takes no writes"
+        if read_only == "on":
+            return "the session is read-only (default_transaction_read_only is on)"
+        if may_write is False:
+            return "the database role may not insert into the store's tables"
+        return None
+
     @property
     def alive(self) -> bool:
         """False once the connection is known to be gone (the next call reconnects)."""

@@ -42,3 +42,23 @@ def test_the_logged_cause_of_a_database_refusal_holds_no_row():
                                  "DETAIL:  Failing row contains (W001, 张卫国, 0391-7654321).")
     said = cause_for_log(exc)
     assert said == 'writing failed: new row for relation "workers" violates check constraint "c"'
+
+
+def test_health_is_503_when_the_store_reads_but_cannot_write(pg_url, caplog):
+    """A full disk or a read-only database still answers reads: health said "ok" while every
+    write failed. The client learns it cannot write; the log has why."""
+    from urllib.parse import quote
+
+    from gridgov.store import open_store
+
+    open_store(pg_url, create=True).close()
+    base, options = pg_url.split("options=")
+    with make_client(f"{base}options={options}{quote(' -cdefault_transaction_read_only=on')}") as client:
+        r = client.get("/api/health")
+        assert r.status_code == 503 and r.headers["retry-after"] == "5"
+        assert "数据库当前无法写入" in r.json()["detail"]["message"]
+        assert "read-only" not in r.text
+        logged = " ".join(rec.getMessage() for rec in caplog.records)
+        assert "StoreReadOnlyError" in logged and "default_transaction_read_only is on" in logged
+    with make_client(pg_url) as client:
+        assert client.get("/api/health").json() == {"status": "ok"}
