@@ -37,3 +37,15 @@ def polsby_popper(geom: shapely.Geometry) -> float:
     """4πA/P²: 1 for a disc, near 0 for a snake; measured on a metric geometry."""
     perimeter = geom.length
     return 0.0 if perimeter == 0 else 4.0 * math.pi * geom.area / perimeter**2
+
+
+def uncovered_m2(area: gpd.GeoSeries, parts: gpd.GeoSeries, *, min_width_m: float = 10.0) -> tuple[float, float]:
+    """(square metres of ``area`` that no geometry of ``parts`` covers, the area's own square
+    metres); gaps narrower than ``min_width_m`` do not count: boundaries drawn from two sources
+    (a ward's and its grids') leave slivers along every shared edge."""
+    whole = shapely.union_all(to_metric(area).to_numpy())
+    covered = shapely.union_all(to_metric(parts).to_numpy()) if len(parts) else shapely.Polygon()
+    gap = shapely.difference(whole, covered)
+    # An opening (shrink, then grow back) removes what is narrower than min_width_m.
+    wide = shapely.buffer(shapely.buffer(gap, -min_width_m / 2, join_style="mitre"), min_width_m / 2, join_style="mitre")
+    return float(shapely.area(shapely.intersection(wide, gap))), float(shapely.area(whole))

@@ -174,6 +174,8 @@ def import_file(
         notices += _absence_notices(checked.frame, changes, file, unit=unit)
     if removed is not None:
         notices += _removed_notice(file, removed, dry_run=dry_run)
+    if layer == "grids":
+        notices += _gap_notices(store, checked.frame, file, removed=removed)
     report = ImportReport(layer, file, len(checked.frame), inserted, len(changes) - inserted,
                           len(checked.frame) - len(changes), notices, dry_run)
     if not dry_run:
@@ -509,6 +511,38 @@ def _removed_notice(file: str, removed: pd.DataFrame, *, dry_run: bool) -> tuple
                     f"stored grids of these wards missing from the file {verb_en}: {', '.join(codes[:10])}"
                     f"{f' and {len(codes) - 10} more' if len(codes) > 10 else ''} (the ledger keeps their records)",
                     "运行 gridgov solve --changed 为新网格安排劳模", "run gridgov solve --changed to place workers on the new grids"),)
+
+
+_GAP_SHARE = 0.01  # of a ward's area in no grid, beyond slivers, before the import says so
+
+
+def _gap_notices(store: SqlStore, frame: pd.DataFrame, file: str, *,
+                 removed: pd.DataFrame | None) -> tuple[Problem, ...]:
+    """A notice per ward of the file whose grids, once imported, leave part of it in no grid
+    (网格化管理 covers the whole ward; a grid left out of an export, or drawn short, would
+    leave its people without a worker and nothing would say so)."""
+    from gridgov.geo.measure import uncovered_m2
+
+    codes = sorted({w for w in frame["ward_code"].tolist() if isinstance(w, str)})
+    wards = store.load("wards", where={"code": codes}) if codes else None
+    if wards is None or wards.empty:
+        return ()
+    gone = set(frame["code"]) | (set(removed["code"]) if removed is not None else set())
+    stored = store.load("grids", where={"ward_code": codes}, columns=["code", "ward_code", "geometry"])
+    after = pd.concat([stored[~stored["code"].isin(gone)], frame[["code", "ward_code", "geometry"]].to_crs(stored.crs)])
+    notices = []
+    for ward in wards.itertuples():
+        grids = gpd.GeoSeries(after.loc[after["ward_code"] == ward.code, "geometry"], crs=stored.crs)
+        gap, whole = uncovered_m2(gpd.GeoSeries([ward.geometry], crs=wards.crs), grids)
+        if whole > 0 and gap / whole >= _GAP_SHARE:
+            notices.append(Problem(
+                file, "整个文件", None,
+                f"{ward.name}（{ward.code}）有 {gap / 1e6:.2f} 平方公里（{gap / whole:.0%}）不在任何网格内",
+                f"{gap / 1e6:.2f} km² ({gap / whole:.0%}) of {ward.name} ({ward.code}) lies in no grid",
+                "网格应覆盖街道全部辖区：补齐缺少的网格后再导入（分批导入的，其余网格导入后此提示即消失）",
+                "grids should cover the whole ward: add the missing grids (importing in parts, this goes once the rest are in)",
+            ))
+    return tuple(notices)
 
 
 def _write(store: SqlStore, spec: Layer, frame: pd.DataFrame,

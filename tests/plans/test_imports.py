@@ -463,3 +463,31 @@ def test_two_imports_adding_the_same_new_id_at_once_do_not_both_write(pg_url: st
     finally:
         first.close()
         second.close()
+
+
+def _grid_file(tmp_path: Path, grids: list[tuple[str, tuple[float, float, float, float]]]) -> Path:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    path = tmp_path / "more_grids.geojson"
+    gpd.GeoDataFrame({"网格编码": [c for c, _ in grids], "街道代码": [c[:9] for c, _ in grids]},
+                     geometry=[box(*b) for _, b in grids], crs="EPSG:4490").to_file(path)
+    return path
+
+
+def test_a_ward_part_in_no_grid_is_noticed_until_its_grids_cover_it(seeded: SqlStore, tmp_path: Path) -> None:
+    # The good data's 民主街道 (113.21-113.22) has one grid over its western half.
+    report = import_file(seeded, "grids", GOOD / "grids.geojson", dry_run=True)
+    gaps = [n for n in report.notices if "lies in no grid" in n.message_en]
+    assert [(n.message_en.split(" of ")[1]) for n in gaps] == ["民主街道 (410802002) lies in no grid"]
+    assert "(50%)" in gaps[0].message_en and "不在任何网格内" in gaps[0].message
+    # The eastern half, short by 5 m at the ward's edge (two sources' boundaries): covered.
+    report = import_file(seeded, "grids", _grid_file(tmp_path, [("410802002001002", (113.215, 35.2, 113.21995, 35.21))]))
+    assert not [n for n in report.notices if "lies in no grid" in n.message_en]
+
+
+def test_a_replace_that_leaves_a_hole_is_noticed(seeded: SqlStore, tmp_path: Path) -> None:
+    # 民生街道 redrawn as one grid over its western half only: the eastern half is in no grid.
+    report = import_file(seeded, "grids", _grid_file(tmp_path, [("410802001001001", (113.20, 35.2, 113.205, 35.21))]),
+                         replace=True)
+    assert any("(50%) of 民生街道 (410802001) lies in no grid" in n.message_en for n in report.notices)
