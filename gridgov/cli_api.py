@@ -196,7 +196,8 @@ def jobs(
     if nice > 0:
         os.nice(min(19, nice))
     pool = StorePool(resolve_url(settings.db), size=2)
-    runner = JobRunner(pool, poll_s=settings.api_job_poll_s, stale_s=settings.api_job_stale_s)
+    runner = JobRunner(pool, poll_s=settings.api_job_poll_s, stale_s=settings.api_job_stale_s,
+                       solve_threads=settings.api_solve_threads)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     out.print("gridgov 后台任务进程已启动（Ctrl-C 结束）\n[dim]job runner started (Ctrl-C to stop)[/dim]")

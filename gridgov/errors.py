@@ -93,6 +93,17 @@ class InfeasibleError(GridgovError):
     exit_code = 2
 
 
+class SolverError(GridgovError):
+    """A solver library answered with a status other than a solution (a cost range it cannot
+    take, an internal failure): nothing was stored; the numbers are for a bug report."""
+
+    exit_code = 3
+
+    def __init__(self, what: str, what_en: str, status: object) -> None:
+        super().__init__(f"{what}求解失败（求解器状态 {status}），未保存任何结果：请把这条信息报告给维护者",
+                         f"{what_en} failed (solver status {status}); nothing was stored: report this to the maintainers")
+
+
 class NotFoundError(UserError):
     """A named thing (ward, plan, worker) does not exist."""
 

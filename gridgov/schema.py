@@ -58,6 +58,9 @@ HONOUR_LEVELS: tuple[str, ...] = ("全国", "省部", "市", "县区")
 GRID_KINDS: tuple[str, ...] = ("基础", "专属")
 
 WORKER_STATUSES: tuple[str, ...] = ("active", "unavailable", "retired")
+# The most standard grids (400 households each) one worker takes on: a ward has 30-40 grids,
+# so more is a typo (20 for 2.0), not a plan.
+MAX_CAPACITY = 50.0
 WORKER_STATUS_ZH = {"active": "在岗", "unavailable": "暂不可用", "retired": "退出"}
 
 PLAN_STATUSES: tuple[str, ...] = ("draft", "published", "superseded")

@@ -18,7 +18,6 @@ from gridgov.api.pool import StorePool
 from gridgov.errors import GridgovError, LockedError, StoreUnavailableError, cause_for_log
 from gridgov.plans.allocation import AllocationOptions, WardOutcome
 from gridgov.plans.run import solve_plan
-from gridgov.settings import get_settings
 from gridgov.store import SqlStore, now_utc
 
 log = logging.getLogger("gridgov.api.jobs")
@@ -235,17 +234,17 @@ def _died(solver: SolverProcess) -> str:
     return SOLVER_DIED.format(zh="进程已退出", en="the process exited")
 
 
-def run_job(store: SqlStore, job: dict[str, Any]) -> str:
+def run_job(store: SqlStore, job: dict[str, Any], *, solve_threads: int = 1) -> str:
     """Run one claimed solve job; returns its status: done, failed, or queued (its wards were busy).
 
     solve_plan writes only a draft, never the published plan. When the database goes away the
     error propagates (the job cannot be written); the runner settles it with ``requeue_lost``.
     The wards are solved in a child process at the lowest CPU priority (``SolverProcess``),
-    ``api_solve_threads`` of them at once.
+    ``solve_threads`` of them at once (the service's ``api_solve_threads``).
     """
     job_id = int(job["job_id"])
     params = job.get("params") or {}
-    solver = SolverProcess(get_settings().api_solve_threads)
+    solver = SolverProcess(solve_threads)
 
     def progress(outcome: WardOutcome, done: int, total: int) -> None:
         store.update("jobs", {"job_id": job_id}, {
@@ -296,7 +295,7 @@ def run_job(store: SqlStore, job: dict[str, Any]) -> str:
     else:
         _finish(store, job_id, "done", f"已生成草稿方案 {outcome.plan_id} / draft plan {outcome.plan_id} stored",
                 plan_id=outcome.plan_id, total=len(outcome.scope), summary=outcome.summary,
-                solver={"solver_pid": solver.pid, "solver_nice": solver.nice})
+                solver={"solver_pid": solver.pid, "solver_nice": solver.nice, "solver_threads": solve_threads})
     return "done"
 
 
@@ -313,8 +312,9 @@ def _finish(store: SqlStore, job_id: int, status: str, message: str, *, plan_id:
 class JobRunner:
     """One thread per process that recovers stale jobs and runs queued ones, oldest first."""
 
-    def __init__(self, pool: StorePool, *, poll_s: float, stale_s: float) -> None:
+    def __init__(self, pool: StorePool, *, poll_s: float, stale_s: float, solve_threads: int = 1) -> None:
         self.pool = pool
+        self.solve_threads = solve_threads
         self.poll_s = poll_s
         self.stale_s = stale_s
         self._stop = threading.Event()
@@ -361,7 +361,7 @@ class JobRunner:
         beat = threading.Thread(target=self._heartbeat, args=(int(job["job_id"]), stop_beat), daemon=True)
         beat.start()
         try:
-            status = run_job(store, job)
+            status = run_job(store, job, solve_threads=self.solve_threads)
         except StoreUnavailableError:
             self._lost.append(int(job["job_id"]))
             raise

@@ -374,7 +374,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.pool = StorePool(url, size=settings.api_store_pool)
         runner = None
         if settings.api_run_jobs:
-            runner = JobRunner(app.state.pool, poll_s=settings.api_job_poll_s, stale_s=settings.api_job_stale_s)
+            runner = JobRunner(app.state.pool, poll_s=settings.api_job_poll_s, stale_s=settings.api_job_stale_s,
+                               solve_threads=settings.api_solve_threads)
             runner.start()
         app.state.runner = runner
         try:

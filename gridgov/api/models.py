@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from gridgov.api.accounts import User
+from gridgov.schema import MAX_CAPACITY
 
 
 def clean(value: Any) -> Any:
@@ -147,7 +148,7 @@ class WorkerCreate(BaseModel):
     home_ward: str
     lon: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
-    capacity: float = Field(default=1.0, gt=0, le=50)
+    capacity: float = Field(default=1.0, gt=0, le=MAX_CAPACITY)
 
 
 class WorkerUpdate(BaseModel):
@@ -176,7 +177,7 @@ class UnavailableIn(BaseModel):
 class CapacityIn(BaseModel):
     model_config = STRICT
 
-    capacity: float = Field(gt=0, le=50)
+    capacity: float = Field(gt=0, le=MAX_CAPACITY)
 
 
 class RosterResult(BaseModel):

@@ -43,14 +43,22 @@ class DemoData:
         return {name: getattr(self, name) for name in ("counties", "wards", "grids", "workers", "incidents", "sites")}
 
 
+def check_scale(scale: float) -> None:
+    """Refuse a demo size outside (0, 10] (a UserError: checked before any store is opened)."""
+    if not 0 < scale <= 10:
+        from gridgov.errors import UserError
+
+        raise UserError(f"--scale 应大于 0、不超过 10（1.0 = 全市），收到 {scale:g}",
+                        f"--scale must be more than 0 and at most 10 (1.0 = the whole city), got {scale:g}")
+
+
 def generate_demo(*, seed: int = 2026, scale: float = 1.0, progress: Progress | None = None) -> DemoData:
     """Generate the demo; the same ``seed`` and ``scale`` always give the same data.
 
     ``scale`` shrinks grids, workers, incidents and sites (e.g. 0.1 → ~10%); the 11 counties and
     112 wards are the same at every scale.
     """
-    if not 0 < scale <= 10:
-        raise ValueError(f"scale must be in (0, 10], got {scale}")
+    check_scale(scale)
     say = progress or (lambda _msg: None)
     rng = {name: np.random.default_rng([seed, i]) for i, name in enumerate(_STREAMS)}
     districts = to_metric(load_districts())

@@ -24,7 +24,7 @@ from gridgov.io.headers import LAT, LON, map_headers
 from gridgov.io.problems import HEADER, WHOLE_FILE, Problems, ValueProblem, where_label
 from gridgov.settings import get_settings
 from gridgov.schema import (
-    DISPUTE_TYPES, GRID_KINDS, LAYERS, SECTORS, WORKER_STATUSES, Layer,
+    DISPUTE_TYPES, GRID_KINDS, LAYERS, MAX_CAPACITY, SECTORS, WORKER_STATUSES, Layer,
 )
 
 Extent = tuple[float, float, float, float]
@@ -96,7 +96,7 @@ def _parsers(spec: Layer, ctx: ValidationContext) -> dict[str, Parser]:
         "wards": {"code": _nine_digit_code, "county_code": _county_code},
         "grids": {"ward_code": ward, "kind": lambda x: v.choice(x, GRID_KINDS, synonyms=KIND_SYNONYMS)},
         "workers": {
-            "name": v.person_name, "home_ward": ward, "phone": v.phone, "honours": v.honours,
+            "capacity": _capacity, "name": v.person_name, "home_ward": ward, "phone": v.phone, "honours": v.honours,
             "sector": lambda x: v.choice(x, SECTORS, synonyms=SECTOR_SYNONYMS),
             "status": lambda x: v.choice(x, WORKER_STATUSES, synonyms=STATUS_SYNONYMS, labels=STATUS_LABELS),
         },
@@ -126,6 +126,15 @@ def _key_parser(ctx: ValidationContext) -> Parser:
                 f"把该列设为文本，填写 {was}", f"set the column to Text and enter {was}")
         return code
     return parse
+
+
+def _capacity(value: Any) -> float | None:
+    x = v.number(value)
+    if x is not None and x > MAX_CAPACITY:
+        raise ValueProblem(f"承担能力 {x:g} 超过 {MAX_CAPACITY:g} 个标准网格（每个 400 户）",
+                           f"capacity {x:g} is more than {MAX_CAPACITY:g} standard grids (400 households each)",
+                           "填写该劳模能承担的标准网格数，如 1 或 2.5", "enter how many standard grids the worker takes on, e.g. 1 or 2.5")
+    return x
 
 
 def _nine_digit_code(value: Any) -> str | None:

@@ -16,12 +16,19 @@ import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from gridgov.errors import SolverError
 from gridgov.geo.adjacency import adjacency_edges
 from gridgov.geo.crs import to_metric
 from gridgov.geo.measure import anchor_points_m, distance_matrix_m, polsby_popper
 from gridgov.plans.roster import available_workers
 
 Rule = Literal["one", "several", "auto"]
+
+
+def _setting(name: str) -> float:
+    from gridgov.settings import get_settings
+
+    return float(getattr(get_settings(), name))
 WardProgress = Callable[["WardOutcome", int, int], None]
 
 
@@ -33,8 +40,10 @@ class AllocationOptions:
     ward_rules: Mapping[str, Rule] = field(default_factory=dict)  # per-ward rule, overriding ``rule``
     contiguity: bool = True
     balance: float | None = None  # each territory's load within ±balance of the ward's mean
-    home_ward_bonus_m: float = 1500.0  # 人熟、地熟: living in the ward counts as this much closer
-    max_distance_m: float = 15000.0  # beyond this a worker is not eligible for a grid
+    # 人熟、地熟: living in the ward counts as this much closer (GRIDGOV_HOME_WARD_BONUS_M)
+    home_ward_bonus_m: float = field(default_factory=lambda: _setting("home_ward_bonus_m"))
+    # Beyond this a worker is not eligible for a grid (GRIDGOV_MAX_ASSIGN_KM)
+    max_distance_m: float = field(default_factory=lambda: _setting("max_assign_km") * 1000)
     households_per_unit: float = 400.0  # one standard grid (标准网格) of load
     min_load: float = 0.25  # a grid is never less than this much work
     spare_factor: float = 1.05  # capacity apportioned per ward beyond its load (measured: 1.05 covers more than 1.15 or 1.3)
@@ -137,7 +146,8 @@ def apportion_workers(
     arcs = flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     total = int(supply.sum())
     flow.set_nodes_supplies(np.array([0, 1]), np.array([total, -total]))
-    flow.solve_max_flow_with_min_cost()
+    if (status := flow.solve_max_flow_with_min_cost()) != flow.OPTIMAL:
+        raise SolverError("各街道劳模名额分配", "apportioning workers to wards", status)
     sent = flow.flows(arcs[n_workers : n_workers + len(w_idx)])
     return _pools_from_flow(codes, workers, w_idx, v_idx, sent)
 
@@ -288,9 +298,24 @@ def _reason(u: Any, problem: WardProblem) -> str:
     """The core's reason, in the planner's terms where the geography explains it better."""
     if u.code == "no_eligible_worker":
         km = _max_km(problem)
-        return (f"{km:g} 公里内没有可用劳模（本街道的劳模池中）/ no available worker in this ward's "
-                f"pool lives within {km:g} km")
-    return f"{u.reason} / {u.reason_en}"
+        return (f"{km:g} 公里内没有可用劳模（本街道的劳模池中）{REASON_SEPARATOR}no available worker in this "
+                f"ward's pool lives within {km:g} km")
+    return f"{u.reason}{REASON_SEPARATOR}{u.reason_en}"
+
+
+# A stored reason is "中文 / English": one column of the plan, each view shows its language.
+REASON_SEPARATOR = " / "
+
+
+def reason_in(stored: Any, lang: str) -> str | None:
+    """A stored reason in one language ("zh" or "en"; "both" keeps it whole): a street office's
+    printed sheet and a Chinese map showed the English half too."""
+    if not isinstance(stored, str) or not stored:
+        return None  # none stored (a store's NULL comes back as NaN)
+    if lang == "both":
+        return stored
+    zh, _, en = stored.partition(REASON_SEPARATOR)
+    return (en or zh) if lang == "en" else zh
 
 
 def _max_km(problem: WardProblem) -> float:
@@ -299,7 +324,7 @@ def _max_km(problem: WardProblem) -> float:
 
 def _nobody(problem: WardProblem) -> WardOutcome:
     """A ward whose pool is empty: every grid uncovered, with the reason a planner can act on."""
-    reason = ("本街道及相邻街道没有可用劳模（在岗、未暂停）/ no available worker lives in this ward "
+    reason = ("本街道及相邻街道没有可用劳模（在岗、未暂停）" + REASON_SEPARATOR + "no available worker lives in this ward "
               "or its neighbours")
     return WardOutcome(
         ward_code=problem.ward_code, rule=problem.rule,

@@ -22,6 +22,7 @@ from gridgov.errors import (
 )
 from gridgov.io.values import is_missing
 from gridgov.plans.ledger import changed_fields, deleted_worker_ids, record
+from gridgov.schema import MAX_CAPACITY
 from gridgov.store import SqlStore
 
 
@@ -146,9 +147,10 @@ def mark_available(store: SqlStore, worker_id: str, *, actor: str, reinstate: bo
 
 def set_capacity(store: SqlStore, worker_id: str, capacity: float, *, actor: str) -> dict:
     """How many standard grids (400 households each) the worker takes on."""
-    if not capacity > 0:
+    if not 0 < capacity <= MAX_CAPACITY:
         raise UserError(
-            f"承担能力必须大于 0（收到 {capacity}）", f"capacity must be greater than 0 (got {capacity})"
+            f"承担能力应大于 0、不超过 {MAX_CAPACITY:g} 个标准网格（收到 {capacity:g}）",
+            f"capacity must be more than 0 and at most {MAX_CAPACITY:g} standard grids (got {capacity:g})",
         )
     return _change(store, worker_id, {"capacity": float(capacity)}, actor=actor, action="worker.capacity")
 

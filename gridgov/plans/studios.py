@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gridgov.errors import NotFoundError, UserError
+from gridgov.errors import NotFoundError, SolverError, UserError
 from gridgov.geo.crs import to_storage
 from gridgov.geo.adjacency import adjacency_matrix
 from gridgov.geo.hotspots import GiStar, IncidentCounts, count_incidents, gi_star, star_weights
@@ -387,8 +387,8 @@ def staff_studios(
     # solve_max_flow_with_min_cost treats supplies as limits, so they need not balance.
     flow.set_nodes_supplies(np.array([source, sink]), np.array([int(units.sum()), -options.seats * n_s]))
     if len(wi):
-        if flow.solve_max_flow_with_min_cost() != flow.OPTIMAL:
-            raise RuntimeError("studio staffing flow failed")
+        if (status := flow.solve_max_flow_with_min_cost()) != flow.OPTIMAL:
+            raise SolverError("调解工作室人员配置", "staffing the studios", status)
         used = flow.flows(arcs[n_w : n_w + len(wi)]) > 0
     else:
         used = np.zeros(0, dtype=bool)

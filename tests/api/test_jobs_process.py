@@ -116,3 +116,23 @@ def test_solver_process_ends_with_the_web_worker_that_started_it():
             raise AssertionError("the solver process outlived its web worker")
     finally:
         parent.kill()
+
+
+def test_the_services_solve_threads_setting_reaches_its_jobs(city):
+    """The runner read the process-wide settings, not the app's: Settings(api_solve_threads=2)
+    given to create_app solved with one."""
+    from fastapi.testclient import TestClient
+
+    from gridgov.api.main import create_app
+    from gridgov.settings import Settings
+
+    settings = Settings(db=city, api_run_jobs=True, api_solve_threads=2, api_job_poll_s=0.1,
+                        api_secret="test-secret-of-at-least-32-bytes-long")
+    with TestClient(create_app(settings)) as client:
+        h = {"Authorization": f"Bearer {token(client, 'planner')}"}
+        job_id = client.post("/api/plans/solve", json={"wards": [W1, W2]}, headers=h).json()["job_id"]
+        deadline = time.monotonic() + 120
+        while (job := client.get(f"/api/jobs/{job_id}", headers=h).json())["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.2)
+        assert job["status"] == "done" and job["progress"]["solver_threads"] == 2, job

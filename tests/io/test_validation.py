@@ -294,3 +294,22 @@ def test_a_sliver_of_digitising_error_passes_and_a_real_overlap_does_not(
             import_file(seeded, "grids", tmp_path / "edited.geojson")
     else:
         assert import_file(seeded, "grids", tmp_path / "edited.geojson").updated == 1
+
+
+def test_a_capacity_beyond_fifty_grids_is_refused_by_import_and_roster_change(seeded: SqlStore, tmp_path: Path) -> None:
+    """The page refused 承担网格数 20.0 typed for 2.0 beyond 50; the import and the CLI stored 500."""
+    from gridgov.errors import UserError
+    from gridgov.plans.roster import set_capacity
+
+    path = tmp_path / "workers.csv"
+    path.write_text("编号,姓名,承担网格数,经度,纬度\nNW1,张三,50,113.2021,35.2032\nNW2,李四,500,113.2072,35.2051\n",
+                    encoding="utf-8")
+    with pytest.raises(ValidationError) as err:
+        import_file(seeded, "workers", path)
+    [problem] = err.value.problems
+    assert (problem.where, problem.field) == ("第 3 行", "承担网格数") and "超过 50 个标准网格" in problem.message
+    path.write_text("编号,姓名,承担网格数,经度,纬度\nNW1,张三,50,113.2021,35.2032\n", encoding="utf-8")
+    import_file(seeded, "workers", path)
+    with pytest.raises(UserError, match="at most 50"):
+        set_capacity(seeded, "NW1", 500, actor="x")
+    assert seeded.load("workers").iloc[0]["capacity"] == 50.0
