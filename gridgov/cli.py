@@ -188,8 +188,10 @@ def demo(
 ) -> None:
     """生成焦作示例数据并运行主流程（替换数据库中的全部数据）/ build the Jiaozuo demo into the
     store (replacing everything in it) and run the main job."""
+    from gridgov.demo.build import check_scale
     from gridgov.plans.demo_job import check_demo_target, run_demo
 
+    check_scale(scale)
     with _open(db, create=True) as store:
         if not force:
             check_demo_target(store)
@@ -352,19 +354,18 @@ def plan_export(
     ward: Annotated[Optional[list[str]], typer.Option(help="只导出这些街道（可重复）/ only these wards")] = None,
     db: DbOption = None,
 ) -> None:
-    """导出方案的工作台账（网格、劳模与联系方式，Excel）/ a plan's ledger: grids, workers, contacts."""
+    """导出方案的包格台账（网格、劳模与联系方式，Excel）/ a plan's workbook: grids, workers, contacts."""
     from gridgov.plans.run import check_wards
     from gridgov.plans.versions import plan_or_published
-    from gridgov.plans.workbook import save_ledger_xlsx
+    from gridgov.plans.workbook import save_ledger_xlsx, workbook_title
 
     if file.suffix.lower() != ".xlsx":
-        raise UserError(f"{file.name}：工作台账只能导出为 .xlsx", f"{file.name}: the ledger is written as .xlsx only")
+        raise UserError(f"{file.name}：包格台账只能导出为 .xlsx", f"{file.name}: the plan workbook is written as .xlsx only")
     with _open(db) as store:
         plan_id = plan_or_published(store, plan_id)
         if ward:
             check_wards(store.load("wards")["code"], ward)
-        title = f"工作台账 {'、'.join(ward)}" if ward else f"全市方案 {plan_id}"
-        n = save_ledger_xlsx(store, plan_id, ward or None, file, title=title)
+        n = save_ledger_xlsx(store, plan_id, ward or None, file, title=workbook_title(store, plan_id, ward or None))
     _say(f"方案 {plan_id} 的 {n} 个网格已导出到 {file}", f"{n} grids of plan {plan_id} written to {file}")
 
 

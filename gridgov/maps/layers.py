@@ -19,6 +19,7 @@ from gridgov.maps.elements import PropertyPopup, Raw
 from gridgov.maps.gcj02 import shift_geometries, wgs84_to_gcj02
 from gridgov.maps.labels import Lang, dispute_label, t
 from gridgov.maps.scene import Studio
+from gridgov.plans.allocation import reason_in
 from gridgov.schema import DISPUTE_TYPES
 
 UNCOVERED_RED = "#d62728"
@@ -163,7 +164,7 @@ def uncovered_layer(
         "style": {"fillColor": f"url(#{HATCH_ID})", "fillOpacity": 0.9, "color": UNCOVERED_RED,
                   "weight": 3, "dashArray": "6 4"},
         "popup": popup_html(t("uncovered", lang), [
-            *grid_rows(row, ward_names, lang), (t("reason", lang), _text(row["reason"]) or t("no_reason", lang)),
+            *grid_rows(row, ward_names, lang), (t("reason", lang), _text(reason_in(row["reason"], lang)) or t("no_reason", lang)),
         ]),
         "tooltip": escape(f"{_text(row['name']) or row['code']} · {t('uncovered_short', lang)}"),
         "uncovered": True, "code": row["code"],

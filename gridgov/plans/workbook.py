@@ -1,4 +1,4 @@
-"""The 工作台账 workbook: a plan's grids with their worker's contacts, for one ward or the city."""
+"""The 包格台账 workbook: a plan's grids with their worker's contacts, for one ward or the city."""
 
 from __future__ import annotations
 
@@ -10,11 +10,20 @@ import pandas as pd
 
 from gridgov.io.values import render_honours
 from gridgov.io.writers import neutralise
+from gridgov.plans.allocation import reason_in
 from gridgov.schema import PLAN_STATUS_ZH
 from gridgov.store import SqlStore
 
 HEADERS = ["街道代码", "街道名称", "网格编码", "网格名称", "户数", "劳模编号", "劳模姓名", "联系电话",
            "工作单位", "行业", "荣誉", "说明"]
+
+
+def workbook_title(store: SqlStore, plan_id: int, wards: list[str] | None) -> str:
+    """The sheet's title, by ward name (a clerk knows 民生街道, not 410802001)."""
+    if not wards:
+        return f"全市方案 {plan_id} 包格台账"
+    names = dict(zip(*store.load("wards", where={"code": wards}, columns=["code", "name"])[["code", "name"]].to_numpy().T))
+    return f"{'、'.join(str(names.get(w, w)) for w in wards)} 包格台账"
 
 
 def _text(value: Any) -> Any:
@@ -45,7 +54,7 @@ def ledger_rows(store: SqlStore, plan_id: int, wards: list[str] | None) -> list[
             wid, None if w is None else w["name"], None if w is None else w["phone"],
             None if w is None else w["employer"], None if w is None else w["sector"],
             None if w is None else render_honours(w["honours"]),
-            changed_since.get(g["code"]) or (away.get(wid) if wid in away else (None if a is None else a["reason"])),
+            changed_since.get(g["code"]) or (away.get(wid) if wid in away else (None if a is None else reason_in(a["reason"], "zh"))),
         )])
     return rows
 

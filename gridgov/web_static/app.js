@@ -180,7 +180,7 @@ async function showWard(code, wards) {
 
 async function downloadXlsx() {
   const code = $("#ward-select").value;
-  await download(`/api/exports/wards/${encodeURIComponent(code)}.xlsx`, `工作台账_${code}.xlsx`);
+  await download(`/api/exports/wards/${encodeURIComponent(code)}.xlsx`, `包格台账_${code}.xlsx`);
 }
 
 async function download(path, name) {

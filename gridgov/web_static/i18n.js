@@ -2,7 +2,7 @@
 window.I18N = {
   zh: {
     title: "焦作市劳模包网格", logout: "退出登录", login: "登录", username: "用户名", password: "密码", signin: "登录",
-    ward: "街道", print: "打印名单", exportXlsx: "导出工作台账 (Excel)", workerList: "劳模名单", name: "姓名",
+    ward: "街道", print: "打印名单", exportXlsx: "导出包格台账 (Excel)", workerList: "劳模名单", name: "姓名",
     phone: "电话", employer: "单位", sector: "行业", grids: "网格", printedAt: "打印时间",
     tabMap: "全市地图", tabPlans: "方案", tabRoster: "名册变动", tabJobs: "后台任务",
     solveCity: "重新求解全市", solveChanged: "只求解变动街道", state: "状态", createdAt: "创建时间",
@@ -11,7 +11,7 @@ window.I18N = {
     available: "恢复可用", capacity: "承担能力", from: "起", to: "止", apply: "提交", id: "编号",
     homeWard: "居住街道", progress: "进度", plan: "方案", message: "说明", publish: "发布",
     showMap: "地图", workbook: "台账", diffMap: "差异地图",
-    tabLedger: "变动记录", streetLedger: "本街道劳模变动记录", at: "时间", subject: "对象", changes: "内容", newPoint: "新住址坐标",
+    tabLedger: "工作台账", streetLedger: "本街道劳模工作台账（名册变动）", at: "时间", subject: "对象", changes: "内容", newPoint: "新住址坐标",
     awayFrom: "在岗（{date} 起暂不可用）", awayUntil: "暂不可用（至 {date}）",
     draft: "草稿", published: "已发布", superseded: "已替代", queued: "排队中", running: "运行中", done: "完成",
     failed: "失败", active: "在岗", retired: "已退出", signedInAs: "当前用户",
@@ -22,12 +22,12 @@ window.I18N = {
     queuedOk: "已提交重新求解（任务 {id}）", changedOk: "已记录变动", noChange: "没有变化",
     noPlan: "尚无已发布方案", noMoves: "两个方案没有差别", confirmPublish: "确定发布方案 {id}？",
     sessionEnded: "登录已过期，请重新登录",
-    remove: "删除误录", restore: "恢复", confirmRemove: "确定删除劳模 {id}？仅用于误录的人员（已离开的请用“退出”）。原记录保留在变动记录中，可恢复。",
-    removedOk: "已删除劳模 {id}（可在变动记录中恢复）", draftsDead: "草稿方案 {ids} 中有此人，已不能发布", restoredOk: "已恢复劳模 {id}",
+    remove: "删除误录", restore: "恢复", confirmRemove: "确定删除劳模 {id}？仅用于误录的人员（已离开的请用“退出”）。原记录保留在工作台账中，可恢复。",
+    removedOk: "已删除劳模 {id}（可在工作台账中恢复）", draftsDead: "草稿方案 {ids} 中有此人，已不能发布", restoredOk: "已恢复劳模 {id}",
   },
   en: {
     title: "Jiaozuo model workers on grids", logout: "Sign out", login: "Sign in", username: "User name",
-    password: "Password", signin: "Sign in", ward: "Ward", print: "Print list", exportXlsx: "Export ledger (Excel)",
+    password: "Password", signin: "Sign in", ward: "Ward", print: "Print list", exportXlsx: "Export assignments (Excel)",
     workerList: "Workers", name: "Name", phone: "Phone", employer: "Employer", sector: "Sector", grids: "Grids",
     printedAt: "Printed", tabMap: "City map", tabPlans: "Plans", tabRoster: "Roster changes", tabJobs: "Jobs",
     solveCity: "Re-solve the city", solveChanged: "Re-solve changed wards", state: "Status", createdAt: "Created",

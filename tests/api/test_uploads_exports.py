@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from api_city import W1, W2
@@ -63,7 +64,7 @@ def test_ward_xlsx_has_chinese_headers_and_only_that_ward(client, auth):
 
     r = client.get(f"/api/exports/wards/{W1}.xlsx", headers=auth["street1"])
     assert r.status_code == 200
-    assert "filename*=UTF-8''%E5%B7%A5%E4%BD%9C%E5%8F%B0%E8%B4%A6" in r.headers["content-disposition"]
+    assert "filename*=UTF-8''" + quote("民生街道_包格台账.xlsx") in r.headers["content-disposition"]
     ws = load_workbook(io.BytesIO(r.content)).active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:8] == ("街道代码", "街道名称", "网格编码", "网格名称", "户数", "劳模编号", "劳模姓名", "联系电话")

@@ -345,6 +345,16 @@ def test_demo_refuses_a_store_with_an_imported_roster_only(tmp_path, capsys):
     assert code == 2 and "--force" in " ".join((out + err).split())
 
 
+@pytest.mark.parametrize("scale", ["0", "11"])
+def test_demo_scale_out_of_range_is_a_user_error(tmp_path, capsys, scale):
+    # It was "internal error: ValueError", in English only, as if a bug.
+    db = tmp_path / "demo.gpkg"
+    code, out, err = _run(["--db", str(db), "demo", "--scale", scale, "--out", str(tmp_path / "out")], capsys)
+    said = " ".join((out + err).split())
+    assert code == 2 and "--scale 应大于 0、不超过 10" in said and "internal" not in said and "Traceback" not in said
+    assert not db.exists()  # refused before a store is created
+
+
 def test_messages_quoting_brackets_print_as_text(tmp_path, capsys):
     """A file name like [b]劳模.csv or a cell holding [/x] is text, not console markup (the first
     printed bold without its brackets, the second was an internal error)."""

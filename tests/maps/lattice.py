@@ -21,7 +21,7 @@ OWNERS = [
     ["wB", "wA", "wC", "wD"],
     ["wA", "wA", "wC", "wC"],
 ]
-UNCOVERED_REASON = "附近十五公里内无可用劳模"
+UNCOVERED_REASON = "附近十五公里内无可用劳模 / no available worker within 15 km"  # as plans store reasons
 # Plan 2 differs from plan 1 in exactly these grids.
 PLAN2_CHANGES = {"G01": "wB", "G20": "wA"}
 PHONE = "13900001234"

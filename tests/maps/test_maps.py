@@ -134,7 +134,11 @@ def test_uncovered_grid_is_hatched_with_its_reason(map_store) -> None:
     assert set(uncovered) == {"G01"}
     style = uncovered["G01"]["properties"]["style"]
     assert style["fillColor"] == f"url(#{HATCH_ID})" and style["color"] == UNCOVERED_RED
-    assert UNCOVERED_REASON in uncovered["G01"]["properties"]["popup"]
+    zh, en = UNCOVERED_REASON.split(" / ")
+    popup = uncovered["G01"]["properties"]["popup"]
+    assert zh in popup and en not in popup  # each map in its language (the Chinese map had both)
+    popup_en = by_code(coverage_map(map_store, lang="en"), "uncovered")["G01"]["properties"]["popup"]
+    assert en in popup_en and zh not in popup_en
     html = render_html(m)
     assert f"id='{HATCH_ID}'" in html
 

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from gridgov.api.deps import PlannerUser, ScopeDep, StoreDep
 from gridgov.api.models import RowId
 from gridgov.plans.versions import plan_or_published
-from gridgov.plans.workbook import ledger_xlsx
+from gridgov.plans.workbook import ledger_xlsx, workbook_title
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -24,14 +24,15 @@ def _download(data: bytes, name: str) -> Response:
 
 @router.get("/wards/{code}.xlsx", response_class=Response)
 def ward_xlsx(code: str, store: StoreDep, scope: ScopeDep) -> Response:
-    """本街道工作台账（已发布方案）/ one ward's assignments with contacts, from the published plan."""
+    """本街道包格台账（已发布方案）/ one ward's assignments with contacts, from the published plan."""
     scope.require_ward(store, code)
     plan_id = plan_or_published(store, None)
-    return _download(ledger_xlsx(store, plan_id, [code], title=f"工作台账 {code}"), f"工作台账_{code}.xlsx")
+    title = workbook_title(store, plan_id, [code])
+    return _download(ledger_xlsx(store, plan_id, [code], title=title), f"{title.replace(' ', '_')}.xlsx")
 
 
 @router.get("/plan.xlsx", response_class=Response)
 def plan_xlsx(store: StoreDep, _user: PlannerUser, plan_id: RowId | None = None) -> Response:
     """全市方案台账（默认已发布方案）/ the whole city plan (published unless plan_id)."""
     pid = plan_or_published(store, plan_id)
-    return _download(ledger_xlsx(store, pid, None, title=f"全市方案 {pid}"), f"全市方案_{pid}.xlsx")
+    return _download(ledger_xlsx(store, pid, None, title=workbook_title(store, pid, None)), f"全市方案_{pid}.xlsx")
