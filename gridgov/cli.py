@@ -576,12 +576,24 @@ def _report(exc: GridgovError) -> None:
 
 def main() -> None:
     """Entry point: user errors print a bilingual message and exit non-zero, never a traceback."""
+    from gridgov.cli_common import click_exceptions, usage_problem
+
+    click = click_exceptions()
     try:
-        app()
+        # Not standalone: click would print its usage errors itself, in English only.
+        code = app(standalone_mode=False, prog_name="gridgov")
+        if isinstance(code, int) and code:  # an explicit exit code (click's Exit)
+            sys.exit(code)
     except GridgovError as exc:
         _report(exc)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
+    except click.NoArgsIsHelpError as exc:  # a bare `gridgov plan`: its help, as click prints it
+        err.print(exc.format_message(), markup=False, highlight=False)
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        _report(UserError(*usage_problem(exc)))
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, typer.Abort):
         err.print("已中断 / interrupted")
         sys.exit(130)
     except Exception as exc:  # a bug: say so plainly; the traceback is one variable away

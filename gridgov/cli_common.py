@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+import re
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -46,3 +47,61 @@ def _say(zh: str, en: str) -> None:
         out.print(zh)
     else:
         out.print(f"{zh}\n[dim]{en}[/dim]")
+
+
+def click_exceptions() -> Any:
+    """The exceptions module of the click that typer runs on (typer 0.2x vendors its own)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions
+    return exceptions
+
+
+def usage_problem(exc: Any) -> tuple[str, str]:
+    """(Chinese, English) for a command-line usage error (a click UsageError): click words them
+    in English only."""
+    click = click_exceptions()
+    english = " ".join(exc.format_message().split())  # click lists choices one per line
+    command = exc.ctx.command_path if exc.ctx is not None else "gridgov"
+    see_zh, see_en = f"（用 {command} --help 查看用法）", f" (see {command} --help)"
+    if isinstance(exc, click.NoSuchOption):
+        name = exc.option_name
+        if name.lstrip("-").replace(".", "", 1).isdigit():
+            return (f"“{name}”被当作选项：以 - 开头的值要写在 -- 之后，如 {command} … -- {name}{see_zh}",
+                    f"“{name}” was read as an option: put a value starting with - after --{see_en}")
+        if name == "--lang":
+            return (f"--lang 要写在子命令之前，如 gridgov --lang en {command.partition(' ')[2]} …",
+                    f"--lang goes before the subcommand, e.g. gridgov --lang en {command.partition(' ')[2]} …")
+        similar = f"（相近的选项：{'、'.join(exc.possibilities)}）" if exc.possibilities else ""
+        return f"没有选项 {name}{similar}{see_zh}", f"{english}{see_en}"
+    if isinstance(exc, click.MissingParameter):
+        hint = _param_name(exc)
+        choices = re.search(r"Choose from:?\s*(.+?)\.?$", exc.format_message(), re.S)
+        listed = "（可选：" + "、".join(re.findall(r"[\w-]+", choices[1])) + "）" if choices else ""
+        return f"缺少参数 {hint}{listed}{see_zh}", f"{english}{see_en}"
+    if isinstance(exc, click.BadParameter):
+        hint = _param_name(exc)
+        return f"参数 {hint} 的值无效：{_reason_zh(exc.message)}{see_zh}", f"{english}{see_en}"
+    return f"命令用法有误：{exc.format_message()}{see_zh}", f"{english}{see_en}"
+
+
+def _param_name(exc: Any) -> str:
+    """The parameter an error is about as a user types it (--rule, or the argument's name)."""
+    param = getattr(exc, "param", None)
+    if param is None:
+        return str(getattr(exc, "param_hint", None) or "")
+    options = [o for o in getattr(param, "opts", ()) if o.startswith("-")]
+    return "/".join(options) if options else str(param.name).upper()
+
+
+def _reason_zh(message: str) -> str:
+    """Why a value was refused, in Chinese where the (pydantic or click) wording is known."""
+    if (m := re.search(r"'([^']*)' is not one of (.+?)\.?$", message)) is not None:
+        allowed = "、".join(re.findall(r"'([^']*)'", m[2]))
+        return f"“{m[1]}”不是可选值（可选：{allowed}）"
+    if "valid integer" in message:
+        return "应为整数"
+    if "valid number" in message:
+        return "应为数字"
+    return message

@@ -430,3 +430,21 @@ def test_backup_into_a_folder_that_does_not_exist_names_the_folder(tmp_path, cap
     code, out, err = _run(["--lang", "en", "--db", db, "backup", str(tmp_path / "nowhere" / "b.gpkg")], capsys)
     said = " ".join((out + err).split())
     assert code == 2 and "nowhere" in said and "does not exist" in said
+
+
+@pytest.mark.parametrize(("argv", "zh", "en"), [
+    (["worker", "capacity"], "缺少参数 WORKER_ID", "Missing argument"),
+    (["import"], "缺少参数 LAYER（可选：wards、grids、workers、incidents、sites）", "Missing argument 'layer'. Choose from: wards,"),
+    (["import", "wardz", "x.csv"], "“wardz”不是可选值（可选：wards、grids", "'wardz' is not one of"),
+    (["solve", "--time-limit", "x"], "参数 --time-limit 的值无效：应为数字", "valid number"),
+    (["plan", "diff", "a", "b"], "应为整数", "valid integer"),
+    (["solve", "--bogus"], "没有选项 --bogus（用 gridgov solve --help 查看用法）", "No such option: --bogus"),
+    (["worker", "capacity", "LM0002", "-1"], "“-1”被当作选项", "was read as an option"),
+    (["status", "--lang", "en"], "--lang 要写在子命令之前，如 gridgov --lang en status", "--lang goes before the subcommand"),
+])
+def test_usage_errors_are_in_the_chosen_language(argv, zh, en, capsys):
+    """click printed its usage errors in English only, whatever --lang said."""
+    for lang, wanted, other in (("zh", zh, en), ("en", en, zh)):
+        code, out, err = _run(["--lang", lang, *argv], capsys)
+        said = " ".join((out + err).split())
+        assert code == 2 and wanted in said and other not in said and "Traceback" not in said, said
