@@ -567,11 +567,11 @@ app.command("jobs")(_jobs)
 
 def _report(exc: GridgovError) -> None:
     lang = state.lang
-    if lang in ("zh", "en"):
-        err.print(exc.render(lang), style="red", markup=False, highlight=False)
-    else:
-        err.print(exc.render("zh"), style="red", markup=False, highlight=False)
-        err.print(exc.render("en"), style="dim red", markup=False, highlight=False)
+    for i, one in enumerate(("zh", "en") if lang not in ("zh", "en") else (lang,)):
+        text = exc.render(one)
+        if exc.cli_hint is not None:
+            text += ("（{}）" if one == "zh" else " ({})").format(exc.cli_hint[one == "en"])
+        err.print(text, style="dim red" if i else "red", markup=False, highlight=False)
 
 
 def main() -> None:

@@ -52,6 +52,9 @@ class GridgovError(Exception):
     """Base of every error gridgov raises on purpose; carries a Chinese and an English text."""
 
     exit_code = 1
+    # How to do it on the command line, (Chinese, English): the CLI prints it after the message;
+    # the page, which has its own buttons, never shows it (clerks were told to add --reinstate).
+    cli_hint: tuple[str, str] | None = None
 
     def __init__(self, message: str, message_en: str | None = None) -> None:
         super().__init__(message_en or message)
@@ -184,12 +187,11 @@ class DeletedWorkerIdError(UserError):
 
     def __init__(self, worker_id: str) -> None:
         super().__init__(
-            f"编号 {worker_id} 属于已删除的误录记录（工作台账保留其信息）：恢复用 gridgov worker restore {worker_id}"
-            "（网页：工作台账 → 恢复）后再修改，新人员请换一个编号",
+            f"编号 {worker_id} 属于已删除的误录记录（工作台账保留其信息）：先在工作台账中恢复它再修改；新人员请换一个编号",
             f"worker id {worker_id} belongs to a row deleted as entered by mistake (the ledger keeps it): "
-            f"restore it (gridgov worker restore {worker_id}, or 恢复 on the page's ledger) and edit it, or give a "
-            "new person another id",
+            "restore it from the ledger and edit it, or give a new person another id",
         )
+        self.cli_hint = (f"命令行：gridgov worker restore {worker_id}", f"on the command line: gridgov worker restore {worker_id}")
         self.worker_id = worker_id
 
 
@@ -215,18 +217,18 @@ class RetiredWorkerError(UserError):
     def __init__(self, worker_id: str, *, action: str = "available") -> None:
         if action == "unavailable":
             super().__init__(
-                f"劳模 {worker_id} 已退出名册，不能登记暂不可用（登记后会回到名册）。如确需重新启用，请先确认重新启用"
-                f"（gridgov worker available {worker_id} --reinstate）",
+                f"劳模 {worker_id} 已退出名册，不能登记暂不可用（登记后会回到名册）。如确需重新启用，请先确认重新启用",
                 f"worker {worker_id} has left the roster (retired): an absence cannot be booked for them (it would "
-                f"bring them back). To bring them back, reinstate them first (gridgov worker available {worker_id} --reinstate)",
+                "bring them back). To bring them back, reinstate them first",
             )
         else:
             super().__init__(
-                f"劳模 {worker_id} 已退出名册：恢复可用只用于暂不可用的劳模。如确需重新启用，请确认"
-                f"（命令行加 --reinstate）",
+                f"劳模 {worker_id} 已退出名册：恢复可用只用于暂不可用的劳模。如确需重新启用，请确认",
                 f"worker {worker_id} has left the roster (retired): 'available' is for workers back from an "
-                f"absence. To bring them back, confirm it (--reinstate on the command line)",
+                "absence. To bring them back, confirm it",
             )
+        self.cli_hint = (f"命令行：gridgov worker available {worker_id} --reinstate",
+                         f"on the command line: gridgov worker available {worker_id} --reinstate")
         self.worker_id = worker_id
 
 
@@ -237,11 +239,11 @@ class AbsenceReplaceError(UserError):
         until_zh, until_en = end or "待定", end or "further notice"
         super().__init__(
             f"劳模 {worker_id} 已登记暂不可用 {start} 至 {until_zh}（尚未结束）。每名劳模只记一段暂不可用，"
-            f"新的登记会替换它，这段时间将不再计入。确认替换请加 --replace（网页上确认即可）",
+            f"新的登记会替换它，这段时间将不再计入。确认后替换",
             f"worker {worker_id} already has an absence from {start} to {until_en}, not over yet. A worker has one "
-            f"absence on record: the new one would replace it and those days would be lost. Confirm with --replace "
-            f"(the page asks)",
+            f"absence on record: the new one would replace it and those days would be lost. Replace it once confirmed",
         )
+        self.cli_hint = ("命令行：确认替换请加 --replace", "on the command line: confirm with --replace")
         self.worker_id = worker_id
 
 
@@ -252,9 +254,9 @@ class WorkerInPlansError(UserError):
         listed = "、".join(map(str, plan_ids))
         super().__init__(
             f"劳模 {worker_id} 出现在已发布或历史方案 {listed} 中，不能删除（方案记录要能查到此人）。"
-            f"已离开的劳模请用“退出”（gridgov worker retire {worker_id}）",
+            "已离开的劳模请用“退出”",
             f"worker {worker_id} is named in published or past plans {', '.join(map(str, plan_ids))} and cannot be "
-            f"deleted (those plans must still read). For a worker who left, retire them instead "
-            f"(gridgov worker retire {worker_id})",
+            "deleted (those plans must still read). For a worker who left, retire them instead",
         )
+        self.cli_hint = (f"命令行：gridgov worker retire {worker_id}", f"on the command line: gridgov worker retire {worker_id}")
         self.worker_id, self.plan_ids = worker_id, plan_ids

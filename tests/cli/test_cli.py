@@ -331,7 +331,10 @@ def test_retiring_twice_says_nothing_changed(seeded_url, capsys):
     code, out, _ = _run(["--lang", "en", "--db", seeded_url, "worker", "retire", "W001"], capsys)
     assert code == 0 and "had already retired" in out
     code, out, err = _run(["--lang", "en", "--db", seeded_url, "worker", "available", "W001"], capsys)
-    assert code == 2 and "left the roster" in " ".join((out + err).split())
+    said = " ".join((out + err).split())
+    assert code == 2 and "left the roster" in said and "(on the command line: gridgov worker available W001 --reinstate)" in said
+    code, out, err = _run(["--lang", "zh", "--db", seeded_url, "worker", "available", "W001"], capsys)
+    assert "（命令行：gridgovworkeravailableW001--reinstate）" in "".join((out + err).split())
     assert _run(["--db", seeded_url, "worker", "available", "W001", "--reinstate"], capsys)[0] == 0
 
 
