@@ -70,3 +70,19 @@ def test_a_removed_grid_reads_with_grid_labels_in_the_ledger_export():
     row = readable(ledger).iloc[0]
     assert row["action"] == "撤销网格" and "网格名称：一网格" in row["before"] and "边界：（边界）" in row["before"]
     assert "姓名" not in row["before"] and "住址" not in row["before"]
+
+
+def test_account_and_publish_entries_read_in_words_in_the_ledger_export():
+    from gridgov.plans.ledger import readable
+
+    at = datetime(2026, 11, 24, 15, 57, 47, tzinfo=timezone.utc)
+    ledger = pd.DataFrame({"entry_id": [1, 2], "at": [at, at], "actor": ["cli", "规划甲"],
+                           "action": ["user.add", "plan.publish"], "subject": ["street1", "plan 3"],
+                           "before": [None, None],
+                           "after": [{"role": "street", "wards": ["410802001"]},
+                                     {"published": 3, "grids_changed": 2, "ledger_seen": {"410802001": 8}}]})
+    rows = readable(ledger)
+    assert list(rows["action"]) == ["新增账号", "发布方案"] and list(rows["actor"]) == ["命令行", "规划甲"]
+    assert list(rows["subject"]) == ["street1", "方案 3"]
+    assert rows.iloc[0]["after"].startswith("角色：street；负责街道：")
+    assert rows.iloc[1]["after"] == "发布的方案：3；换人网格数：2"  # no bookkeeping JSON

@@ -29,6 +29,8 @@ ACTIONS: dict[str, str] = {
     "ward.update": "修改街道",
     "plan.publish": "发布方案",
     "plan.confirm": "复核方案（名册变动后无需调整）",
+    "user.add": "新增账号",
+    "user.update": "修改账号",
 }
 
 
@@ -111,8 +113,12 @@ def record(
 
 # Fields of plan and import entries, and the home point, as the ledger export names them.
 _OTHER_FIELDS = {"published": "发布的方案", "grids_changed": "换人网格数",
-                 "ledger_seen": "名册记录截至", "file": "文件", "rows": "行数", "inserted": "新增",
-                 "updated": "更新", "unchanged": "未变"}
+                 "file": "文件", "rows": "行数", "inserted": "新增", "updated": "更新", "unchanged": "未变",
+                 "role": "角色", "wards": "负责街道", "display_name": "显示名称", "disabled": "停用", "password": "密码"}
+# Bookkeeping no clerk acts on (which ledger entry each ward's roster was read up to): not shown.
+_HIDDEN_FIELDS = frozenset({"ledger_seen"})
+# Who made a change, when it was not a person's account.
+_ACTORS = {"cli": "命令行", "demo": "示例数据"}
 
 
 def readable(entries: pd.DataFrame) -> pd.DataFrame:
@@ -138,10 +144,12 @@ def readable(entries: pd.DataFrame) -> pd.DataFrame:
         if not isinstance(values, Mapping):
             return "" if values is None else str(values)
         layer = next((name for name, prefix in ROW_ACTION_PREFIX.items() if action.startswith(prefix + ".")), "workers")
-        return "；".join(f"{label(k, layer)}：{shown(k, v)}" for k, v in values.items())
+        return "；".join(f"{label(k, layer)}：{shown(k, v)}" for k, v in values.items() if k not in _HIDDEN_FIELDS)
 
     out = entries.copy()
     out["before"] = [text(v, a) for v, a in zip(out["before"], out["action"])]
     out["after"] = [text(v, a) for v, a in zip(out["after"], out["action"])]
     out["action"] = [ACTIONS.get(a, a) for a in out["action"]]
+    out["actor"] = [_ACTORS.get(a, a) for a in out["actor"]]
+    out["subject"] = [f"方案 {s[5:]}" if isinstance(s, str) and s.startswith("plan ") else s for s in out["subject"]]
     return out

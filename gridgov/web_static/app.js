@@ -311,19 +311,35 @@ function statusText(w) {
 const FIELD_ZH = {
   worker_id: "编号", name: "姓名", phone: "电话", employer: "单位", sector: "行业", honours: "荣誉",
   home_ward: "居住街道", status: "状态", capacity: "承担能力", unavailable_from: "暂不可用起",
-  unavailable_to: "暂不可用止", geometry: "坐标", code: "网格编码", ward_code: "街道代码", kind: "类别",
+  unavailable_to: "暂不可用止", code: "网格编码", ward_code: "街道代码", kind: "类别",
   households: "户数", population: "人口", published: "发布的方案", grids_changed: "换人网格数",
-  ledger_seen: "名册记录截至", county_code: "区县代码",
+  county_code: "区县代码", role: "角色", wards: "负责街道", display_name: "显示名称", disabled: "停用",
+  password: "密码", file: "文件", rows: "行数", inserted: "新增", updated: "更新", unchanged: "未变",
 };
+// Bookkeeping a planner does not act on: which ledger entry each ward's roster was read up to.
+const LEDGER_HIDDEN = new Set(["ledger_seen"]);
 
-function changeText(before, after) {
+function changeText(before, after, action = "") {
   // "field: old → new" per changed field; a point or a boundary reads as such, not as WKT;
   // honours by their titles.
-  const shown = (k, v) => (v == null ? "—" : /^(MULTI)?(POINT|POLYGON)/.test(String(v)) ? t("newPoint")
+  const shown = (k, v) => (v == null ? "—" : /^POINT/.test(String(v)) ? t("point")
+    : /^(MULTI)?POLYGON/.test(String(v)) ? t("boundary")
     : Array.isArray(v) ? v.map((h) => (h && h.title) || JSON.stringify(h)).join("、")
     : typeof v === "object" ? JSON.stringify(v) : k === "status" ? t(String(v)) : String(v));
-  const label = (k) => (state.lang === "en" ? k : FIELD_ZH[k] || k);
-  return Object.keys(after || {}).map((k) => `${label(k)}: ${shown(k, (before || {})[k])} → ${shown(k, after[k])}`).join("；");
+  const label = (k) => (state.lang === "en" ? k
+    : k === "geometry" ? (action.startsWith("worker.") ? "住址坐标" : "边界") : FIELD_ZH[k] || k);
+  return Object.keys(after || {}).filter((k) => !LEDGER_HIDDEN.has(k))
+    .map((k) => `${label(k)}：${shown(k, (before || {})[k])} → ${shown(k, after[k])}`).join("；");
+}
+
+function actorText(actor) {
+  // The CLI and the demo write as "cli" and "demo"; people write under their account names.
+  return actor === "cli" ? t("actorCli") : actor === "demo" ? t("actorDemo") : actor;
+}
+
+function subjectText(e) {
+  const plan = /^plan (\d+)$/.exec(e.subject || "");
+  return plan ? t("planN", { id: plan[1] }) : e.subject;
 }
 
 async function loadLedger(table = "#ledger") {
@@ -331,11 +347,11 @@ async function loadLedger(table = "#ledger") {
   // gets its own workers' entries only (the service scopes them).
   const entries = await api("/api/ledger?limit=200");
   fillTable($(table), entries, (tr, e) => {
-    cell(tr, localTime(e.at)); cell(tr, e.actor); cell(tr, state.lang === "en" ? e.action : e.action_label);
-    const subject = cell(tr, e.subject);
+    cell(tr, localTime(e.at)); cell(tr, actorText(e.actor)); cell(tr, state.lang === "en" ? e.action : e.action_label);
+    const subject = cell(tr, subjectText(e));
     // A deletion shows the whole record it took away; a planner can put it back from here.
     const gone = e.action === "worker.remove" ? Object.fromEntries(Object.keys(e.before || {}).map((k) => [k, null])) : null;
-    cell(tr, changeText(e.before, gone || e.after));
+    cell(tr, changeText(e.before, gone || e.after, e.action));
     if (e.action === "worker.remove" && table === "#ledger" && state.names && !(e.subject in state.names)) {
       const b = document.createElement("button");
       b.type = "button";
@@ -449,7 +465,7 @@ async function loadJobs() {
 }
 
 // -- wiring -----------------------------------------------------------------------------------
-const LEDGER_COLUMNS = ["at", "createdBy", "action", "subject", "changes"];
+const LEDGER_COLUMNS = ["at", "actor", "action", "subject", "changes"];
 
 function init() {
   // One header for both ledger tables (planner tab, street office); applyLang fills the words.

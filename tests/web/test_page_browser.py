@@ -63,7 +63,7 @@ def test_street_office_and_planner(browser, served):
     assert "13900000001" in page.inner_text("#street-workers")
     page.locator("#street-ledger tbody tr").first.wait_for()  # its own workers' roster changes
     assert "劳模退出" in page.inner_text("#street-ledger") and "发布方案" not in page.inner_text("#street-ledger")
-    assert page.inner_text("#street-ledger thead").split() == ["时间", "创建人", "变动", "对象", "内容"]
+    assert page.inner_text("#street-ledger thead").split() == ["时间", "操作人", "变动", "对象", "内容"]
     polygons = page.frame_locator("#ward-map").locator("path.leaflet-interactive")
     polygons.first.wait_for()
     assert polygons.count() >= 3  # three grids (plus outlines)
@@ -111,7 +111,7 @@ def test_street_office_and_planner(browser, served):
     page.wait_for_function(
         f"document.querySelector(\"#plans tr[data-plan='{served.draft_id}'] td:nth-child(2)\").textContent === '已发布'")
     old_row = page.locator(f"#plans tbody tr[data-plan='{served.published_id}'] td").nth(1)
-    assert old_row.inner_text() == "已替代"
+    assert old_row.inner_text() == "已替换"  # as the CLI and the exports say
     assert f"方案 {served.draft_id} 已发布" in page.inner_text("#status")
     page.select_option("#diff-a", str(served.published_id))
     page.select_option("#diff-b", str(served.draft_id))
@@ -152,7 +152,9 @@ def test_street_office_and_planner(browser, served):
     page.click(".tabs button[data-tab=ledger]")
     page.locator("#ledger tbody tr").first.wait_for()
     ledger = page.inner_text("#ledger")
-    assert "发布方案" in ledger and "劳模暂不可用" in ledger and "暂不可用起: — → 2099-01-01" in ledger
+    assert "发布方案" in ledger and "劳模暂不可用" in ledger and "暂不可用起：— → 2099-01-01" in ledger
+    # Plans by their Chinese name; no bookkeeping JSON (it showed {"410802001":0} → {…}).
+    assert "方案 1" in ledger and "plan 1" not in ledger and "ledger_seen" not in ledger and '":' not in ledger
     page.click(".tabs button[data-tab=plans]")
     row.locator("button.plan-map").click()
     page.locator("#tab-map").wait_for(state="visible")
@@ -228,7 +230,7 @@ def test_a_planner_deletes_a_row_entered_by_mistake_and_puts_it_back(browser, se
     page.click(".tabs button[data-tab=ledger]")
     row = page.locator("#ledger tbody tr", has_text="删除误录劳模")
     row.first.wait_for()
-    assert "姓名: 误录 → —" in row.first.inner_text()
+    assert "姓名：误录 → —" in row.first.inner_text() and "住址坐标：（坐标） → —" in row.first.inner_text()
     row.first.locator("button.restore").click()
     page.wait_for_function("document.querySelector('#status').textContent.includes('已恢复劳模 X9')")
     assert "误录" in page.inner_text("#planner-workers")

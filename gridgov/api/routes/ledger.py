@@ -9,7 +9,6 @@ from gridgov.api.models import LedgerOut, pick
 from gridgov.plans.ledger import ACTIONS, without_past_contacts
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
-_EXTRA = {"user.add": "新增账号", "user.update": "修改账号"}
 
 
 @router.get("", response_model=list[LedgerOut])
@@ -25,11 +24,10 @@ def ledger(store: StoreDep, scope: ScopeDep, limit: int = 200, offset: int = 0) 
     if visible is not None:
         rows = rows[rows["action"].str.startswith("worker.") & rows["subject"].isin(visible)]
     rows = rows.iloc[max(0, offset): max(0, offset) + max(1, min(limit, 1000))]
-    labels = {**ACTIONS, **_EXTRA}
     entries = rows.to_dict("records")
     if visible is not None:
         for r in entries:
             r["before"], r["after"] = without_past_contacts(r["before"]), without_past_contacts(r["after"])
     return [LedgerOut(**pick(r, ["entry_id", "at", "actor", "action", "subject", "before", "after"]),
-                      action_label=labels.get(r["action"], r["action"]))
+                      action_label=ACTIONS.get(r["action"], r["action"]))
             for r in entries]
