@@ -51,6 +51,15 @@ _GZIP_FROM_BYTES = 32_768
 
 _PLACES = {"body": ("请求体", "body"), "query": ("查询参数", "query"), "path": ("路径", "path"),
            "header": ("请求头", "header"), "cookie": ("Cookie", "cookie")}
+# Request fields as the page's forms name them: a clerk read "请求体 start 无效".
+_FIELDS_ZH = {
+    "start": "开始日期", "end": "结束日期", "capacity": "承担能力", "plan_id": "方案编号", "rule": "规则",
+    "lang": "语言", "wards": "街道", "time_limit": "时限（秒）", "worker_id": "劳模编号", "name": "姓名",
+    "phone": "电话", "employer": "单位", "sector": "行业", "honours": "荣誉", "home_ward": "居住街道",
+    "lon": "经度", "lat": "纬度", "username": "用户名", "password": "密码", "role": "角色",
+    "display_name": "显示名称", "disabled": "停用", "limit": "条数", "offset": "起始位置", "ward": "街道",
+    "a": "方案 A", "b": "方案 B", "code": "代码", "reinstate": "重新启用", "replace": "替换", "force": "强制",
+}
 
 
 async def on_invalid_request(_request: Request, exc: Exception) -> JSONResponse:
@@ -65,9 +74,10 @@ async def on_invalid_request(_request: Request, exc: Exception) -> JSONResponse:
         where_zh, where_en = _PLACES.get(loc[0], (loc[0], loc[0])) if loc else ("请求", "request")
         # A body that is not JSON at all has its byte offset where a field would be.
         field = None if err.get("type") == "json_invalid" else (".".join(loc[1:]) or None)
+        label_zh = _FIELDS_ZH.get(loc[-1], field) if field else None
         problems.append({
             "where": where_en, "field": field,
-            "message": f"{where_zh}{' ' + field if field else ''} 无效：{_zh_reason(err)}",
+            "message": f"{label_zh}：{_zh_reason(err)}" if label_zh else f"{where_zh}无效：{_zh_reason(err)}",
             "message_en": f"{where_en}{' ' + field if field else ''}: {err.get('msg', 'invalid')}",
         })
     detail = {"message": "请求参数有误", "message_en": "the request is invalid", "problems": problems}
@@ -94,7 +104,7 @@ def _zh_reason(err: dict) -> str:
     if template is None:
         return str(err.get("msg", ""))
     try:
-        ctx = {k: str(v).replace("'", "") for k, v in (err.get("ctx") or {}).items()}
+        ctx = {k: (f"{v:g}" if isinstance(v, float) else str(v)).replace("'", "") for k, v in (err.get("ctx") or {}).items()}
         if "expected" in ctx:  # "one, several or auto" -> "one、several、auto"
             ctx["expected"] = ctx["expected"].replace(" or ", ", ").replace(", ", "、")
         return template.format(**ctx)

@@ -84,11 +84,16 @@ def test_invalid_requests_read_in_chinese(client, auth):
     h = auth["planner"]
     r = client.post("/api/plans/solve", json={"rule": "many"}, headers=h)
     (problem,) = r.json()["detail"]["problems"]
-    assert r.status_code == 422 and problem["message"] == "请求体 rule 无效：须为以下之一：one、several、auto"
+    assert r.status_code == 422 and problem["message"] == "规则：须为以下之一：one、several、auto"
     assert "Input should be" in problem["message_en"]
     r = client.post("/api/plans/solve", content=b"{not json", headers={**h, "Content-Type": "application/json"})
     (problem,) = r.json()["detail"]["problems"]
-    assert problem["field"] is None and problem["message"] == "请求体 无效：不是有效的 JSON"
+    assert problem["field"] is None and problem["message"] == "请求体无效：不是有效的 JSON"
+    # Fields by the names the page's forms give them (a clerk read "请求体 start 无效"), numbers as typed.
+    r = client.post("/api/workers/A/unavailable", json={}, headers=h)
+    assert [p["message"] for p in r.json()["detail"]["problems"]] == ["开始日期：缺少此项"]
+    r = client.post("/api/workers/A/capacity", json={"capacity": 0}, headers=h)
+    assert [p["message"] for p in r.json()["detail"]["problems"]] == ["承担能力：须大于 0"]
 
 
 def test_large_answers_are_compressed_small_ones_not(client, auth):
