@@ -196,8 +196,8 @@ def demo(
         if not force:
             check_demo_target(store)
     with _open(db, create=True) as store, out.status("…") as status:
-        summary = run_demo(store, out_dir=out_dir, seed=seed, scale=scale,
-                           progress=lambda msg: status.update(msg))
+        summary = run_demo(store, out_dir=out_dir, seed=seed, scale=scale, progress=lambda msg: status.update(msg),
+                           map_lang="en" if state.lang == "en" else "zh")
     _print_summary(summary, title="焦作示例 / Jiaozuo demo", details=str(out_dir / "summary.json"))
 
 

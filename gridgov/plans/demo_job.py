@@ -50,11 +50,15 @@ DEMO_STUDIO_TYPES = ("劳动争议", "邻里", "婚姻家庭", "物业")
 
 
 def _studio_count(store: SqlStore, *, new_per_type: int = 3) -> int:
-    """Studios per type: every existing one that handles any demo type, plus a few new ones."""
+    """Studios per type: every existing one that handles any demo type, plus a few new ones, but
+    no more than the type with the fewest candidate sites has (a small --scale has few sites)."""
     sites = store.load("sites")
     existing = sites[sites["existing"].fillna(False).astype(bool)]
     handles = existing["types"].apply(lambda ts: bool(set(ts or []) & set(DEMO_STUDIO_TYPES)))
-    return int(handles.sum()) + new_per_type
+    # A site with no types listed takes every type (as studio placement reads it).
+    candidates = min(sum(1 for ts in sites["types"] if ts is None or len(ts) == 0 or kind in ts)
+                     for kind in DEMO_STUDIO_TYPES)
+    return max(1, min(int(handles.sum()) + new_per_type, candidates))
 
 
 def check_demo_target(store: SqlStore) -> None:
@@ -88,9 +92,10 @@ def run_demo(
     time_limit: float = 1.0,  # seconds per ward; the demo must finish in under two minutes
     studio_time_limit: float = 6.0,  # seconds per studio model (one per dispute type)
     progress: Progress | None = None,
+    map_lang: str = "zh",
 ) -> dict[str, Any]:
     """The main job: build the seeded demo, solve and publish the grid plan, place and staff
-    studios, draw the coverage map, and write ``summary.json`` to ``out_dir``."""
+    studios, draw the coverage map (in ``map_lang``), and write ``summary.json`` to ``out_dir``."""
     from gridgov.demo import generate_demo, save_demo
     from gridgov.plans.allocation import AllocationOptions
     from gridgov.plans.run import solve_plan
@@ -101,9 +106,10 @@ def run_demo(
     say("生成示例数据 / generating the demo")
     data = generate_demo(seed=seed, scale=scale, progress=say)
     say("写入数据库 / writing the store")
-    save_demo(store, data)
-    for layer in ("assignments", "plans", "ledger", "jobs"):
-        store.delete(layer)  # plans of an earlier demo refer to grids that no longer exist
+    with store.transaction():  # one write: a crash must not leave new grids under old plans
+        save_demo(store, data)
+        for layer in ("assignments", "plans", "ledger", "jobs"):
+            store.delete(layer)  # plans of an earlier demo refer to grids that no longer exist
     summary = {"数据库 store": store.url, "种子 seed": seed, **data_summary(store)}
 
     def on_ward(outcome: Any, done: int, total: int) -> None:
@@ -125,6 +131,6 @@ def run_demo(
     say("绘制覆盖地图 / drawing the coverage map")
     from gridgov.maps import write_city_map
 
-    summary["覆盖地图 map"] = str(write_city_map(store, out_dir))
+    summary["覆盖地图 map"] = str(write_city_map(store, out_dir, lang=map_lang))
     write_json_atomic(out_dir / "summary.json", summary)
     return summary

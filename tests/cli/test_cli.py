@@ -348,6 +348,16 @@ def test_demo_refuses_a_store_with_an_imported_roster_only(tmp_path, capsys):
     assert code == 2 and "--force" in " ".join((out + err).split())
 
 
+def test_a_small_english_demo_runs_and_draws_an_english_map(tmp_path, capsys):
+    # --scale 0.02 stopped at "物业: only 4 candidate sites for --count 5"; --lang en drew a Chinese map.
+    out_dir = tmp_path / "out"
+    code, out, err = _run(["--lang", "en", "--db", str(tmp_path / "demo.gpkg"), "demo", "--scale", "0.02",
+                           "--out", str(out_dir)], capsys)
+    assert code == 0, out + err
+    html = (out_dir / "coverage_map.html").read_text(encoding="utf-8")
+    assert "<title>Jiaozuo: model workers' grid coverage" in html and (out_dir / "summary.json").exists()
+
+
 @pytest.mark.parametrize("scale", ["0", "11"])
 def test_demo_scale_out_of_range_is_a_user_error(tmp_path, capsys, scale):
     # It was "internal error: ValueError", in English only, as if a bug.
