@@ -34,7 +34,7 @@ LABELS: dict[str, str] = {
 }
 # Plan fields' values in Chinese: kinds, statuses, solver statuses, rules.
 ZH_WORDS = {"grid": "包格", "studio": "工作室", **PLAN_STATUS_ZH, "optimal": "最优", "feasible": "可行",
-            "infeasible": "无解", "one": "一格一劳模", "several": "多格一劳模", "city": "全市"}
+            "infeasible": "无解", "unknown": "时限内未得方案", "one": "一格一劳模", "several": "多格一劳模", "city": "全市"}
 _MAX_LISTED = 10  # ward codes shown before "… N in all"
 
 

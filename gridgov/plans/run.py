@@ -200,7 +200,7 @@ def _solve_locked(
 
 
 def _worst_status(outcomes: list[WardOutcome]) -> str:
-    order = ["infeasible", "feasible", "optimal"]
+    order = ["infeasible", "unknown", "feasible", "optimal"]
     return min((o.status for o in outcomes), key=order.index, default="optimal")
 
 
@@ -236,7 +236,7 @@ def plan_summary(outcomes: list[WardOutcome], assignment: dict[str, str | None],
         "compactness_mean": round(float(np.mean(pp)), 3) if pp else None,
         "load_max_over_mean": round(max(loads) / float(np.mean(loads)), 3) if loads else None,
         "solve_s": round(sum(o.wall_s for o in outcomes), 2),
-        "statuses": {s: sum(o.status == s for o in outcomes) for s in ("optimal", "feasible", "infeasible")},
+        "statuses": {s: sum(o.status == s for o in outcomes) for s in ("optimal", "feasible", "unknown", "infeasible")},
         "balance_unmet_wards": sorted(o.ward_code for o in outcomes if o.balance_met is False),
         # Per territory, for planners and exports: the ward, its load (standard grids) and its
         # Polsby-Popper compactness (1 = a disc).

@@ -464,7 +464,7 @@ def _studio_types(placements: Iterable[Placement], cand: Candidates) -> dict[int
 
 
 def _worst_status(placements: Iterable[Placement]) -> str:
-    order = ["infeasible", "feasible", "optimal"]
+    order = ["infeasible", "unknown", "feasible", "optimal"]
     return min((p.status for p in placements), key=lambda s: order.index(s) if s in order else 0, default="optimal")
 
 

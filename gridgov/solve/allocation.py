@@ -82,7 +82,8 @@ _CPSAT_OBJECTIVE_MAX = 2**53  # CP-SAT reports objectives as doubles: stay exact
 @dataclass(frozen=True, eq=False)
 class AllocationResult:
     """One allocation. ``status``: "optimal" (proven), "feasible" (a plan, with ``gap`` when a
-    bound is known) or "infeasible" (no plan found). Uncovered grids are part of a plan, each
+    bound is known), "unknown" (no plan within the time limit: more time may find one) or
+    "infeasible" (proven: no plan exists). Uncovered grids are part of a plan, each
     with a reason; ``cost`` sums the caller's float costs over covered grids; ``bound`` is a
     proven lower bound on the cost among plans with the same coverage (and moves), or None."""
 
@@ -810,7 +811,9 @@ def _solve_by_cpsat(
     if out.cost_bound is not None:
         slack = 0.0 if exact else 0.5 * float((out.worker_of >= 0).sum())
         bound = min(true_cost, (out.cost_bound - slack) / scale.factor)
-    status: Status = "optimal" if out.optimal else ("feasible" if out.found else "infeasible")
+    # Coverage is soft, so CP-SAT's model always has a plan (all uncovered): none found is the
+    # time limit, never a proof.
+    status: Status = "optimal" if out.optimal else ("feasible" if out.found else "unknown")
     notes = [f"CP-SAT 阶段 / phases: {', '.join(out.phases)}"]
     if not out.found:
         notes.append("时限内未找到方案 / no plan found within the time limit")

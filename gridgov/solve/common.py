@@ -10,7 +10,8 @@ from typing import Literal
 
 import numpy as np
 
-Status = Literal["optimal", "feasible", "infeasible"]
+# "unknown": no plan within the time limit, and none proven impossible (more time may find one).
+Status = Literal["optimal", "feasible", "infeasible", "unknown"]
 
 # Progress callbacks receive (event, payload): e.g. ("solution", {"objective": 12.0, "bound": 10.0}).
 ProgressCallback = Callable[[str, dict], None]

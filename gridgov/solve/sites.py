@@ -214,10 +214,8 @@ def _median(
         )
         algorithm = f"capacitated:heuristic+lagrange+mip ({cap.stage})"
         if cap.open_sites is None or cap.site_of is None:
-            # Status has no "unknown": with no plan at all it stays "infeasible", and ``note``
-            # says when that is not proven (nothing found within the time limit).
             note = "" if cap.infeasible else "no solution found within the time limit (not proven infeasible)"
-            return _empty(inp, rows, clock, algorithm, note)
+            return _empty(inp, rows, clock, algorithm, note, proven=cap.infeasible)
         site_of[rows] = cap.site_of
         status: Status = "optimal" if cap.proven else "feasible"
         return _finish(inp, cap.open_sites, site_of, status, cap.bound, clock, algorithm, note=cap.note)
@@ -226,7 +224,7 @@ def _median(
     )
     if med.open_sites is None:
         note = "" if med.infeasible else "no solution found within the time limit"
-        return _empty(inp, rows, clock, "interchange+lagrange+radius-mip", note)
+        return _empty(inp, rows, clock, "interchange+lagrange+radius-mip", note, proven=med.infeasible)
     site_of[rows] = _nearest(d, med.open_sites)
     bound = med.bound
     if bound is not None and np.all(d[np.isfinite(d)] == np.round(d[np.isfinite(d)])) and np.all(w == np.round(w)):
@@ -357,14 +355,15 @@ def _unreachable(inp: _Inputs) -> np.ndarray:
     return np.flatnonzero(~(inp.distance <= inp.radius).any(axis=1))
 
 
-def _empty(inp: _Inputs, rows: np.ndarray, clock: Stopwatch, algorithm: str, note: str) -> SiteResult:
-    """No solution: proven infeasible, or (with ``note``) none found in time."""
+def _empty(inp: _Inputs, rows: np.ndarray, clock: Stopwatch, algorithm: str, note: str, *,
+           proven: bool = True) -> SiteResult:
+    """No solution: proven infeasible, or (``proven`` False: "unknown", with ``note``) none found in time."""
     return SiteResult(
         open=_frozen(np.zeros(0, dtype=np.int64)),
         site_of=_frozen(np.full(inp.distance.shape[0], -1, dtype=np.int64)),
         objective=math.inf if inp.model != "coverage" else 0.0,
         covered_weight=0.0,
-        status="infeasible",
+        status="infeasible" if proven else "unknown",
         bound=None,
         gap=None,
         wall_s=clock.elapsed,

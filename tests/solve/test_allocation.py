@@ -452,3 +452,23 @@ def test_locks_that_fit_only_before_rounding_are_kept_not_refused() -> None:
     out = allocate(np.ones((3, 1)), load=np.array([133, 134, 133]) / 400, capacity=np.array([1.0]), rule="several",
                    adjacency=[[0, 1], [1, 2]], locked=[[0, 0], [1, 0], [2, 0]], time_limit=5)
     assert out.worker_of.tolist() == [0, 0, 0] and out.status == "feasible"
+
+
+def test_no_plan_within_the_time_limit_is_unknown_not_infeasible(monkeypatch) -> None:
+    """CP-SAT's model always has a plan (coverage is soft): finding none in time is the time
+    limit, not a proof, and a planner told "infeasible" would relax constraints instead of
+    giving it more time."""
+    import gridgov.solve.allocation as allocation_mod
+    from gridgov.solve._alloc_cpsat import CpOutcome
+
+    calls: list[int] = []
+
+    def out_of_time(data, **_kwargs):
+        calls.append(data.n)
+        return CpOutcome(worker_of=np.full(data.n, -1), found=False, optimal=False, coverage_proven=False,
+                         cost_bound=None, balance_met=None, phases=("coverage",))
+
+    monkeypatch.setattr(allocation_mod, "solve_cpsat", out_of_time)
+    cost = np.array([[1.0, 5.0], [5.0, 1.0], [2.0, 2.0]])
+    r = allocate(cost, capacity=np.array([2.0, 2.0]), balance=0.1, time_limit=1.0)
+    assert calls and r.status == "unknown" and (r.worker_of == -1).all()

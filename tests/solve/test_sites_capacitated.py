@@ -126,12 +126,12 @@ def test_unproven_run_returns_its_plan_as_feasible(monkeypatch: pytest.MonkeyPat
 
 
 def test_no_plan_without_proof_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Nothing found and nothing proven: status stays "infeasible" (no plan), the note says it is not proven.
+    # Nothing found and nothing proven: "unknown" (it said "infeasible"), the note says it is not proven.
     import gridgov.solve.sites as sites_mod
 
     monkeypatch.setattr(sites_mod, "solve_cpmp", lambda *a, **k: cp.CapOutcome(None, None, None, 5.0, False, False, "mip"))
     r = place_sites(np.zeros((3, 2)), p=1, capacity=np.array([5.0, 5.0]))
-    assert r.status == "infeasible" and r.open.size == 0
+    assert r.status == "unknown" and r.open.size == 0
     assert "not proven infeasible" in r.note
 
 
