@@ -467,7 +467,8 @@ def _check_shapes(spec: Layer, raw: gpd.GeoSeries, ctx: ValidationContext, probl
         if spec.geometry == "POINT" and geom.geom_type == "MultiPoint" and len(geom.geoms) == 1:
             geom = geom.geoms[0]
         if not isinstance(geom, wanted):
-            problems.add(int(number), field_name, f"几何类型是 {geom.geom_type}，{spec.label}应为{wanted_zh}",
+            problems.add(int(number), field_name,
+                         f"几何类型是{_GEOM_TYPES_ZH.get(geom.geom_type, geom.geom_type)}，{spec.label}应为{wanted_zh}",
                          f"geometry is a {geom.geom_type}; {spec.name} must be {spec.geometry.lower()}",
                          f"导出{wanted_zh}图层", f"export the {spec.geometry.lower()} layer")
             continue
@@ -482,19 +483,37 @@ def _check_shapes(spec: Layer, raw: gpd.GeoSeries, ctx: ValidationContext, probl
 def _repair_or_report(number: int, geom: BaseGeometry, ctx: ValidationContext, problems: Problems,
                       notices: Problems, field_name: str) -> BaseGeometry | None:
     reason = shapely.is_valid_reason(geom)
+    reason_zh = _validity_reason_zh(reason)
     if not ctx.repair or isinstance(geom, Point):
-        problems.add(number, field_name, f"几何无效：{reason}", f"invalid geometry: {reason}",
+        problems.add(number, field_name, f"几何无效：{reason_zh}", f"invalid geometry: {reason}",
                      "加 --repair 自动修复（shapely make_valid），或在 QGIS 中修复几何后重新导入",
                      "add --repair to fix it automatically (make_valid), or fix it in QGIS")
         return None
     fixed = repaired_polygon(geom)
     if fixed.is_empty:
-        problems.add(number, field_name, f"几何无效且无法修复：{reason}", f"invalid geometry that cannot be repaired: {reason}",
+        problems.add(number, field_name, f"几何无效且无法修复：{reason_zh}", f"invalid geometry that cannot be repaired: {reason}",
                      "在 QGIS 中重画该要素", "redraw the feature in QGIS")
         return None
-    notices.add(number, field_name, f"已修复无效几何（{reason}）", f"repaired invalid geometry ({reason})",
+    notices.add(number, field_name, f"已修复无效几何（{reason_zh}）", f"repaired invalid geometry ({reason})",
                 "请在地图上核对修复后的边界", "check the repaired boundary on the map")
     return fixed
+
+
+_GEOM_TYPES_ZH = {"Point": "点", "MultiPoint": "多点", "LineString": "线", "MultiLineString": "多线",
+                  "LinearRing": "线", "Polygon": "面", "MultiPolygon": "多面", "GeometryCollection": "几何集合"}
+# GEOS's reasons (shapely.is_valid_reason), longest first: "Ring Self-intersection" before "Self-intersection".
+_VALIDITY_ZH = (("Ring Self-intersection", "边界环自相交"), ("Self-intersection", "边界自相交"),
+                ("Too few points in geometry component", "边界的点太少"), ("Hole lies outside shell", "内洞在外边界之外"),
+                ("Nested shells", "外边界互相嵌套"), ("Nested holes", "内洞互相嵌套"),
+                ("Interior is disconnected", "内部被分隔成不相连的部分"), ("Duplicate Rings", "边界环重复"),
+                ("Invalid Coordinate", "坐标无效"), ("Ring is not closed", "边界未闭合"))
+
+
+def _validity_reason_zh(reason: str) -> str:
+    """GEOS's reason in Chinese, with where it is: Self-intersection[113.2175 35.205] → 边界自相交（约在 113.2175, 35.205）."""
+    m = re.fullmatch(r"(.*?)\[([-\d.eE+]+) ([-\d.eE+]+)\]", reason.strip())
+    text, place = (m[1], f"（约在 {m[2]}, {m[3]}）") if m else (reason, "")
+    return next((zh for en, zh in _VALIDITY_ZH if text.strip() == en), text) + place
 
 
 def _in_box(bounds: tuple[float, float, float, float], box: Extent, margin: float = 0.0) -> bool:
@@ -673,8 +692,9 @@ _REPLACE_FIX = ("若此文件是这些街道调整后的全部网格（旧网格
 
 def _report_overlap(problems: Problems, number: Hashable, code: Any, other_zh: str, other_en: str, area: float,
                     *, fix: tuple[str, str] = _OVERLAP_FIX) -> None:
-    problems.add(int(number), GEOMETRY_FIELD, f"网格 {code} 与 {other_zh} 重叠 {area:,.0f} 平方米",
-                 f"grid {code} overlaps {other_en} by {area:,.0f} m²", *fix)
+    who_zh, who_en = (f"网格 {code}", f"grid {code}") if code is not None and str(code) else ("该网格", "this grid")
+    problems.add(int(number), GEOMETRY_FIELD, f"{who_zh} 与 {other_zh} 重叠 {area:,.0f} 平方米",
+                 f"{who_en} overlaps {other_en} by {area:,.0f} m²", *fix)
 
 
 def _check_grids_in_wards(cleaned: Mapping[str, pd.Series], geometry: gpd.GeoSeries, ctx: ValidationContext,

@@ -313,3 +313,12 @@ def test_a_capacity_beyond_fifty_grids_is_refused_by_import_and_roster_change(se
     with pytest.raises(UserError, match="at most 50"):
         set_capacity(seeded, "NW1", 500, actor="x")
     assert seeded.load("workers").iloc[0]["capacity"] == 50.0
+
+
+def test_an_invalid_boundary_is_described_in_chinese_with_where_it_is(seeded: SqlStore) -> None:
+    """GEOS says "Self-intersection[113.2175 35.205]"; the Chinese message said it in English."""
+    with pytest.raises(ValidationError) as err:
+        import_file(seeded, "grids", DATA / "bad" / "grids_self_intersecting.geojson")
+    [problem] = err.value.problems
+    assert problem.message.startswith("几何无效：边界自相交（约在 ") and "Self-intersection" not in problem.message
+    assert "Self-intersection" in problem.message_en
