@@ -86,6 +86,12 @@ function cell(row, text) {
   return td;
 }
 
+function wardCell(row, code) {
+  const td = cell(row, (state.wardNames && state.wardNames[code]) || code);
+  if (code) td.title = code;
+  return td;
+}
+
 function fillTable(table, rows, render) {
   const body = $("tbody", table);
   body.replaceChildren();
@@ -173,7 +179,8 @@ async function showWard(code, wards) {
   $("#ward-name").textContent = ward ? ward.name : code;
   const workers = await api("/api/workers?ward=" + encodeURIComponent(code));
   fillTable($("#street-workers"), workers, (tr, w) => {
-    cell(tr, w.name); cell(tr, w.phone); cell(tr, w.employer); cell(tr, w.sector); cell(tr, w.grids.join("、"));
+    cell(tr, w.name); cell(tr, w.phone); cell(tr, w.employer); cell(tr, w.sector);
+    cell(tr, w.grids.length ? w.grids.join("、") : t("noGrids"));
   });
   await loadMap($("#ward-map"), "/api/maps/ward/" + encodeURIComponent(code));
 }
@@ -222,6 +229,8 @@ async function startPlanner() {
   const tab = state.tab || "map";
   state.mapStale = tab !== "map";
   showTab(tab);
+  // Wards by name on every table (a clerk knows 民生街道, not 410802001); the code on hover.
+  state.wardNames = Object.fromEntries((await api("/api/wards")).map((w) => [w.code, w.name]));
   await Promise.all([loadPlans(), loadRoster(), loadJobs()]);
   if (tab !== "map") return;
   try {
@@ -290,7 +299,7 @@ async function runDiff() {
   const d = await api(`/api/plans/${a}/diff/${b}`);
   const who = (id) => (id ? (state.names[id] ? `${state.names[id]}（${id}）` : id) : "—");
   fillTable($("#diff"), d.moves, (tr, m) => {
-    cell(tr, m.grid_code); cell(tr, m.ward_code); cell(tr, who(m.before)); cell(tr, who(m.after));
+    cell(tr, m.grid_code); wardCell(tr, m.ward_code); cell(tr, who(m.before)); cell(tr, who(m.after));
   });
   if (!d.moves.length) say(t("noMoves"));
 }
@@ -377,8 +386,8 @@ async function loadRoster() {
   $("#roster-worker").replaceChildren(...workers.map((w) => new Option(`${w.worker_id} ${w.name}`, w.worker_id)));
   if (chosen && workers.some((w) => w.worker_id === chosen)) $("#roster-worker").value = chosen;
   fillTable($("#planner-workers"), workers, (tr, w) => {
-    cell(tr, w.worker_id); cell(tr, w.name); cell(tr, w.home_ward); cell(tr, statusText(w));
-    cell(tr, w.capacity); cell(tr, w.grids.join("、"));
+    cell(tr, w.worker_id); cell(tr, w.name); wardCell(tr, w.home_ward); cell(tr, statusText(w));
+    cell(tr, w.capacity); cell(tr, w.grids.length ? w.grids.join("、") : t("noGrids"));
   });
 }
 

@@ -118,6 +118,7 @@ def test_street_office_and_planner(browser, served):
     page.click("#diff-run")
     page.locator("#diff tbody tr").first.wait_for()
     assert "张三（A）" in page.inner_text("#diff")  # the retired A's grids, named, not just by id
+    assert "民生街道" in page.inner_text("#diff") and "410802001" not in page.inner_text("#diff")  # wards by name
     moved = page.locator("#diff tbody tr").count()
     changed = page.locator(f"#plans tbody tr[data-plan='{served.draft_id}'] td").nth(5).inner_text()
     assert changed == str(moved)  # the plans table counts the same grids as the diff (A's, though he left)
