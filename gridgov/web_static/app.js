@@ -443,6 +443,13 @@ async function solve(changed) {
   }
 }
 
+function inLanguage(text) {
+  // Job messages are stored as "中文 / English": show the page's language.
+  const i = text.indexOf(" / ");
+  if (i < 0) return text;
+  return state.lang === "en" ? text.slice(i + 3) : text.slice(0, i);
+}
+
 async function loadJobs() {
   const jobs = await api("/api/jobs?limit=20");
   fillTable($("#jobs"), jobs, (tr, j) => {
@@ -457,7 +464,7 @@ async function loadJobs() {
     td.appendChild(bar);
     td.append(` ${p.done || 0}/${p.total || 0}`);
     cell(tr, j.plan_id || "");
-    cell(tr, j.message || "");
+    cell(tr, inLanguage(j.message || ""));
     cell(tr, localTime(j.created_at));
   });
   const busy = jobs.some((j) => j.status === "queued" || j.status === "running");

@@ -38,6 +38,7 @@ class Served:
     draft_id: int
     published_id: int
     password: str
+    db: str = ""
 
 
 def _free_port() -> int:
@@ -67,6 +68,6 @@ def served(tmp_path) -> Iterator[Served]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("uvicorn did not start", pytrace=False)
         time.sleep(0.05)
-    yield Served(f"http://127.0.0.1:{port}", int(draft), int(published), city.PASSWORD)
+    yield Served(f"http://127.0.0.1:{port}", int(draft), int(published), city.PASSWORD, db)
     server.should_exit = True
     thread.join(10)

@@ -261,3 +261,23 @@ def test_a_second_absence_is_confirmed_before_it_replaces_the_first(browser, ser
     page.wait_for_function("[...document.querySelectorAll('#planner-workers tbody tr')].some("
                            "r => r.textContent.includes('2099-11-26 起暂不可用'))")
     context.close()
+
+
+def test_job_messages_show_in_the_pages_language(browser, served):
+    """Job messages are stored "中文 / English"; the jobs tab showed both in either language."""
+    from gridgov.api.jobs import enqueue_solve
+    from gridgov.store import open_store
+
+    with open_store(served.db) as store:
+        job = enqueue_solve(store, actor="planner", changed=True)
+        store.update("jobs", {"job_id": job}, {"status": "done", "message": "已生成草稿方案 9 / draft plan 9 stored"})
+    context, page = _planner_page(browser, served)
+    page.click(".tabs button[data-tab=jobs]")
+    row = page.locator(f"#jobs tbody tr[data-job='{job}']")
+    row.wait_for()
+    assert "已生成草稿方案 9" in row.inner_text() and "draft plan" not in row.inner_text()
+    page.click("#lang")
+    page.click(".tabs button[data-tab=jobs]")
+    page.wait_for_function(f"document.querySelector(\"#jobs tbody tr[data-job='{job}']\")?.textContent.includes('draft plan 9 stored')")
+    assert "已生成" not in page.locator(f"#jobs tbody tr[data-job='{job}']").inner_text()
+    context.close()
