@@ -5,38 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from gridgov.cli_common import DbOption, _open, _say, out, state
+
 user_app = typer.Typer(help="账号管理（网页服务）/ accounts of the web service", no_args_is_help=True)
-out = Console()
-
-DbOption = Annotated[
-    Optional[str],
-    typer.Option("--db", help="数据库：.gpkg 文件或 postgresql:// 地址（默认 GRIDGOV_DB 或 ./gridgov.gpkg）"),
-]
-
-
-def _open(db: str | None):
-    from gridgov.store import open_store
-
-    if db is None:
-        # The global --db of the main app, when it is set (the callback stores it there).
-        from gridgov.cli_common import state
-
-        db = state.db
-    return open_store(db)
-
 
 def _checked_settings(db: str | None, **overrides: object):
     """Settings for a long-running command (``--db``, else the global --db, else the environment),
     after the store opened once: a missing or too new store fails now with its own message."""
     from gridgov.settings import Settings
 
-    if db is None:
-        from gridgov.cli_common import state
-
-        db = state.db
+    db = db or state.db
     settings = Settings(**({"db": db} if db else {}), **overrides)
     with _open(settings.db):
         pass
@@ -66,12 +47,19 @@ def user_add(
     with _open(db) as store:
         user = accounts.add_user(store, name, role=role, password=password, wards=ward or [],
                                  display_name=display_name, actor=actor)
-    wards = _wards_text(user)
-    out.print(f"已创建账号 {user.username}（{user.role}，{wards}）\n[dim]account {user.username} created[/dim]")
+    (wards, wards_en), (role, role_en) = _wards_text(user), _role_text(user.role)
+    _say(f"已创建账号 {user.username}（{role}，{wards}）", f"account {user.username} created ({role_en}, {wards_en})")
 
 
-def _wards_text(user: Any) -> str:
-    return "、".join(sorted(user.wards)) if user.wards else "全市 city-wide"
+_ROLES = {"admin": ("管理员", "admin"), "planner": ("方案编制人员", "planner"), "street": ("街道/乡镇", "street office")}
+
+
+def _role_text(role: str) -> tuple[str, str]:
+    return _ROLES.get(role, (role, role))
+
+
+def _wards_text(user: Any) -> tuple[str, str]:
+    return ("、".join(sorted(user.wards)), ", ".join(sorted(user.wards))) if user.wards else ("全市", "city-wide")
 
 
 @user_app.command("list")
@@ -80,11 +68,14 @@ def user_list(db: DbOption = None) -> None:
     accounts = _accounts()
     with _open(db) as store:
         users = accounts.list_users(store)
-    table = Table(title="账号 accounts")
-    for col in ("用户名 user", "角色 role", "街道 wards", "停用 disabled"):
-        table.add_column(col)
+    en = state.lang == "en"
+    table = Table(title="accounts" if en else "账号" if state.lang == "zh" else "账号 accounts")
+    heads = (("用户名", "user"), ("角色", "role"), ("街道", "wards"), ("停用", "disabled"))
+    for zh, english in heads:
+        table.add_column(english if en else zh if state.lang == "zh" else f"{zh} {english}")
     for u in users:
-        table.add_row(u.username, u.role, "、".join(sorted(u.wards)) if u.wards else "全市", "是" if u.disabled else "")
+        wards, role = _wards_text(u)[en], _role_text(u.role)[en]
+        table.add_row(escape(u.username), role, wards, ("yes" if en else "是") if u.disabled else "")
     out.print(table)
 
 
@@ -101,7 +92,7 @@ def user_password(
         password = typer.prompt("新密码 / new password", hide_input=True, confirmation_prompt=True)
     with _open(db) as store:
         accounts.update_user(store, name, password=password, actor=actor)
-    out.print(f"已重设 {name} 的密码\n[dim]password of {name} changed[/dim]")
+    _say(f"已重设 {name} 的密码", f"password of {name} changed")
 
 
 @user_app.command("set")
@@ -120,10 +111,9 @@ def user_set(
     with _open(db) as store:
         user = accounts.update_user(store, name, actor=actor, role=role, wards=ward,
                                     disabled=None if enable is None else not enable, display_name=display_name)
-    wards = _wards_text(user)
+    (wards, wards_en), (role, role_en) = _wards_text(user), _role_text(user.role)
     state_zh, state_en = ("停用", "disabled") if user.disabled else ("启用", "enabled")
-    out.print(f"账号 {user.username}：{user.role}，{wards}，{state_zh}\n[dim]account {user.username}: {user.role}, "
-              f"{state_en}[/dim]")
+    _say(f"账号 {user.username}：{role}，{wards}，{state_zh}", f"account {user.username}: {role_en}, {wards_en}, {state_en}")
 
 
 def serve(
@@ -160,7 +150,7 @@ def serve(
         os.environ["GRIDGOV_API_SECRET"] = secrets.token_urlsafe(32)
         out.print("[yellow]GRIDGOV_API_SECRET 未设置：本次使用随机密钥，重启后需重新登录 / no API secret set: "
                   "a random one is shared by the workers; sign-ins end with a restart[/yellow]")
-    out.print(f"gridgov 网页服务：http://{host}:{port}/ （接口文档 /docs）\n[dim]serving on http://{host}:{port}/[/dim]")
+    _say(f"gridgov 网页服务：http://{host}:{port}/ （接口文档 /docs）", f"serving on http://{host}:{port}/ (API docs at /docs)")
     server.run(host=host, port=port, workers=workers, access_log=access_log)
 
 
@@ -200,7 +190,7 @@ def jobs(
                        solve_threads=settings.api_solve_threads)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    out.print("gridgov 后台任务进程已启动（Ctrl-C 结束）\n[dim]job runner started (Ctrl-C to stop)[/dim]")
+    _say("gridgov 后台任务进程已启动（Ctrl-C 结束）", "job runner started (Ctrl-C to stop)")
     runner.start()
     try:
         while not stop.wait(0.5):

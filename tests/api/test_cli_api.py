@@ -94,3 +94,19 @@ def test_two_admins_disabling_each_other_at_once_leave_one_enabled(pg_url):
     finally:
         first.close()
         second.close()
+
+
+def test_account_commands_speak_the_chosen_language(city, monkeypatch):
+    """user add/set/list printed both languages whatever --lang said, the role as a code."""
+    from gridgov.cli_common import state
+
+    runner = CliRunner()
+    monkeypatch.setattr(state, "lang", "en")
+    r = runner.invoke(_app(), ["user", "add", "office11", "--role", "street", "--ward", W1,
+                               "--password", "a-long-password", "--db", city])
+    assert r.exit_code == 0 and "account office11 created (street office, " in r.output and "已创建" not in r.output
+    monkeypatch.setattr(state, "lang", "zh")
+    r = runner.invoke(_app(), ["user", "set", "office11", "--disable", "--db", city])
+    assert "账号 office11：街道/乡镇" in r.output and "停用" in r.output and "account" not in r.output
+    r = runner.invoke(_app(), ["user", "list", "--db", city])
+    assert "角色" in r.output and "方案编制人员" in r.output and "role" not in r.output
