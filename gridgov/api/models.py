@@ -213,6 +213,10 @@ class SolveIn(BaseModel):
     changed: bool = False
     rule: Literal["one", "several", "auto"] = "auto"
     time_limit: float = Field(default=10.0, gt=0, le=600)
+    # As `gridgov solve` takes them: the page and API clients could not ask for either.
+    ward_rules: dict[str, Literal["one", "several", "auto"]] = Field(default_factory=dict)
+    contiguity: bool = True
+    balance: float | None = Field(default=None, ge=0)
 
 
 class MoveOut(BaseModel):

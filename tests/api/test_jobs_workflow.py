@@ -170,3 +170,20 @@ def test_a_worker_entered_by_mistake_is_deleted_and_restored(client, auth):
     assert client.get("/api/workers/X9", headers=h).json()["phone"] == "13900000099"
     assert client.post("/api/workers/X9/restore", headers=h).status_code == 400
     assert client.post("/api/workers/NOPE/restore", headers=h).status_code == 404
+
+
+def test_a_solve_takes_the_options_the_cli_takes(client, auth):
+    """Balance, contiguity and per-ward rules reach the plan (the API had rule and time limit only)."""
+    h = auth["planner"]
+    body = {"wards": [W1, W2], "rule": "several", "ward_rules": {W2: "one"}, "contiguity": False, "balance": 0.3,
+            "time_limit": 2}
+    r = client.post("/api/plans/solve", json=body, headers=h)
+    assert r.status_code == 202, r.text
+    _run_queued(client)
+    job = _wait(client, h, r.json()["job_id"])
+    assert job["status"] == "done", job
+    params = client.get(f"/api/plans/{job['plan_id']}", headers=h).json()["params"]
+    assert (params["rule"], params["ward_rules"], params["contiguity"], params["balance"]) == (
+        "several", {W2: "one"}, False, 0.3)
+    r = client.post("/api/plans/solve", json={**body, "ward_rules": {W2: "many"}}, headers=h)
+    assert r.status_code == 422

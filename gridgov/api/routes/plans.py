@@ -51,7 +51,8 @@ def plans(store: StoreDep, _user: PlannerUser, kind: str = "grid") -> list[PlanO
 @router.post("/solve", response_model=JobOut, status_code=202)
 def solve(body: SolveIn, request: Request, store: StoreDep, user: PlannerUser) -> JobOut:
     """启动后台求解，返回任务（轮询 /api/jobs/{id}）/ start a background solve; poll the job."""
-    options = {"rule": body.rule, "time_limit": body.time_limit}
+    options = {"rule": body.rule, "time_limit": body.time_limit, "ward_rules": body.ward_rules,
+               "contiguity": body.contiguity, "balance": body.balance}
     job_id = enqueue_solve(store, actor=user.username, wards=body.wards, changed=body.changed,
                            options=options, reason="manual")
     runner = getattr(request.app.state, "runner", None)
