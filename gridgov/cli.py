@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gridgov.cli_api import jobs as _jobs, serve as _serve, user_app
-from gridgov.cli_common import DbOption, _db, _open, _say, err, out, state
+from gridgov.cli_common import DbOption, _db, _open, _say, err, out, pick, state, words
 from gridgov.cli_maps import map_app
 from gridgov.cli_studios import studios_app
 from gridgov.errors import GridgovError, UserError
@@ -87,12 +87,14 @@ def status(db: DbOption = None) -> None:
     from gridgov.schema import LAYERS
 
     with _open(db) as store:
-        table = Table(title=f"{store.url}（结构版本 {store.schema_version()}）")
-        table.add_column("图层 layer")
-        table.add_column("名称")
-        table.add_column("条数 rows", justify="right")
+        version = store.schema_version()
+        table = Table(title=pick(f"{store.url}（结构版本 {version}）", f"{store.url} (schema version {version})"))
+        table.add_column(words("图层 layer"))
+        if state.lang != "en":
+            table.add_column("名称")
+        table.add_column(words("条数 rows"), justify="right")
         for name, layer in LAYERS.items():
-            table.add_row(name, layer.label, str(store.count(name)))
+            table.add_row(*((name, str(store.count(name))) if state.lang == "en" else (name, layer.label, str(store.count(name)))))
         out.print(table)
 
 
@@ -261,7 +263,7 @@ def _ward_progress():
 
     @contextmanager
     def bar():
-        with Progress(TextColumn("[bold]求解街道 wards"), BarColumn(), MofNCompleteColumn(),
+        with Progress(TextColumn(f"[bold]{words('求解街道 wards')}"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=out,
                       transient=False) as prog:
             task = prog.add_task("solve", total=None, info="")
@@ -270,7 +272,8 @@ def _ward_progress():
             def on_ward(outcome, done: int, total: int) -> None:
                 total_cost[0] += outcome.cost
                 prog.update(task, completed=done, total=total,
-                            info=f"{outcome.ward_code} {outcome.status}  累计距离 {total_cost[0] / 1000:.0f} km")
+                            info=f"{outcome.ward_code} {_word(outcome.status)}  "
+                                 + pick(f"累计距离 {total_cost[0] / 1000:.0f} 公里", f"distance so far {total_cost[0] / 1000:.0f} km"))
 
             yield on_ward
 
@@ -290,11 +293,11 @@ def plan_list(db: DbOption = None) -> None:
 
     # A compact box and Chinese values (English with --lang en) keep the table readable in an
     # 80-column console, where the bilingual values were cut to "publis…".
-    table = Table(title="方案 plans", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table = Table(title=words("方案 plans"), box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     # 范围: the wards a plan solved (its objective covers those only), the whole city or a count.
     for col in ("编号 id", "类别 kind", "规则 rule", "状态 status", "求解 solver", "范围 scope", "目标 objective",
                 "创建 created", "创建人 by"):
-        table.add_column(col.replace(" ", "\n"), no_wrap=col.startswith(("编号", "目标", "创建 ")))
+        table.add_column(words(col).replace(" ", "\n"), no_wrap=col.startswith(("编号", "目标", "创建 ")))
     for p in plans.itertuples():
         scope = _word("city") if not isinstance(p.scope, list) else f"{len(p.scope)}"
         table.add_row(str(p.plan_id), _word(p.kind), p.rule or "", _word(p.status), _word(p.solver_status or ""),
@@ -333,10 +336,10 @@ def plan_diff(
     def who(worker: str | None, nobody: str) -> str:
         return nobody if worker is None else f"{names.get(worker) or '（已删除）'} {worker}"
 
-    table = Table(title=f"方案 {a} → {b}：{len(moves)} 个网格变动 / grids changed")
+    table = Table(title=pick(f"方案 {a} → {b}：{len(moves)} 个网格变动", f"plan {a} → {b}: {len(moves)} grids changed"))
     for col in ("网格 grid", "网格名称 name", "街道 ward", "原劳模 from", "新劳模 to"):
         # Codes whole (15 digits that differ only at the end must not be cut to the same "…").
-        table.add_column(col, no_wrap=col.startswith(("网格 ", "街道")), min_width=15 if col.startswith("网格 ") else None,
+        table.add_column(words(col), no_wrap=col.startswith(("网格 ", "街道")), min_width=15 if col.startswith("网格 ") else None,
                          overflow="fold")
     for m in moves:
         record = removed.get(m.grid_code, {})
@@ -550,11 +553,11 @@ def worker_capacity(
 def _print_summary(summary: dict, *, title: str, details: str) -> None:
     from gridgov.cli_summary import summary_rows
 
-    table = Table(title=title)
-    table.add_column("项目 item")
-    table.add_column("数值 value", justify="right")
-    for label, text in summary_rows(summary, details=details):
-        table.add_row(label, text)
+    table = Table(title=pick(*title.split(" / ", 1)) if " / " in title else title)
+    table.add_column(words("项目 item"))
+    table.add_column(words("数值 value"), justify="right")
+    for label, text in summary_rows(summary, details=details, lang=state.lang):
+        table.add_row(words(label), text)
     out.print(table)
 
 

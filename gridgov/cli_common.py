@@ -105,3 +105,28 @@ def _reason_zh(message: str) -> str:
     if "valid number" in message:
         return "应为数字"
     return message
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def words(label: str) -> str:
+    """A bilingual label ("图层 layer", "网格（全方案）grids (whole plan)") in the chosen --lang:
+    the Chinese before the first English word that no Chinese follows, or that English."""
+    if state.lang not in ("zh", "en"):
+        return label
+    for m in re.finditer(r"[A-Za-z]", label):
+        head, tail = label[:m.start()].rstrip(), label[m.start():]
+        if head and not head[-1].isascii() and not _CJK.search(tail):
+            return head if state.lang == "zh" else tail
+    return label
+
+
+def label(zh: str, en: str) -> str:
+    """A table label by --lang: ``zh``, ``en``, or both side by side ("热点 99% hot 99%")."""
+    return zh if state.lang == "zh" else en if state.lang == "en" else f"{zh} {en}"
+
+
+def pick(zh: str, en: str) -> str:
+    """``zh`` or ``en`` by --lang; both (Chinese first) when none was chosen."""
+    return zh if state.lang == "zh" else en if state.lang == "en" else f"{zh} / {en}"

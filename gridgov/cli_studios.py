@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from gridgov.cli_common import DbOption, _open, _say, out
+from gridgov.cli_common import DbOption, _open, _say, label, out, pick, words
 from gridgov.errors import UserError
 
 studios_app = typer.Typer(help="调解工作室：纠纷热点、选址、配人 / mediation studios: hotspots, placement, staffing",
@@ -63,7 +63,8 @@ def _window(start: str | None, end: str | None) -> tuple[date | None, date | Non
     return first, last
 
 
-_LEVEL = {99: "热点 hot 99%", 95: "热点 hot 95%", 90: "热点 hot 90%", -99: "冷点 cold 99%", -95: "冷点 cold 95%", -90: "冷点 cold 90%"}
+_LEVEL = {99: ("热点 99%", "hot 99%"), 95: ("热点 95%", "hot 95%"), 90: ("热点 90%", "hot 90%"),
+          -99: ("冷点 99%", "cold 99%"), -95: ("冷点 95%", "cold 95%"), -90: ("冷点 90%", "cold 90%")}
 
 
 @studios_app.command("hotspots")
@@ -85,19 +86,20 @@ def hotspots(
     if not rows:
         _say("所选时间段内没有矛盾纠纷", "no disputes in the chosen window")
         return
-    overview = Table(title="纠纷热点 dispute hotspots（Getis-Ord Gi*）")
-    for col in ("类型 type", "件数 count", "热点 99%", "热点 95%", "热点 90%", "冷点 cold ≥90%", "网格外 outside"):
-        overview.add_column(col, justify="left" if col.startswith("类型") else "right")
+    overview = Table(title=words("纠纷热点 dispute hotspots（Getis-Ord Gi*）"))
+    for zh, en in (("类型", "type"), ("件数", "count"), ("热点 99%", "hot 99%"), ("热点 95%", "hot 95%"),
+                   ("热点 90%", "hot 90%"), ("冷点 ≥90%", "cold ≥90%"), ("网格外", "outside")):
+        overview.add_column(label(zh, en), justify="left" if zh == "类型" else "right")
     for r in rows:
         overview.add_row(r.type, str(r.total), str(r.hot[99]), str(r.hot[95]), str(r.hot[90]),
                          str(sum(r.cold.values())), str(r.outside))
     out.print(overview)
     for r in rows:
-        table = Table(title=f"{r.type}：高发网格 top grids")
+        table = Table(title=f"{r.type}：" + words("高发网格 top grids"))
         for col in ("网格 grid", "名称 name", "件数 count", "Gi* z", "级别 class"):
-            table.add_column(col)
+            table.add_column(words(col))
         for g in r.top:
-            table.add_row(g.grid_code, g.name, str(g.count), f"{g.z:.2f}", _LEVEL.get(g.level, ""))
+            table.add_row(g.grid_code, g.name, str(g.count), f"{g.z:.2f}", label(*_LEVEL[g.level]) if g.level in _LEVEL else "")
         out.print(table)
     if counts.outside or counts.unlocated:
         _say(f"另有 {counts.outside} 件落在所有网格之外，{counts.unlocated} 件没有位置",
@@ -160,14 +162,14 @@ def _print_studios(summary: dict) -> None:
     # a light box, headers on two lines, numbers kept whole, names and staff wrapped, not cut.
     from rich import box
 
-    table = Table(title="调解工作室 studios", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table = Table(title=words("调解工作室 studios"), box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for col in ("站点 site", "名称 name", "已建 existing", "类型 types", "网格 grids", "纠纷 disputes",
-                "平均 km", "调解员 staff", "缺额 short"):
+                "平均距离 mean km", "调解员 staff", "缺额 short"):
         wrap = col.startswith(("名称", "类型", "调解员"))
-        table.add_column(col.replace(" ", "\n"), no_wrap=not wrap, overflow="fold" if wrap else "ellipsis")
+        table.add_column(words(col).replace(" ", "\n"), no_wrap=not wrap, overflow="fold" if wrap else "ellipsis")
     for s in summary["studios"]:
         table.add_row(
-            s["site_id"], s["name"], "是" if s["existing"] else "新", "、".join(s["types"]), str(s["grids"]),
+            s["site_id"], s["name"], pick("是", "yes") if s["existing"] else pick("新", "new"), "、".join(s["types"]), str(s["grids"]),
             f"{s['disputes']:g}", "" if s["mean_km"] is None else f"{s['mean_km']:.2f}",
             " ".join(st["worker_id"] for st in s["staff"]), str(s["unfilled"] or ""),
         )

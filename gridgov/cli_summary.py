@@ -38,7 +38,7 @@ ZH_WORDS = {"grid": "包格", "studio": "工作室", **PLAN_STATUS_ZH, "optimal"
 _MAX_LISTED = 10  # ward codes shown before "… N in all"
 
 
-def summary_rows(summary: Mapping[str, Any], *, details: str = "summary") -> list[tuple[str, str]]:
+def summary_rows(summary: Mapping[str, Any], *, details: str = "summary", lang: str = "both") -> list[tuple[str, str]]:
     """(label, value) rows: known keys get their bilingual label, mappings and lists a short form,
     and the per-territory table only its count, with where to read it (``details``)."""
     rows = []
@@ -46,28 +46,33 @@ def summary_rows(summary: Mapping[str, Any], *, details: str = "summary") -> lis
         prefix, name = (_PLAN_PREFIX, key[len(_PLAN_PREFIX):]) if key.startswith(_PLAN_PREFIX) else ("", key)
         label = prefix + LABELS.get(name, name)
         if name == "territories" and isinstance(value, Mapping):
-            text = f"{len(value)}（明细 details: {details}）"
+            text = {"zh": f"{len(value)}（明细：{details}）", "en": f"{len(value)} (details: {details})"}.get(
+                lang, f"{len(value)}（明细 details: {details}）")
         elif name == "contiguous_share" and isinstance(value, (int, float)):
             text = f"{value:.1%}"
         else:
-            text = short(value)
+            text = short(value, lang=lang)
         rows.append((label, text))
     return rows
 
 
-def short(value: Any) -> str:
+def short(value: Any, *, lang: str = "both") -> str:
     """One line for a value: ``a 1 · b 2`` for a mapping, ``x、y`` (at most ten) for a list."""
+    none = {"zh": "无", "en": "none"}.get(lang, "无 none")
     if value is None:
         return "—"
     if isinstance(value, Mapping):
-        return " · ".join(f"{_bilingual(str(k))} {short(v)}" for k, v in value.items()) or "无 none"
+        return " · ".join(f"{_word(str(k), lang)} {short(v, lang=lang)}" for k, v in value.items()) or none
     if isinstance(value, (list, tuple)):
         if not value:
-            return "无 none"
+            return none
         head = "、".join(str(v) for v in value[:_MAX_LISTED])
-        return head if len(value) <= _MAX_LISTED else f"{head} …（共 {len(value)} / {len(value)} in all）"
+        more = {"zh": f"（共 {len(value)} 个）", "en": f" ({len(value)} in all)"}.get(lang, f"（共 {len(value)} / {len(value)} in all）")
+        return head if len(value) <= _MAX_LISTED else f"{head} …{more}"
     return str(value)
 
 
-def _bilingual(word: str) -> str:
-    return f"{ZH_WORDS[word]} {word}" if word in ZH_WORDS else word
+def _word(word: str, lang: str) -> str:
+    if word not in ZH_WORDS or lang == "en":
+        return word
+    return ZH_WORDS[word] if lang == "zh" else f"{ZH_WORDS[word]} {word}"

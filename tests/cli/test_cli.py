@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -461,3 +462,18 @@ def test_usage_errors_are_in_the_chosen_language(argv, zh, en, capsys):
         code, out, err = _run(["--lang", lang, *argv], capsys)
         said = " ".join((out + err).split())
         assert code == 2 and wanted in said and other not in said and "Traceback" not in said, said
+
+
+def test_tables_speak_the_chosen_language(seeded_url, capsys):
+    """Table titles, headers and summary labels were bilingual whatever --lang said."""
+    code, out, _ = _run(["--lang", "en", "--db", seeded_url, "status"], capsys)
+    assert code == 0 and "layer" in out and "rows" in out and "schema version" in " ".join(out.split())
+    assert not re.search(r"[\u4e00-\u9fff]", out)
+    code, out, _ = _run(["--lang", "zh", "--db", seeded_url, "status"], capsys)
+    assert code == 0 and "图层" in out and "条数" in out and "layer" not in out and "rows" not in out
+    with open_store(seeded_url) as store:
+        import_file(store, "workers", DATA / "good" / "workers.csv", actor="test")
+    code, out, _ = _run(["--lang", "en", "--db", seeded_url, "solve", "--time-limit", "2"], capsys)
+    assert code == 0 and "wards solved" in out and "求解街道" not in out and "网格" not in out
+    code, out, _ = _run(["--lang", "zh", "--db", seeded_url, "plan", "list"], capsys)
+    assert code == 0 and "编号" in out and "status" not in out and "kind" not in out

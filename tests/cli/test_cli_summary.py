@@ -29,3 +29,11 @@ def test_long_ward_lists_are_cut_with_their_count() -> None:
     codes = [f"4108{i:05d}" for i in range(25)]
     text = dict(summary_rows({"balance_unmet_wards": codes}))["未达均衡街道 wards off balance"]
     assert text.count("、") == 9 and "共 25" in text
+
+
+def test_one_language_when_one_is_chosen() -> None:
+    summary = {"包格 statuses": {"optimal": 2, "unknown": 1}, "包格 balance_unmet_wards": []}
+    zh = dict(summary_rows(summary, lang="zh"))
+    en = dict(summary_rows(summary, lang="en"))
+    assert zh["包格 求解状态 statuses"] == "最优 2 · 时限内未得方案 1" and zh["包格 未达均衡街道 wards off balance"] == "无"
+    assert en["包格 求解状态 statuses"] == "optimal 2 · unknown 1" and en["包格 未达均衡街道 wards off balance"] == "none"
