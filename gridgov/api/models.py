@@ -134,6 +134,7 @@ class WorkerOut(BaseModel):
     lon: float | None = None
     lat: float | None = None
     grids: list[str] = []  # grids held in the published plan
+    grid_names: list[str | None] = []  # their names, in the same order (a clerk knows 枫华园社区第1网格)
 
 
 class WorkerCreate(BaseModel):

@@ -122,10 +122,19 @@ def _workbook(rows: list[list[Any]], title: str, provenance: str) -> bytes:
 
     wb = sheet_workbook(title, HEADERS, rows)
     ws = wb.active
-    for col, width in zip("ABCDEFGHIJKL", (12, 12, 18, 14, 8, 10, 10, 14, 20, 8, 30, 20)):
+    from openpyxl.styles import Alignment
+
+    for col, width in zip("ABCDEFGHIJKL", (12, 12, 18, 22, 8, 10, 10, 14, 24, 8, 36, 24)):
         ws.column_dimensions[col].width = width
-    # Printed: landscape, one page wide, the header on every page, the plan and date in the footer.
+    # Long names, employers, honours and notes wrap in their cell instead of running under the next.
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for column in ("D", "I", "K", "L"):
+        for cell in ws[column][1:]:
+            cell.alignment = wrap
+    # Printed: A4 landscape (a driver's default may be Letter), one page wide, the header on
+    # every page, the plan and date in the footer.
     ws.print_title_rows = "1:1"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True

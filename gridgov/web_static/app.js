@@ -52,11 +52,18 @@ async function api(path, { method = "GET", body, form, raw } = {}) {
     headers["Content-Type"] = "application/json";
     payload = JSON.stringify(body);
   }
-  const res = await fetch(path, { method, headers, body: payload });
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body: payload });
+  } catch (e) {
+    throw new Error(t("serverDown")); // the browser's "Failed to fetch" tells a clerk nothing
+  }
   if (res.status === 401 && state.user) {
     signOut();
-    say(t("sessionEnded"), "error");
-    throw new Error("401");
+    // The message, not "401": every caller shows what it catches.
+    const ended = new Error(t("sessionEnded"));
+    ended.status = 401;
+    throw ended;
   }
   if (!res.ok) {
     let data = null;
@@ -133,6 +140,7 @@ function signOut() {
   state.tab = null;
   sessionStorage.removeItem("gridgov.token");
   if (state.poll) clearInterval(state.poll);
+  state.poll = null; // else the next sign-in never polls its jobs again
   ["#street-view", "#planner-view", "#logout"].forEach((s) => { $(s).hidden = true; });
   $("#login-view").hidden = false;
   $("#who").textContent = "";
@@ -178,9 +186,15 @@ async function showWard(code, wards) {
   const ward = wards.find((w) => w.code === code);
   $("#ward-name").textContent = ward ? ward.name : code;
   const workers = await api("/api/workers?ward=" + encodeURIComponent(code));
+  // By grid, as the workbook is; workers without a grid here next, those who left last: a
+  // clerk must not phone a retired worker because the list looked the same.
+  const rank = (w) => (w.status === "retired" ? 2 : w.grids.length ? 0 : 1);
+  workers.sort((a, b) => rank(a) - rank(b) || (a.grids[0] || "").localeCompare(b.grids[0] || "") || a.name.localeCompare(b.name, "zh"));
   fillTable($("#street-workers"), workers, (tr, w) => {
-    cell(tr, w.name); cell(tr, w.phone); cell(tr, w.employer); cell(tr, w.sector);
-    cell(tr, w.grids.length ? w.grids.join("、") : t("noGrids"));
+    if (w.status === "retired") tr.className = "retired";
+    cell(tr, w.name); cell(tr, statusText(w)); cell(tr, w.phone); cell(tr, w.employer); cell(tr, w.sector);
+    const grids = cell(tr, w.grids.length ? w.grids.map((g, i) => (w.grid_names || [])[i] || g).join("、") : t("noGrids"));
+    grids.title = w.grids.join("、"); // the codes, on hover
   });
   await loadMap($("#ward-map"), "/api/maps/ward/" + encodeURIComponent(code));
 }
@@ -190,13 +204,19 @@ async function downloadXlsx() {
   await download(`/api/exports/wards/${encodeURIComponent(code)}.xlsx`, `包格台账_${code}.xlsx`);
 }
 
+function serverFileName(res) {
+  // The service names the file (民生街道_包格台账.xlsx); RFC 5987 filename*=UTF-8''…
+  const m = /filename\*=UTF-8''([^;]+)/i.exec(res.headers.get("Content-Disposition") || "");
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
 async function download(path, name) {
   // Fetched with the token, then saved from a blob: no token in any URL.
   const res = await api(path, { raw: true });
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement("a");
   a.href = url;
-  a.download = name;
+  a.download = serverFileName(res) || name;
   a.click();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
@@ -234,7 +254,9 @@ async function startPlanner() {
   await Promise.all([loadPlans(), loadRoster(), loadJobs()]);
   if (tab !== "map") return;
   try {
+    say(t("loading")); // the city map takes seconds to build and draw
     await loadMap($("#city-map"), "/api/maps/coverage");
+    say("");
   } catch (e) {
     say(e.message, "error");
   }
@@ -508,10 +530,9 @@ function init() {
     if (state.token) fetch("/api/logout", { method: "POST", headers: { Authorization: "Bearer " + state.token } }).catch(() => {});
     signOut();
   };
-  $("#print").onclick = () => {
-    $("#printed-at").textContent = new Date().toLocaleString(state.lang === "en" ? "en-GB" : "zh-CN");
-    window.print();
-  };
+  // Ctrl+P prints too, not only the button: the time is filled just before either.
+  window.addEventListener("beforeprint", () => { $("#printed-at").textContent = localTime(new Date().toISOString()); });
+  $("#print").onclick = () => window.print();
   $("#ward-xlsx").onclick = () => downloadXlsx().catch((e) => say(e.message, "error"));
   $$(".tabs button").forEach((b) => { b.onclick = () => showTab(b.dataset.tab); });
   $("#diff-run").onclick = () => runDiff().catch((e) => say(e.message, "error"));
@@ -522,7 +543,7 @@ function init() {
   $("#roster-action").onchange = rosterOptions;
   $("#roster-form").addEventListener("submit", rosterSubmit);
   rosterOptions();
-  if (state.token) start().catch(() => signOut());
+  if (state.token) start().catch((e) => { signOut(); say(e.message, "error"); });
 }
 
 init();

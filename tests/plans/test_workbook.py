@@ -41,3 +41,5 @@ def test_the_workbook_notes_are_chinese_and_its_title_names_the_ward(store):
     assert title == "民生街道 包格台账" and workbook_title(store, plan_id, None) == f"全市方案 {plan_id} 包格台账"
     ws = load_workbook(io.BytesIO(ledger_xlsx(store, plan_id, ["410802001"], title=title))).active
     assert ws.oddHeader.center.text == "民生街道 包格台账"
+    assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4 and ws["L3"].alignment.wrap_text  # prints on A4, notes wrap
+    assert ws.oddFooter.left.text.startswith(f"方案 {plan_id}（草稿）· 导出于 ")

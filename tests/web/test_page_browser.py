@@ -58,9 +58,14 @@ def test_street_office_and_planner(browser, served):
     _sign_in(page, "street1", served.password)
     rows = page.locator("#street-workers tbody tr")
     rows.first.wait_for()
-    names = sorted(rows.locator("td:first-child").all_inner_texts())
-    assert names == ["张三", "李四"]
+    names = rows.locator("td:first-child").all_inner_texts()
+    assert names == ["李四", "张三"]  # 张三 (A) retired: listed last, marked as such
     assert "13900000001" in page.inner_text("#street-workers")
+    assert rows.nth(1).locator("td").nth(1).inner_text() == "已退出" and rows.nth(1).get_attribute("class") == "retired"
+    # Grids by name (the codes on hover), as the clerk knows them.
+    grids = rows.first.locator("td").nth(5)
+    assert grids.inner_text().startswith("G10") and grids.inner_text().endswith("网格")
+    assert grids.get_attribute("title").startswith("G10") and "网格" not in grids.get_attribute("title")
     page.locator("#street-ledger tbody tr").first.wait_for()  # its own workers' roster changes
     assert "劳模退出" in page.inner_text("#street-ledger") and "发布方案" not in page.inner_text("#street-ledger")
     assert page.inner_text("#street-ledger thead").split() == ["时间", "操作人", "变动", "对象", "内容"]
@@ -280,4 +285,27 @@ def test_job_messages_show_in_the_pages_language(browser, served):
     page.click(".tabs button[data-tab=jobs]")
     page.wait_for_function(f"document.querySelector(\"#jobs tbody tr[data-job='{job}']\")?.textContent.includes('draft plan 9 stored')")
     assert "已生成" not in page.locator(f"#jobs tbody tr[data-job='{job}']").inner_text()
+    context.close()
+
+
+def test_an_ended_session_says_so_and_polling_restarts_after_a_new_sign_in(browser, served):
+    """The status line read just "401"; after signing out and in, finished jobs stayed "running"."""
+    from gridgov.api.jobs import enqueue_solve
+    from gridgov.store import open_store
+
+    with open_store(served.db) as store:
+        enqueue_solve(store, actor="planner", changed=True)  # stays queued: this service runs no jobs
+    context, page = _planner_page(browser, served)
+    page.wait_for_function("state.poll !== null")  # a queued job: the page polls
+    # Another sign-out of this account ends this session: the next click finds it ended.
+    page.evaluate("""() => fetch('/api/logout', {method: 'POST',
+        headers: {Authorization: 'Bearer ' + sessionStorage.getItem('gridgov.token')}})""")
+    page.click(".tabs button[data-tab=plans]")
+    page.click("#diff-run")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('登录已过期')")
+    assert page.locator("#login-view").is_visible() and page.inner_text("#status") == "登录已过期，请重新登录"
+    assert page.evaluate("state.poll") is None
+    _sign_in(page, "planner", served.password)
+    page.frame_locator("#city-map").locator("path.leaflet-interactive").first.wait_for()
+    page.wait_for_function("state.poll !== null")  # polling again for the queued job
     context.close()

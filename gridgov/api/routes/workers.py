@@ -64,14 +64,22 @@ def _held_within(store: SqlStore, wards: list[str] | None) -> dict[str, list[str
     return {w: [g for g in grids if g in mine] for w, grids in held.items()}
 
 
-def _out(row: dict[str, Any], held: dict[str, list[str]]) -> WorkerOut:
+def _out(row: dict[str, Any], held: dict[str, list[str]], names: dict[str, str | None]) -> WorkerOut:
     geom = row.get("geometry")
     has_point = geom is not None and not geom.is_empty
+    grids = sorted(held.get(row["worker_id"], []))
     return WorkerOut(
         **pick(row, _FIELDS), honours=clean(row.get("honours")) or [],
         lon=geom.x if has_point else None, lat=geom.y if has_point else None,
-        grids=sorted(held.get(row["worker_id"], [])),
+        grids=grids, grid_names=[names.get(g) for g in grids],
     )
+
+
+def _grid_names(store: SqlStore, held: dict[str, list[str]]) -> dict[str, str | None]:
+    codes = sorted({g for grids in held.values() for g in grids})
+    if not codes:
+        return {}
+    return {r["code"]: clean(r.get("name")) for r in store.rows("grids", where={"code": codes}, columns=["code", "name"])}
 
 
 def _requeue(request: Request, store: SqlStore, actor: str, changed: dict) -> int | None:
@@ -115,7 +123,8 @@ def _worker_list(store: SqlStore, codes: list[str] | None) -> list[WorkerOut]:
     rows = store.rows("workers") if codes is None else store.rows(
         "workers", where={"worker_id": sorted(workers_of_wards(store, codes))})
     held = _held_within(store, codes)
-    return [_out(r, held) for r in rows]
+    names = _grid_names(store, held)
+    return [_out(r, held, names) for r in rows]
 
 
 @router.get("/{worker_id}", response_model=WorkerOut)
@@ -123,7 +132,8 @@ def worker(worker_id: str, store: StoreDep, scope: ScopeDep) -> WorkerOut:
     """一位劳模 / one worker (404 if outside the caller's wards)."""
     scope.require_worker(store, worker_id)
     row = store.load("workers", where={"worker_id": worker_id}).iloc[0].to_dict()
-    return _out(row, _held_within(store, scope.user.wards))
+    held = _held_within(store, scope.user.wards)
+    return _out(row, held, _grid_names(store, {worker_id: held.get(worker_id, [])}))
 
 
 @router.post("", response_model=RosterResult, status_code=201)
