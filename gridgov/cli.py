@@ -110,6 +110,9 @@ def import_(
     replace: Annotated[bool, typer.Option(
         "--replace", help="网格：文件是所列街道调整后的全部网格，撤销文件中没有的旧网格 / grids: the file holds all "
                           "grids of its wards; stored ones missing from it are removed")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="劳模：确认改回名册变动设定的值（如旧名单中的状态）/ workers: set back values roster changes "
+                        "set since, on purpose")] = False,
     actor: Annotated[str, typer.Option(help="操作人（记入工作台账）/ who, for the ledger")] = "cli",
     db: DbOption = None,
 ) -> None:
@@ -119,7 +122,7 @@ def import_(
     with _import_store(db, dry_run, layer.value) as (store, created), \
             err.status(f"检查并导入 {file.name} / validating and importing …"):
         report = import_file(store, layer.value, file, crs=crs, repair=repair, dry_run=dry_run,
-                             actor=actor, layer_name=sheet_layer, replace=replace)
+                             actor=actor, layer_name=sheet_layer, replace=replace, force=force)
     if created:
         _say(f"已新建数据库 {created}", f"created a new store {created}")
     _say(report.render("zh"), report.render("en"))

@@ -138,6 +138,7 @@ def import_file(
     actor: str = "cli",
     layer_name: str | None = None,
     replace: bool = False,
+    force: bool = False,
 ) -> ImportReport:
     """Validate ``path`` whole, then upsert its rows by key in one transaction (nothing on any error).
 
@@ -147,6 +148,10 @@ def import_file(
     ``replace`` (grids only): the file holds all grids of the wards it names, after a split, a
     merge or a renumbering; stored grids of those wards missing from it are removed, each on the
     ledger with its whole record, and the file's grids are not checked for overlap against them.
+
+    A workers file that would set back what a roster change put there since (an old export:
+    a retired worker active again) is refused, naming each such value, unless ``force``; a dry
+    run lists them as notices.
     """
     if layer not in IMPORTABLE:
         raise UserError(f"不能导入“{layer}”：可导入 {'、'.join(IMPORTABLE)}",
@@ -169,7 +174,11 @@ def import_file(
     if layer == "workers":
         unit = "feature" if isinstance(raw, gpd.GeoDataFrame) else "row"
         _refuse_deleted_ids(store, checked.frame, changes, file, unit=unit)
+        refused, noted = _undoes(store, spec, checked.frame, changes, file, unit=unit, written=not dry_run, forced=force)
+        if refused and not (dry_run or force):
+            raise ValidationError(refused, file=file)
         notices += _roster_notices(store, spec, checked.frame, changes, file, dry_run=dry_run, unit=unit)
+        notices += tuple(refused + noted)
         notices += _twin_notices(store, checked.frame, changes, file, unit=unit)
         notices += _absence_notices(checked.frame, changes, file, unit=unit)
     if removed is not None:
@@ -196,48 +205,69 @@ _ROSTER_ACTIONS = ["worker.retire", "worker.unavailable", "worker.available", "w
 def _roster_notices(store: SqlStore, spec: Layer, frame: pd.DataFrame,
                     changes: list[tuple[Record, Record | None, dict[str, Any]]], file: str, *,
                     dry_run: bool, unit: Unit) -> tuple[Problem, ...]:
-    """What a roster file changes, worker by worker (the first 20), and a warning for each value
-    it would set back from what a roster change (retire, capacity, …) put there since: an old
-    export imported again must not quietly undo a retirement."""
+    """What a roster file changes, worker by worker (the first 20)."""
     row_of = _row_numbers(frame)
     updated = [(rec, old, diff) for rec, old, diff in changes if old is not None]
     if not updated:
         return ()
-    ids = sorted(str(rec["worker_id"]) for rec, _, _ in updated)
-    ledger = store.load("ledger", where={"action": _ROSTER_ACTIONS, "subject": ids}, order_by="entry_id")
-    # (worker, field) -> (value it was set to, value before, when), by the latest change
-    last_set: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
-    for subject, before, after, at in zip(ledger["subject"], ledger["before"], ledger["after"], ledger["at"]):
-        for name, value in (after or {}).items():
-            last_set[(str(subject), name)] = (value, (before or {}).get(name), at)
     out: list[Problem] = []
-    for n, (rec, old, diff) in enumerate(updated):
+    for rec, old, diff in updated[:_LISTED_CHANGES]:
         worker = str(rec["worker_id"])
-        where = where_label(unit, row_of.get(worker, 0))
         fields = changed_fields({k: old.get(k) for k in diff}, diff)
-        if n < _LISTED_CHANGES:
-            zh = "；".join(_change_text(spec, k, o, v, zh=True) for k, (o, v) in fields.items())
-            en = "; ".join(_change_text(spec, k, o, v) for k, (o, v) in fields.items())
-            verb_zh, verb_en = ("将更新", "will change") if dry_run else ("已更新", "changed")
-            out.append(Problem(file, where, None, f"{worker} {verb_zh}：{zh}", f"{worker} {verb_en}: {en}"))
-        for name, (old_value, new_value) in fields.items():
-            set_by_roster = last_set.get((worker, name))
-            # Only a true undo: the stored value came from that change and the file brings back
-            # the value it replaced (a new phone in a newer file is no undo).
-            if set_by_roster is not None and set_by_roster[0] == old_value and set_by_roster[1] == new_value:
-                when = local(pd.Timestamp(set_by_roster[2]).to_pydatetime()).strftime("%Y-%m-%d %H:%M")
-                out.append(Problem(
-                    file, where, _label(spec, name),
-                    f"{worker} 的{_label(spec, name)}在 {when} 由名册变动改为 {_shown(old_value, zh=True)}，"
-                    f"此文件{'会把它' if dry_run else '已把它'}改回 {_shown(new_value, zh=True)}",
-                    f"{worker}'s {name} was set to {_shown(old_value)} by a roster change at {when}; this file "
-                    f"{'sets' if dry_run else 'set'} it back to {_shown(new_value)}",
-                    "若文件是在那次变动之前导出的，请重新导出最新名册再修改", "if the file was exported before that change, export the roster again and edit that"))
+        zh = "；".join(_change_text(spec, k, o, v, zh=True) for k, (o, v) in fields.items())
+        en = "; ".join(_change_text(spec, k, o, v) for k, (o, v) in fields.items())
+        verb_zh, verb_en = ("将更新", "will change") if dry_run else ("已更新", "changed")
+        out.append(Problem(file, where_label(unit, row_of.get(worker, 0)), None, f"{worker} {verb_zh}：{zh}",
+                           f"{worker} {verb_en}: {en}"))
     if len(updated) > _LISTED_CHANGES:
         rest = len(updated) - _LISTED_CHANGES
         out.append(Problem(file, "整个文件", None, f"另有 {rest} 名劳模{'将' if dry_run else '已'}更新",
                            f"{rest} more workers {'will change' if dry_run else 'changed'}"))
     return tuple(out)
+
+
+def _undoes(store: SqlStore, spec: Layer, frame: pd.DataFrame,
+            changes: list[tuple[Record, Record | None, dict[str, Any]]], file: str, *, unit: Unit,
+            written: bool, forced: bool) -> tuple[list[Problem], list[Problem]]:
+    """(refused, noted): one problem for each value the file would set back from what a roster
+    change put there since. An old export imported again must not quietly undo a retirement (a
+    year's old sheet set back 364 workers, retired ones active again): undoing a retirement,
+    absence, return or capacity change is refused unless forced; undoing an edit (a phone, a
+    home, a value an earlier file set) is noted, as files legitimately set values back."""
+    updated = [(rec, old, diff) for rec, old, diff in changes if old is not None]
+    if not updated:
+        return [], []
+    row_of = _row_numbers(frame)
+    ids = sorted(str(rec["worker_id"]) for rec, _, _ in updated)
+    ledger = store.load("ledger", where={"action": _ROSTER_ACTIONS, "subject": ids}, order_by="entry_id")
+    # (worker, field) -> (value it was set to, value before, when, action), by the latest change
+    last_set: dict[tuple[str, str], tuple[Any, Any, Any, str]] = {}
+    for subject, before, after, at, action in zip(ledger["subject"], ledger["before"], ledger["after"], ledger["at"],
+                                                  ledger["action"]):
+        for name, value in (after or {}).items():
+            last_set[(str(subject), name)] = (value, (before or {}).get(name), at, action)
+    refused: list[Problem] = []
+    noted: list[Problem] = []
+    for rec, old, diff in updated:
+        worker = str(rec["worker_id"])
+        for name, (old_value, new_value) in changed_fields({k: old.get(k) for k in diff}, diff).items():
+            set_by_roster = last_set.get((worker, name))
+            # Only a true undo: the stored value came from that change and the file brings back
+            # the value it replaced (a new phone in a newer file is no undo).
+            if set_by_roster is not None and set_by_roster[0] == old_value and set_by_roster[1] == new_value:
+                when = local(pd.Timestamp(set_by_roster[2]).to_pydatetime()).strftime("%Y-%m-%d %H:%M")
+                edit = set_by_roster[3] == "worker.update"
+                done = written and (edit or forced)
+                (noted if edit else refused).append(Problem(
+                    file, where_label(unit, row_of.get(worker, 0)), _label(spec, name),
+                    f"{worker} 的{_label(spec, name)}在 {when} 由名册变动改为 {_shown(old_value, zh=True)}，"
+                    f"此文件{'已把它' if done else '会把它'}改回 {_shown(new_value, zh=True)}",
+                    f"{worker}'s {name} was set to {_shown(old_value)} by a roster change at {when}; this file "
+                    f"{'set' if done else 'sets'} it back to {_shown(new_value)}",
+                    "文件可能是在那次变动之前导出的：请重新导出最新名册再修改；确要改回时加 --force（网页上传：force）",
+                    "the file may predate that change: export the roster again and edit that; to set it back on "
+                    "purpose, add --force (upload: force)"))
+    return refused, noted
 
 
 def _row_numbers(frame: pd.DataFrame) -> dict[str, int]:

@@ -179,6 +179,29 @@ def test_an_old_roster_export_says_what_it_changes_and_what_it_undoes(seeded: Sq
     assert "W001 将更新：状态 退出 → 在岗" in report.render("zh")
 
 
+def test_an_old_roster_export_is_refused_unless_forced(seeded: SqlStore, tmp_path: Path, fingerprint) -> None:
+    """A year's old sheet imported for real set back 364 workers (retired ones active again) with
+    only warnings printed after the write: now nothing is written unless --force."""
+    from gridgov.plans.roster import retire_worker, set_capacity
+
+    import_file(seeded, "workers", GOOD / "workers.csv")
+    old = tmp_path / "roster.xlsx"
+    export_layer(seeded, "workers", old)
+    retire_worker(seeded, "W001", actor="办公室")
+    set_capacity(seeded, "W002", 3.0, actor="办公室")
+    before = fingerprint(seeded)
+    with pytest.raises(ValidationError) as err:
+        import_file(seeded, "workers", old)
+    assert fingerprint(seeded) == before
+    assert [p.field for p in err.value.problems] == ["状态", "承担能力"]
+    texts = [p.render("en") for p in err.value.problems]
+    assert len(texts) == 2 and "W001's status was set to retired" in texts[0] and "W002's capacity" in texts[1]
+    assert "--force" in err.value.problems[0].fix_en
+    report = import_file(seeded, "workers", old, force=True)
+    assert report.updated == 2 and any("set it back to active" in n.render("en") for n in report.notices)
+    assert seeded.load("workers", where={"worker_id": "W001"}).iloc[0]["status"] == "active"
+
+
 def test_a_roster_without_coordinates_updates_stored_workers_and_keeps_their_homes(seeded: SqlStore,
                                                                                      tmp_path: Path) -> None:
     """Union rosters carry names and phones, not coordinates: enough to update, not to add."""

@@ -57,6 +57,7 @@ def upload(
     dry_run: Annotated[bool, Form()] = False,
     sheet: Annotated[str | None, Form(description="GeoPackage 图层或 xlsx 工作表 / layer or sheet")] = None,
     replace: Annotated[bool, Form(description="网格：按街道整体替换 / grids: the file replaces its wards' grids")] = False,
+    force: Annotated[bool, Form(description="劳模：确认改回名册变动设定的值 / workers: set back roster changes on purpose")] = False,
 ) -> ImportOut:
     """上传并导入（全部成功或全部不写入）/ upload a file and import it, all or nothing."""
     from gridgov.plans.imports import import_file
@@ -74,7 +75,7 @@ def upload(
                                      f"the file is larger than the {settings.api_max_upload_mb:g} MB limit")
                 out.write(chunk)
         report = import_file(store, layer, path, crs=crs or None, repair=repair, dry_run=dry_run,
-                             actor=user.username, layer_name=sheet or None, replace=replace)
+                             actor=user.username, layer_name=sheet or None, replace=replace, force=force)
     if layer == "workers" and not dry_run and (report.inserted or report.updated):
         enqueue_solve(store, actor=user.username, changed=True, reason="import")
         runner = getattr(request.app.state, "runner", None)
