@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import geopandas as gpd
@@ -302,6 +303,7 @@ def stale_wards(store: SqlStore) -> list[str]:
             touched = wards_of.get(subject, set()) | ({home[subject]} if isinstance(home.get(subject), str) else set())
             stale |= {w for w in touched if (entry > seen[w] if w in seen else at >= created)}
     stale |= _wards_with_unavailable(store, held, ward_of)
+    stale |= _wards_with_returned(store, plan)
     # Grids imported since (a split, a new community) have no worker yet: their wards too.
     stale |= {ward for g, ward in ward_of.items() if g not in held}
     # Grids the plan holds that were removed since (a ward's grids replaced): their wards, as the ledger recorded them.
@@ -318,6 +320,49 @@ def _wards_with_unavailable(store: SqlStore, held: dict[str, str | None], ward_o
         return set()
     ok = set(available_workers(store.load("workers", where={"worker_id": sorted(holders)}))["worker_id"])
     return {ward_of[g] for g, w in held.items() if w is not None and w not in ok and g in ward_of}
+
+
+def _wards_with_returned(store: SqlStore, plan: dict[str, Any]) -> set[str]:
+    """Home wards of workers who were away when their ward was last solved and are back today: an
+    absence that runs out on its date writes nothing to the ledger, so nothing else would bring
+    them back (a ward with 33 uncovered grids kept its returned worker idle)."""
+    workers = store.load("workers", where={"status": "unavailable"},
+                         columns=["worker_id", "home_ward", "status", "unavailable_from", "unavailable_to"])
+    if workers.empty:
+        return set()
+    back = workers[workers["worker_id"].isin(set(available_workers(workers)["worker_id"]))]
+    if back.empty:
+        return set()
+    read_on, oldest = _read_dates(store, plan)
+    wards = set()
+    for row in back.to_dict("records"):
+        ward = row["home_ward"]
+        day = read_on.get(ward, oldest) if isinstance(ward, str) else None
+        if day is not None and available_workers(pd.DataFrame([row]), on=day).empty:
+            wards.add(ward)
+    return wards
+
+
+def _read_dates(store: SqlStore, plan: dict[str, Any]) -> tuple[dict[str, date], date]:
+    """Per ward, the day whose availability the published plan's assignment of it was solved for
+    (a ward carried over from an older plan: that plan's), and the oldest such day."""
+    from gridgov.localtime import local
+
+    plans = {int(p["plan_id"]): p for p in store.rows("plans", where={"kind": "grid"})}
+    days: dict[str, date] = {}
+    current: dict[str, Any] | None = plan
+    day = date.today()
+    while current is not None:
+        on = (current.get("params") or {}).get("on")
+        day = date.fromisoformat(str(on)[:10]) if on else local(pd.Timestamp(current["created_at"]).to_pydatetime()).date()
+        scope = current.get("scope")
+        if not isinstance(scope, list):  # the whole city: every ward not solved since
+            return days, day
+        for ward in scope:
+            days.setdefault(str(ward), day)
+        base = _based_on(current)
+        current = plans.get(base) if base else None
+    return days, day
 
 
 def removed_grids(store: SqlStore, codes: Iterable[str]) -> gpd.GeoDataFrame:

@@ -668,3 +668,21 @@ def test_the_id_of_a_row_deleted_by_mistake_is_not_given_to_someone_else(seeded,
     restore_worker(seeded, "C", actor="p")  # the way back for the same person
     import_file(seeded, "workers", sheet)  # now an update of C (and N1 added)
     assert seeded.rows("workers", where={"worker_id": "C"})[0]["name"] == "另一个人"
+
+
+def test_a_worker_whose_absence_ran_out_marks_their_ward(seeded):
+    """An absence that ends on its date writes nothing: --changed said "nothing to re-solve" and
+    the worker stayed idle beside uncovered grids."""
+    from gridgov.plans.allocation import AllocationOptions
+    from gridgov.plans.run import solve_plan
+
+    mark_unavailable(seeded, "C", start=date(2026, 1, 1), end=date(2026, 1, 31), actor="办公室")
+    # Solved for a day inside the absence (as a plan solved then would have been).
+    away = solve_plan(seeded, options=AllocationOptions(rule="one", time_limit=2.0, on=date(2026, 1, 15)), actor="t")
+    assert "C" not in plan_assignment(seeded, away.plan_id).values()
+    publish_plan(seeded, away.plan_id, actor="p")
+    assert stale_wards(seeded) == ["410802002"]  # C lives there and is back
+    back = _solve(seeded, changed=True)
+    assert back.scope == ("410802002",) or list(back.scope) == ["410802002"]
+    publish_plan(seeded, back.plan_id, actor="p")
+    assert "C" in plan_assignment(seeded, back.plan_id).values() and stale_wards(seeded) == []
