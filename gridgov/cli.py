@@ -288,10 +288,16 @@ app.add_typer(plan_app, name="plan")
 
 
 @plan_app.command("list")
-def plan_list(db: DbOption = None) -> None:
-    """列出方案 / list plans."""
+def plan_list(
+    limit: Annotated[int, typer.Option(help="只列最近的 N 个（0 = 全部）/ the latest N only (0: all)")] = 20,
+    db: DbOption = None,
+) -> None:
+    """列出方案（最近的在后）/ list plans (latest last)."""
     with _open(db) as store:
         plans = store.load("plans")
+    # A year of weekly plans is 50+ rows: the latest, and how many are left out.
+    older = max(0, len(plans) - limit) if limit > 0 else 0
+    plans = plans.iloc[older:]
     from rich import box
 
     # A compact box and Chinese values (English with --lang en) keep the table readable in an
@@ -307,6 +313,8 @@ def plan_list(db: DbOption = None) -> None:
                       scope, "" if p.objective is None else f"{p.objective:,.0f}",
                       _when(p.created_at), p.created_by or "")
     out.print(table)
+    if older:
+        _say(f"另有 {older} 个较早的方案未列出（--limit 0 列出全部）", f"{older} older plans not listed (--limit 0 lists all)")
 
 
 def _word(value: str) -> str:

@@ -86,3 +86,17 @@ def test_account_and_publish_entries_read_in_words_in_the_ledger_export():
     assert list(rows["subject"]) == ["street1", "方案 3"]
     assert rows.iloc[0]["after"].startswith("角色：street；负责街道：")
     assert rows.iloc[1]["after"] == "发布的方案：3；换人网格数：2"  # no bookkeeping JSON
+
+
+def test_homes_and_honours_read_as_values_in_the_ledger_export():
+    from gridgov.plans.ledger import readable
+
+    at = datetime(2026, 11, 24, 15, 57, 47, tzinfo=timezone.utc)
+    ledger = pd.DataFrame({"entry_id": [1], "at": [at], "actor": ["cli"], "action": ["worker.update"],
+                           "subject": ["LM0001"],
+                           "before": [{"geometry": "POINT (113.2021 35.2032)",
+                                       "honours": [{"title": "解放区工匠", "level": "县区", "year": 2017}]}],
+                           "after": [{"geometry": "POINT (113.25 35.21)", "honours": []}]})
+    row = readable(ledger).iloc[0]
+    assert row["before"] == "住址坐标：113.2021, 35.2032；荣誉：解放区工匠(县区,2017)"  # it was （坐标） and raw JSON
+    assert row["after"].startswith("住址坐标：113.25, 35.21")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -123,6 +124,7 @@ _ACTORS = {"cli": "命令行", "demo": "示例数据"}
 
 def readable(entries: pd.DataFrame) -> pd.DataFrame:
     """The ledger as a clerk reads it: 劳模退出 for worker.retire, 状态：在岗 → 退出 for the JSON."""
+    from gridgov.io.values import render_honours
     from gridgov.schema import LAYERS, WORKER_STATUS_ZH
 
     def label(field: str, layer: str) -> str:
@@ -135,9 +137,14 @@ def readable(entries: pd.DataFrame) -> pd.DataFrame:
         if value is None:
             return "（空）"
         if field == "geometry" or str(value).startswith(("POINT", "MULTIPOLYGON", "POLYGON")):
-            return "（坐标）" if str(value).startswith("POINT") else "（边界）"
+            # A home reads as its coordinates (a roster can be rebuilt from them); a boundary is
+            # too long for a cell.
+            point = re.fullmatch(r"POINT \(([-\d.eE+]+) ([-\d.eE+]+)\)", str(value).strip())
+            return f"{point[1]}, {point[2]}" if point else "（坐标）" if str(value).startswith("POINT") else "（边界）"
         if field == "status":
             return WORKER_STATUS_ZH.get(str(value), str(value))
+        if field == "honours" and isinstance(value, list):
+            return render_honours(value)
         return str(value) if not isinstance(value, (dict, list)) else json.dumps(value, ensure_ascii=False)
 
     def text(values: Any, action: str) -> str:

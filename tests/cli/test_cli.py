@@ -477,3 +477,19 @@ def test_tables_speak_the_chosen_language(seeded_url, capsys):
     assert code == 0 and "wards solved" in out and "求解街道" not in out and "网格" not in out
     code, out, _ = _run(["--lang", "zh", "--db", seeded_url, "plan", "list"], capsys)
     assert code == 0 and "编号" in out and "status" not in out and "kind" not in out
+
+
+def test_plan_list_shows_the_latest_and_counts_the_rest(seeded_url, capsys):
+    """After a year of weekly plans the list ran to 61 lines."""
+    from gridgov.plans.versions import save_plan
+
+    with open_store(seeded_url) as store:
+        ids = [save_plan(store, kind="grid", rule="one", params={}, scope=None, assignment={}, reasons={},
+                         solver_status="optimal", objective=0.0, bound=0.0, summary={}, actor="t") for _ in range(5)]
+    code, out, _ = _run(["--lang", "en", "--db", seeded_url, "plan", "list", "--limit", "2"], capsys)
+    def listed(text: str) -> list[str]:
+        return [line.split()[0] for line in text.splitlines() if line.split()[1:2] == ["grid"]]
+
+    assert code == 0 and listed(out) == [str(i) for i in ids[-2:]] and "3 older plans not listed" in " ".join(out.split())
+    code, out, _ = _run(["--lang", "en", "--db", seeded_url, "plan", "list", "--limit", "0"], capsys)
+    assert listed(out) == [str(i) for i in ids]
