@@ -216,6 +216,9 @@ def validate(layer: str, frame: pd.DataFrame, *, file: str, context: ValidationC
     if spec.geometry:
         out = gpd.GeoDataFrame(out, geometry=geometry, crs=STORAGE_CRS)
         _fill_wards_from_points(spec, out, context)
+        if layer == "workers":
+            for number, problem in home_ward_mismatches(out, context.wards).items():
+                notices.add(int(number), header_of.get("home_ward", "居住街道"), *problem)
     present = tuple(c for c in spec.column_names if c in cleaned)
     if spec.geometry and not _keeps_stored_points(spec, header_of, context, is_features=is_features):
         present += ("geometry",)  # the file gave locations
@@ -722,6 +725,38 @@ def _check_grids_in_wards(cleaned: Mapping[str, pd.Series], geometry: gpd.GeoSer
             problems.add(int(number), GEOMETRY_FIELD, f"网格有 {outside:,.0f} 平方米不在任何已导入的街道内",
                          f"{outside:,.0f} m² of the grid lies outside every stored ward",
                          "先导入该网格所在的街道，或修正网格边界", "import its ward first, or fix the grid's boundary")
+
+
+# A home this far outside its 居住街道 is not a digitising or geocoding slip at the boundary.
+_HOME_OUTSIDE_WARD_M = 500.0
+
+
+def home_ward_mismatches(workers: gpd.GeoDataFrame, wards: gpd.GeoDataFrame | None) -> dict[Any, tuple[str, str, str, str]]:
+    """Per row whose 居住街道 is a stored ward its home point lies more than 500 m outside: the
+    (message, English, fix, English fix). The solver gives the 人熟、地熟 bonus by the ward, so a
+    ward typed wrong (or changed without the point) favours the worker in the wrong place."""
+    if wards is None or wards.empty or workers.empty:
+        return {}
+    polygons = dict(zip(wards["code"], to_metric(wards.geometry).values))
+    rows = workers[workers["home_ward"].isin(set(polygons)) & workers.geometry.notna()]
+    if rows.empty:
+        return {}
+    points = to_metric(gpd.GeoSeries(rows.geometry.values, index=rows.index, crs=STORAGE_CRS))
+    within = gpd.sjoin(gpd.GeoDataFrame(geometry=points), gpd.GeoDataFrame(
+        {"code": list(polygons)}, geometry=list(polygons.values()), crs=points.crs), how="left", predicate="within")
+    actual = within[~within.index.duplicated()]["code"]
+    out = {}
+    for index, ward, point in zip(rows.index, rows["home_ward"], points.values):
+        metres = float(point.distance(polygons[ward]))
+        if metres > _HOME_OUTSIDE_WARD_M:
+            there = actual.get(index)
+            there = None if there is None or pd.isna(there) else str(there)
+            out[index] = (
+                f"居住街道 {ward} 与住址坐标不符：坐标在{f'街道 {there} 内' if there else '已导入的街道之外'}，距 {ward} {metres:,.0f} 米",
+                f"home ward {ward} does not hold the home point: it lies {'in ward ' + there if there else 'outside every stored ward'}, "
+                f"{metres:,.0f} m from {ward}",
+                "核对居住街道和经纬度，改正其中错的一项", "check the home ward and the coordinates; correct the wrong one")
+    return out
 
 
 def _fill_wards_from_points(spec: Layer, out: gpd.GeoDataFrame, ctx: ValidationContext) -> None:

@@ -235,6 +235,21 @@ def _validated(store: SqlStore, worker_id: str, record: dict[str, Any],
             "geometry": clean.get("geometry") if home is not None else point}
 
 
+def _refuse_home_outside_ward(store: SqlStore, worker_id: str, full: dict[str, Any]) -> None:
+    """A new 居住街道 (or home) that does not hold the home point: `worker update --home-ward`
+    without the coordinates moved the 人熟、地熟 bonus to a ward 15 km from the home."""
+    from gridgov.io.validate import home_ward_mismatches
+
+    if full.get("geometry") is None or not isinstance(full.get("home_ward"), str):
+        return
+    wards = store.load("wards", columns=["code", "geometry"])  # all: the message names the ward it lies in
+    found = home_ward_mismatches(gpd.GeoDataFrame([full], geometry="geometry", crs="EPSG:4490"), wards)
+    if found:
+        message, message_en, fix, fix_en = next(iter(found.values()))
+        raise UserError(f"劳模 {worker_id}：{message}；{fix}（搬家请同时给出新的经纬度）",
+                        f"worker {worker_id}: {message_en}; {fix_en} (a move needs the new coordinates too)")
+
+
 def update_worker(store: SqlStore, worker_id: str, values: dict[str, Any], *, actor: str) -> dict:
     """Change a worker's details or home (``lon``/``lat`` together); on the ledger as worker.update
     with the changed fields only. Returns {field: (before, after)}; {} when nothing changed."""
@@ -245,6 +260,8 @@ def update_worker(store: SqlStore, worker_id: str, values: dict[str, Any], *, ac
         if (lon is None) != (lat is None):
             raise UserError("修改住址需同时给出经度和纬度", "a new home needs both lon and lat")
         full = _validated(store, worker_id, {**before, **values}, None if lon is None else (lon, lat))
+        if "home_ward" in values or lon is not None:
+            _refuse_home_outside_ward(store, worker_id, full)
         values = {k: full[k] for k in values}
         diff = changed_fields(before, values)
         if lon is not None:

@@ -257,8 +257,10 @@ def test_a_roster_change_is_checked_as_an_import_would_check_it(seeded, fingerpr
         assert problem.field == field and problem.where_en == "the change"
         assert "worker A" in err.value.render("en")
     assert fingerprint(seeded) == before
-    diff = update_worker(seeded, "A", {"phone": "+86 138 0391 1234", "home_ward": "民主街道"}, actor="p")
-    assert diff == {"phone": (None, "13803911234"), "home_ward": ("410802001", "410802002")}
+    diff = update_worker(seeded, "A", {"phone": "+86 138 0391 1234", "home_ward": "民主街道", "lon": 113.215, "lat": 35.205},
+                         actor="p")
+    assert {k: v for k, v in diff.items() if k != "geometry"} == {
+        "phone": (None, "13803911234"), "home_ward": ("410802001", "410802002")}
     row = seeded.load("workers", where={"worker_id": "A"}).iloc[0]
     assert row["phone"] == "13803911234" and row["home_ward"] == "410802002"
 
@@ -686,3 +688,23 @@ def test_a_worker_whose_absence_ran_out_marks_their_ward(seeded):
     assert back.scope == ("410802002",) or list(back.scope) == ["410802002"]
     publish_plan(seeded, back.plan_id, actor="p")
     assert "C" in plan_assignment(seeded, back.plan_id).values() and stale_wards(seeded) == []
+
+
+def test_a_home_ward_that_does_not_hold_the_home_is_refused_on_update_and_noted_on_import(seeded, tmp_path, fingerprint):
+    """`worker update --home-ward` without coordinates moved the 人熟、地熟 bonus to a ward the worker
+    does not live in (15 km away in the year's run); an import row did the same silently."""
+    from gridgov.plans.imports import import_file
+    from gridgov.plans.roster import update_worker
+
+    before = fingerprint(seeded)
+    with pytest.raises(UserError, match="home ward 410802002 does not hold the home point: it lies in ward 410802001"):
+        update_worker(seeded, "A", {"home_ward": "410802002"}, actor="x")  # A lives at 113.201, in 410802001
+    assert fingerprint(seeded) == before
+    moved = update_worker(seeded, "A", {"home_ward": "410802002", "lon": 113.215, "lat": 35.205}, actor="x")
+    assert set(moved) == {"home_ward", "geometry"}
+    roster = tmp_path / "roster.csv"
+    roster.write_text("编号,姓名,居住街道,经度,纬度\nN1,新甲,410802001,113.218,35.205\nN2,新乙,410802002,113.215,35.205\n",
+                      encoding="utf-8")
+    report = import_file(seeded, "workers", roster, dry_run=True)
+    noted = [n for n in report.notices if "does not hold the home point" in n.message_en]
+    assert [(n.where, n.field) for n in noted] == [("第 2 行", "居住街道")] and "lies in ward 410802002" in noted[0].message_en
