@@ -96,6 +96,9 @@ def status(db: DbOption = None) -> None:
         for name, layer in LAYERS.items():
             table.add_row(*((name, str(store.count(name))) if state.lang == "en" else (name, layer.label, str(store.count(name)))))
         out.print(table)
+        from gridgov.plans.studios import unavailable_studio_staff
+
+        _say_empty_seats(*unavailable_studio_staff(store))
 
 
 @app.command("import")
@@ -403,16 +406,28 @@ def plan_publish(
     db: DbOption = None,
 ) -> None:
     """发布方案（记入工作台账）/ publish a plan (on the ledger)."""
+    from gridgov.plans.studios import unavailable_studio_staff
     from gridgov.plans.versions import publish_plan, stale_wards
 
     with _open(db) as store:
         plan = publish_plan(store, plan_id, actor=actor, force=force)
         stale = stale_wards(store) if plan["kind"] == "grid" else []
+        studio_plan, away = unavailable_studio_staff(store)
     _say(f"方案 {plan_id} 已发布", f"plan {plan_id} published")
     if stale:
         listed = "、".join(stale[:10]) + (f" 等 {len(stale)} 个" if len(stale) > 10 else "")
         _say(f"提示：{len(stale)} 个街道的名册在此方案之后有变动（{listed}），请运行 gridgov solve --changed",
              f"note: the roster of {len(stale)} wards changed after this plan: run gridgov solve --changed")
+    _say_empty_seats(studio_plan, away)
+
+
+def _say_empty_seats(studio_plan: int | None, away: list[str]) -> None:
+    if away:
+        listed = "、".join(away[:10]) + (f" 等 {len(away)} 名" if len(away) > 10 else "")
+        _say(f"提示：已发布的调解工作室方案 {studio_plan} 中有 {len(away)} 名调解员已退出或暂不可用（{listed}），"
+             "请运行 gridgov studios place 重新布局配人",
+             f"note: {len(away)} mediators of published studio plan {studio_plan} have retired or are away "
+             f"({', '.join(away[:10])}): run gridgov studios place to staff the studios again")
 
 
 worker_app = typer.Typer(help="劳模名册动态管理 / roster changes", no_args_is_help=True)

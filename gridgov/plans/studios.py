@@ -581,6 +581,21 @@ def studio_commitments(store: SqlStore) -> dict[str, float]:
     return out
 
 
+def unavailable_studio_staff(store: SqlStore) -> tuple[int | None, list[str]]:
+    """(the published studio plan, its mediators who are retired, away or gone today): their
+    seats stand empty, and nothing in the weekly grid cycle said so (a year on, a published studio
+    plan still named three retired workers)."""
+    plan = published_plan(store, kind="studio")
+    if plan is None:
+        return None, []
+    ids = sorted({seat["worker_id"] for studio in (plan["summary"] or {}).get("studios", [])
+                  for seat in studio.get("staff", [])})
+    if not ids:
+        return int(plan["plan_id"]), []
+    ok = set(available_workers(store.load("workers", where={"worker_id": ids}))["worker_id"])
+    return int(plan["plan_id"]), [w for w in ids if w not in ok]
+
+
 def get_studio_plan(store: SqlStore, plan_id: int) -> dict[str, Any]:
     plans = store.load("plans", where={"plan_id": int(plan_id), "kind": "studio"})
     if plans.empty:

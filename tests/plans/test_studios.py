@@ -233,8 +233,15 @@ def test_summary_commitments_and_hotspot_report(store):
     assert lines["调解席位 staffed seats"] == "1/2"
     assert lines["1.5 km 内纠纷占比 disputes within radius"] == "100.0%"
     assert studio_commitments(store) == {}  # nothing published yet
+    from gridgov.plans.roster import retire_worker
+    from gridgov.plans.studios import unavailable_studio_staff
+
+    assert unavailable_studio_staff(store) == (None, [])
     publish_plan(store, outcome.plan_id, actor="t")
     assert studio_commitments(store) == {"B": 0.5}
+    assert unavailable_studio_staff(store) == (outcome.plan_id, [])
+    retire_worker(store, "B", actor="t")  # the published studio plan's only mediator leaves
+    assert unavailable_studio_staff(store) == (outcome.plan_id, ["B"])
 
     rows, counts = hotspot_report(store, types=["劳动争议"], **WINDOW)
     (row,) = rows
