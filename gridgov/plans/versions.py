@@ -345,24 +345,34 @@ def _wards_with_returned(store: SqlStore, plan: dict[str, Any]) -> set[str]:
 
 def _read_dates(store: SqlStore, plan: dict[str, Any]) -> tuple[dict[str, date], date]:
     """Per ward, the day whose availability the published plan's assignment of it was solved for
-    (a ward carried over from an older plan: that plan's), and the oldest such day."""
+    (a ward carried over from an older plan: that plan's; a ward a later re-solve confirmed
+    unchanged: that day), and the oldest such day."""
     from gridgov.localtime import local
 
-    plans = {int(p["plan_id"]): p for p in store.rows("plans", where={"kind": "grid"})}
+    # Not the summaries: a year of plans holds megabytes of them.
+    plans = {int(p["plan_id"]): p for p in store.rows(
+        "plans", where={"kind": "grid"}, columns=["plan_id", "params", "scope", "based_on", "created_at"])}
     days: dict[str, date] = {}
-    current: dict[str, Any] | None = plan
-    day = date.today()
+    current: dict[str, Any] | None = plans.get(int(plan["plan_id"]), plan)
+    oldest = date.today()
     while current is not None:
         on = (current.get("params") or {}).get("on")
-        day = date.fromisoformat(str(on)[:10]) if on else local(pd.Timestamp(current["created_at"]).to_pydatetime()).date()
+        oldest = date.fromisoformat(str(on)[:10]) if on else local(pd.Timestamp(current["created_at"]).to_pydatetime()).date()
         scope = current.get("scope")
         if not isinstance(scope, list):  # the whole city: every ward not solved since
-            return days, day
+            break
         for ward in scope:
-            days.setdefault(str(ward), day)
+            days.setdefault(str(ward), oldest)
         base = _based_on(current)
         current = plans.get(base) if base else None
-    return days, day
+    # A re-solve that gave the plan back unchanged read the roster on its own day (else the
+    # ward of a returned worker who was not needed would be re-solved on every --changed).
+    for entry in store.rows("ledger", where={"action": "plan.confirm", "subject": f"plan {int(plan['plan_id'])}"},
+                            columns=["at", "after"]):
+        checked = local(pd.Timestamp(entry["at"]).to_pydatetime()).date()
+        for ward in ((entry.get("after") or {}).get("ledger_seen") or {}):
+            days[str(ward)] = max(days.get(str(ward), oldest), checked)
+    return days, oldest
 
 
 def removed_grids(store: SqlStore, codes: Iterable[str]) -> gpd.GeoDataFrame:

@@ -708,3 +708,20 @@ def test_a_home_ward_that_does_not_hold_the_home_is_refused_on_update_and_noted_
     report = import_file(seeded, "workers", roster, dry_run=True)
     noted = [n for n in report.notices if "does not hold the home point" in n.message_en]
     assert [(n.where, n.field) for n in noted] == [("第 2 行", "居住街道")] and "lies in ward 410802002" in noted[0].message_en
+
+
+def test_a_returned_worker_not_needed_is_confirmed_once_not_on_every_run(seeded):
+    """When the re-solve gives the plan back unchanged (the returned worker is not needed), the
+    ward was listed again on every --changed, each run adding a 复核方案 entry."""
+    from gridgov.plans.allocation import AllocationOptions
+    from gridgov.plans.run import solve_plan
+
+    seeded.save("workers", [{"worker_id": "D", "name": "丁", "home_ward": "410802002", "status": "active",
+                             "capacity": 1.0, "geometry": Point(113.219, 35.205)}])
+    mark_unavailable(seeded, "D", start=date(2026, 1, 1), end=date(2026, 1, 31), actor="办公室")
+    away = solve_plan(seeded, options=AllocationOptions(rule="one", time_limit=2.0, on=date(2026, 1, 15)), actor="t")
+    publish_plan(seeded, away.plan_id, actor="p")
+    assert stale_wards(seeded) == ["410802002"]
+    again = _solve(seeded, changed=True)  # C still covers G3: nothing moves
+    assert again.plan_id is None and again.confirmed == away.plan_id
+    assert stale_wards(seeded) == []
