@@ -608,6 +608,12 @@ def main() -> None:
     from gridgov.cli_common import click_exceptions, usage_problem
 
     click = click_exceptions()
+    # click < 8.2 has no NoArgsIsHelpError (it prints the help and exits 0 itself).
+    no_args_help = getattr(click, "NoArgsIsHelpError", ())
+    # A usage error in the top-level arguments comes before the callback reads --lang.
+    argv = sys.argv[1:]
+    if "--lang" in argv[:-1] and argv[argv.index("--lang") + 1] in ("zh", "en", "both"):
+        state.lang = argv[argv.index("--lang") + 1]
     try:
         # Not standalone: click would print its usage errors itself, in English only.
         code = app(standalone_mode=False, prog_name="gridgov")
@@ -616,14 +622,14 @@ def main() -> None:
     except GridgovError as exc:
         _report(exc)
         sys.exit(exc.exit_code)
-    except click.NoArgsIsHelpError as exc:  # a bare `gridgov plan`: its help, as click prints it
-        err.print(exc.format_message(), markup=False, highlight=False)
+    except no_args_help as exc:  # a bare `gridgov plan`: its help, as click prints it
+        out.print(exc.format_message(), markup=False, highlight=False)
         sys.exit(exc.exit_code)
     except click.UsageError as exc:
         _report(UserError(*usage_problem(exc)))
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, typer.Abort):
-        err.print("已中断 / interrupted")
+        err.print(pick("已中断", "interrupted"))
         sys.exit(130)
     except Exception as exc:  # a bug: say so plainly; the traceback is one variable away
         from gridgov.settings import settings_problems
@@ -635,8 +641,8 @@ def main() -> None:
         if os.environ.get("GRIDGOV_DEBUG"):
             raise
         err.print(
-            f"内部错误 / internal error: {type(exc).__name__}: {exc}\n"
-            "设置 GRIDGOV_DEBUG=1 查看详情 / set GRIDGOV_DEBUG=1 for the traceback",
+            pick(f"内部错误：{type(exc).__name__}: {exc}\n设置 GRIDGOV_DEBUG=1 查看详情",
+                 f"internal error: {type(exc).__name__}: {exc}\nset GRIDGOV_DEBUG=1 for the traceback"),
             style="red", markup=False, highlight=False,
         )
         sys.exit(1)

@@ -83,6 +83,9 @@ def usage_problem(exc: Any) -> tuple[str, str]:
     if isinstance(exc, click.BadParameter):
         hint = _param_name(exc)
         return f"参数 {hint} 的值无效：{_reason_zh(exc.message)}{see_zh}", f"{english}{see_en}"
+    if (m := re.match(r"No such command '([^']+)'\.(?: Did you mean '([^']+)'\?)?", english)) is not None:
+        similar = f"（相近的命令：{m[2]}）" if m[2] else ""
+        return f"没有命令 {m[1]}{similar}{see_zh}", f"{english}{see_en}"
     return f"命令用法有误：{exc.format_message()}{see_zh}", f"{english}{see_en}"
 
 

@@ -455,6 +455,8 @@ def test_backup_into_a_folder_that_does_not_exist_names_the_folder(tmp_path, cap
     (["solve", "--bogus"], "没有选项 --bogus（用 gridgov solve --help 查看用法）", "No such option: --bogus"),
     (["worker", "capacity", "LM0002", "-1"], "“-1”被当作选项", "was read as an option"),
     (["status", "--lang", "en"], "--lang 要写在子命令之前，如 gridgov --lang en status", "--lang goes before the subcommand"),
+    (["plan", "lst"], "没有命令 lst（相近的命令：list）", "No such command 'lst'"),
+    (["nosuch"], "没有命令 nosuch", "No such command 'nosuch'"),  # before the callback reads --lang
 ])
 def test_usage_errors_are_in_the_chosen_language(argv, zh, en, capsys):
     """click printed its usage errors in English only, whatever --lang said."""
