@@ -303,13 +303,13 @@ def _csv_rows(path: Path) -> list[tuple[int, list[Any]]]:
     text = decode_text(path.read_bytes(), file=path.name)
     if _looks_binary(text):
         raise _junk(path.name)
-    # Only the delimiter is sniffed: the sniffer can also guess "no doubled quotes" from a few
-    # rows, which splits Excel's "他说""好""" cell, and every spreadsheet writes doubled quotes.
     try:
-        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
+        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
-        delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
+        dialect = csv.excel
+    # Doubled quotes always: the sniffer can guess "none" from a few rows, which splits Excel's
+    # "他说""好""" cell, and every spreadsheet writes them. The rest (a space after each comma) as sniffed.
+    reader = csv.reader(io.StringIO(text, newline=""), dialect, doublequote=True, escapechar=None)
     rows: list[tuple[int, list[Any]]] = []
     start = 1
     try:

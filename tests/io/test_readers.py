@@ -104,6 +104,14 @@ def test_read_table_csv_doubled_quotes_stay_in_their_cell(tmp_path: Path, delimi
     assert frame.loc[3, "单位"] == 'a""""b'
 
 
+def test_read_table_csv_with_a_space_after_each_comma(tmp_path: Path) -> None:
+    # Files written as `a, "b, c"`: the space is not part of the cell and the quotes still group.
+    path = tmp_path / "workers.csv"
+    path.write_text('编号, 姓名, 单位\nW1, 张三, "焦作市建设公司, 第二分公司"\n', encoding="utf-8")
+    frame = read_table(path)
+    assert list(frame.columns) == ["编号", "姓名", "单位"] and frame.loc[2, "单位"] == "焦作市建设公司, 第二分公司"
+
+
 def test_read_table_skips_a_title_row_and_blank_rows(tmp_path: Path) -> None:
     path = tmp_path / "workers.csv"
     path.write_text(f"焦作市劳模名单,,,,,,,\n{HEADER}\n,,,,,,,\n{ROW}\n", encoding="utf-8")
