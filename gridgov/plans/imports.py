@@ -174,6 +174,7 @@ def import_file(
     if layer == "workers":
         unit = "feature" if isinstance(raw, gpd.GeoDataFrame) else "row"
         _refuse_deleted_ids(store, checked.frame, changes, file, unit=unit)
+        notices += _moved_wards_without_homes(checked.frame, changes, context, file, unit=unit)
         refused, noted = _undoes(store, spec, checked.frame, changes, file, unit=unit, written=not dry_run, forced=force)
         if refused and not (dry_run or force):
             raise ValidationError(refused, file=file)
@@ -268,6 +269,24 @@ def _undoes(store: SqlStore, spec: Layer, frame: pd.DataFrame,
                     "the file may predate that change: export the roster again and edit that; to set it back on "
                     "purpose, add --force (upload: force)"))
     return refused, noted
+
+
+def _moved_wards_without_homes(frame: pd.DataFrame, changes: list[tuple[Record, Record | None, dict[str, Any]]],
+                               context: ValidationContext, file: str, *, unit: Unit) -> tuple[Problem, ...]:
+    """A notice per row that changes 居住街道 but not the home point (the file has no coordinates)
+    when the stored home lies outside the new ward: validation could only check points in the file."""
+    from gridgov.io.validate import home_ward_mismatches
+
+    moved = [(rec, old) for rec, old, diff in changes
+             if old is not None and "home_ward" in diff and "geometry" not in diff and old.get("geometry") is not None]
+    if not moved:
+        return ()
+    rows = gpd.GeoDataFrame({"worker_id": [str(rec["worker_id"]) for rec, _ in moved],
+                             "home_ward": [rec["home_ward"] for rec, _ in moved]},
+                            geometry=[old["geometry"] for _, old in moved], crs="EPSG:4490")
+    row_of = _row_numbers(frame)
+    return tuple(Problem(file, where_label(unit, row_of.get(rows.loc[i, "worker_id"], 0)), "居住街道", *found)
+                 for i, found in home_ward_mismatches(rows, context.wards).items())
 
 
 def _row_numbers(frame: pd.DataFrame) -> dict[str, int]:

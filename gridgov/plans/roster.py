@@ -166,6 +166,7 @@ def add_worker(store: SqlStore, row: Mapping[str, Any], *, actor: str) -> None:
             raise UserError(f"编号 {worker_id} 已存在", f"worker id {worker_id} already exists")
         if deleted_worker_ids(store, [worker_id]):
             raise DeletedWorkerIdError(worker_id)
+        _refuse_home_outside_ward(store, worker_id, dict(row))
         store.save("workers", [{"status": "active", "capacity": 1.0, **row}])
         after = {k: v for k, v in row.items() if k != "geometry"}
         record(store, actor=actor, action="worker.add", subject=worker_id, after=after)
@@ -260,7 +261,8 @@ def update_worker(store: SqlStore, worker_id: str, values: dict[str, Any], *, ac
         if (lon is None) != (lat is None):
             raise UserError("修改住址需同时给出经度和纬度", "a new home needs both lon and lat")
         full = _validated(store, worker_id, {**before, **values}, None if lon is None else (lon, lat))
-        if "home_ward" in values or lon is not None:
+        # Only a new ward or home: an unchanged ward resent with a phone is not this change's to judge.
+        if full.get("home_ward") != before.get("home_ward") or lon is not None:
             _refuse_home_outside_ward(store, worker_id, full)
         values = {k: full[k] for k in values}
         diff = changed_fields(before, values)

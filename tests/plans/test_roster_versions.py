@@ -725,3 +725,22 @@ def test_a_returned_worker_not_needed_is_confirmed_once_not_on_every_run(seeded)
     again = _solve(seeded, changed=True)  # C still covers G3: nothing moves
     assert again.plan_id is None and again.confirmed == away.plan_id
     assert stale_wards(seeded) == []
+
+
+def test_the_home_ward_check_follows_the_stored_home_and_only_a_new_ward(seeded, tmp_path):
+    """An import changing only 居住街道 passed unnoticed (its rows had no coordinates to check); an
+    unchanged ward resent with a new phone was refused; a new worker was never checked."""
+    from gridgov.plans.imports import import_file
+    from gridgov.plans.roster import update_worker
+
+    seeded.save("workers", [{"worker_id": "E", "name": "戊", "home_ward": "410802002", "status": "active",
+                             "capacity": 1.0, "geometry": Point(113.219, 35.205)}])  # 820 m inside 410802002
+    moved = tmp_path / "moved.csv"
+    moved.write_text("编号,姓名,居住街道\nE,戊,410802001\n", encoding="utf-8")
+    report = import_file(seeded, "workers", moved, dry_run=True)
+    assert any(n.field == "居住街道" and "does not hold the home point" in n.message_en for n in report.notices)
+    assert update_worker(seeded, "E", {"phone": "13900000009", "home_ward": "410802002"}, actor="x") == {
+        "phone": (None, "13900000009")}
+    with pytest.raises(UserError, match="does not hold the home point"):
+        add_worker(seeded, {"worker_id": "F", "name": "己", "home_ward": "410802001",
+                            "geometry": Point(113.219, 35.205)}, actor="x")
