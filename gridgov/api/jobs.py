@@ -57,7 +57,9 @@ def enqueue_solve(
         if changed and not wards:
             queued = store.load("jobs", where={"kind": "solve", "status": "queued"})
             for job_id, p in zip(queued["job_id"], queued["params"]):
-                if isinstance(p, dict) and p.get("changed") and not p.get("wards"):
+                # Only a job that would solve the same way: a planner's own options (balance,
+                # contiguity …) must not vanish into a roster re-solve queued with the defaults.
+                if isinstance(p, dict) and p.get("changed") and not p.get("wards") and (p.get("options") or {}) == (options or {}):
                     return int(job_id)
         return store.insert("jobs", {
             "kind": "solve", "status": "queued", "params": params, "progress": {"done": 0, "total": 0},

@@ -187,3 +187,12 @@ def test_a_solve_takes_the_options_the_cli_takes(client, auth):
         "several", {W2: "one"}, False, 0.3)
     r = client.post("/api/plans/solve", json={**body, "ward_rules": {W2: "many"}}, headers=h)
     assert r.status_code == 422
+
+
+def test_a_solve_with_its_own_options_does_not_join_a_queued_roster_re_solve(client, auth):
+    h = auth["planner"]
+    roster_job = client.post("/api/workers/A/retire", headers=h).json()["job_id"]
+    mine = client.post("/api/plans/solve", json={"changed": True, "balance": 0.2}, headers=h).json()["job_id"]
+    assert mine != roster_job  # it joined the queued job, whose options are the defaults
+    same = client.post("/api/workers/C/capacity", json={"capacity": 2}, headers=h).json()["job_id"]
+    assert same == roster_job  # roster changes still join each other
