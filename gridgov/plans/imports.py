@@ -178,6 +178,11 @@ def import_file(
         refused, noted = _undoes(store, spec, checked.frame, changes, file, unit=unit, written=not dry_run, forced=force)
         if refused and not (dry_run or force):
             raise ValidationError(refused, file=file)
+        if refused and dry_run and not force:  # say so now, not when the real import is refused
+            notices += (Problem(file, "整个文件", None,
+                                f"正式导入将被拒绝：文件会改回 {len(refused)} 处名册变动（退出、暂不可用、恢复或承担能力，见下）",
+                                f"the real import will be refused: the file sets back {len(refused)} roster changes "
+                                "(retirements, absences, returns or capacities; listed below)", *_CHANGE_UNDONE_FIX),)
         notices += _roster_notices(store, spec, checked.frame, changes, file, dry_run=dry_run, unit=unit)
         notices += tuple(refused + noted)
         notices += _twin_notices(store, checked.frame, changes, file, unit=unit)
@@ -265,10 +270,15 @@ def _undoes(store: SqlStore, spec: Layer, frame: pd.DataFrame,
                     f"此文件{'已把它' if done else '会把它'}改回 {_shown(new_value, zh=True)}",
                     f"{worker}'s {name} was set to {_shown(old_value)} by a roster change at {when}; this file "
                     f"{'set' if done else 'sets'} it back to {_shown(new_value)}",
-                    "文件可能是在那次变动之前导出的：请重新导出最新名册再修改；确要改回时加 --force（网页上传：force）",
-                    "the file may predate that change: export the roster again and edit that; to set it back on "
-                    "purpose, add --force (upload: force)"))
+                    *(_EDIT_UNDONE_FIX if edit else _CHANGE_UNDONE_FIX)))
     return refused, noted
+
+
+_EDIT_UNDONE_FIX = ("文件可能是在那次修改之前导出的：请重新导出最新名册再修改",
+                    "the file may predate that edit: export the roster again and edit that")
+_CHANGE_UNDONE_FIX = ("文件可能是在那次变动之前导出的：请重新导出最新名册再修改；确要改回时加 --force（网页上传：force）",
+                      "the file may predate that change: export the roster again and edit that; to set it back on "
+                      "purpose, add --force (upload: force)")
 
 
 def _moved_wards_without_homes(frame: pd.DataFrame, changes: list[tuple[Record, Record | None, dict[str, Any]]],

@@ -190,6 +190,8 @@ def test_an_old_roster_export_is_refused_unless_forced(seeded: SqlStore, tmp_pat
     retire_worker(seeded, "W001", actor="办公室")
     set_capacity(seeded, "W002", 3.0, actor="办公室")
     before = fingerprint(seeded)
+    dry = import_file(seeded, "workers", old, dry_run=True)
+    assert dry.notices[0].message_en.startswith("the real import will be refused: the file sets back 2 roster changes")
     with pytest.raises(ValidationError) as err:
         import_file(seeded, "workers", old)
     assert fingerprint(seeded) == before
