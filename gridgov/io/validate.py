@@ -130,6 +130,9 @@ def _key_parser(ctx: ValidationContext) -> Parser:
 
 def _capacity(value: Any) -> float | None:
     x = v.number(value)
+    if x == 0:  # as the roster commands and the page refuse it
+        raise ValueProblem("承担能力应大于 0", "capacity must be more than 0",
+                           "暂时不能承担网格的，请登记暂不可用（状态填“暂不可用”）", "for a worker who cannot take grids for now, book an absence (status 暂不可用)")
     if x is not None and x > MAX_CAPACITY:
         raise ValueProblem(f"承担能力 {x:g} 超过 {MAX_CAPACITY:g} 个标准网格（每个 400 户）",
                            f"capacity {x:g} is more than {MAX_CAPACITY:g} standard grids (400 households each)",

@@ -98,7 +98,7 @@ def _pools(
 def solve_plan(
     store: SqlStore,
     *,
-    options: AllocationOptions = AllocationOptions(),
+    options: AllocationOptions | None = None,
     wards: Iterable[str] | None = None,
     changed: bool = False,
     locked: Iterable[tuple[str, str]] = (),
@@ -117,6 +117,8 @@ def solve_plan(
     never run at once, in any process: the second raises ``LockedError`` (after ``lock_wait``
     seconds of trying).
     """
+    # Built per call, not at import: its defaults are settings (GRIDGOV_MAX_ASSIGN_KM …).
+    options = options if options is not None else AllocationOptions()
     all_wards = list(store.load("wards")["code"])
     if not all_wards:
         raise UserError("数据库中没有街道，请先导入或运行 gridgov demo", "the store has no wards: import some or run gridgov demo")

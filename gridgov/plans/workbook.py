@@ -22,8 +22,14 @@ def workbook_title(store: SqlStore, plan_id: int, wards: list[str] | None) -> st
     """The sheet's title, by ward name (a clerk knows 民生街道, not 410802001)."""
     if not wards:
         return f"全市方案 {plan_id} 包格台账"
-    names = dict(zip(*store.load("wards", where={"code": wards}, columns=["code", "name"])[["code", "name"]].to_numpy().T))
-    return f"{'、'.join(str(names.get(w, w)) for w in wards)} 包格台账"
+    from gridgov.geo.shipped import COUNTY_NAMES
+
+    stored = store.load("wards", columns=["code", "name"])
+    names = dict(zip(stored["code"], stored["name"]))
+    shared = set(stored["name"][stored["name"].duplicated(keep=False)])
+    # Jiaozuo has two 太行街道: a shared name carries its county (山阳区太行街道), as imports take it.
+    shown = [f"{COUNTY_NAMES.get(w[:6], '')}{names[w]}" if names.get(w) in shared else str(names.get(w, w)) for w in wards]
+    return f"{'、'.join(shown)} 包格台账"
 
 
 def _text(value: Any) -> Any:

@@ -43,3 +43,14 @@ def test_the_workbook_notes_are_chinese_and_its_title_names_the_ward(store):
     assert ws.oddHeader.center.text == "民生街道 包格台账"
     assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4 and ws["L3"].alignment.wrap_text  # prints on A4, notes wrap
     assert ws.oddFooter.left.text.startswith(f"方案 {plan_id}（草稿）· 导出于 ")
+
+
+def test_a_ward_name_two_wards_share_carries_its_county(store):
+    plan_id = _ward_with_two_grids(store)
+    store.save("wards", gpd.GeoDataFrame({"code": ["410811004", "410882003"], "name": ["太行街道", "太行街道"],
+                                          "county_code": ["410811", "410882"]},
+                                         geometry=[box(113.30, 35.20, 113.31, 35.21), box(113.40, 35.20, 113.41, 35.21)],
+                                         crs="EPSG:4490"))
+    assert workbook_title(store, plan_id, ["410811004"]) == "山阳区太行街道 包格台账"
+    assert workbook_title(store, plan_id, ["410882003"]) == "沁阳市太行街道 包格台账"
+    assert workbook_title(store, plan_id, ["410802001"]) == "民生街道 包格台账"

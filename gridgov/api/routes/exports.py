@@ -1,4 +1,4 @@
-"""Excel exports: one ward's 工作台账 (street offices: their own), the whole city plan (planners)."""
+"""Excel exports: one ward's 包格台账 (street offices: their own), the whole city plan (planners)."""
 
 from __future__ import annotations
 
