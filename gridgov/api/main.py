@@ -59,6 +59,9 @@ _FIELDS_ZH = {
     "lon": "经度", "lat": "纬度", "username": "用户名", "password": "密码", "role": "角色",
     "display_name": "显示名称", "disabled": "停用", "limit": "条数", "offset": "起始位置", "ward": "街道",
     "a": "方案 A", "b": "方案 B", "code": "代码", "reinstate": "重新启用", "replace": "替换", "force": "强制",
+    "changed": "只求解变动街道", "contiguity": "片区连片", "balance": "工作量均衡容差", "ward_rules": "各街道规则",
+    "dry_run": "试运行", "sheet": "工作表", "crs": "坐标系", "repair": "修复几何", "title": "称号", "level": "级别",
+    "year": "年份", "file": "文件",
 }
 
 
@@ -74,7 +77,8 @@ async def on_invalid_request(_request: Request, exc: Exception) -> JSONResponse:
         where_zh, where_en = _PLACES.get(loc[0], (loc[0], loc[0])) if loc else ("请求", "request")
         # A body that is not JSON at all has its byte offset where a field would be.
         field = None if err.get("type") == "json_invalid" else (".".join(loc[1:]) or None)
-        label_zh = _FIELDS_ZH.get(loc[-1], field) if field else None
+        # The field's name, then where in it (荣誉第 1 项的称号, 各街道规则 410802001).
+        label_zh = _field_zh(loc[1:]) if field else None
         problems.append({
             "where": where_en, "field": field,
             "message": f"{label_zh}：{_zh_reason(err)}" if label_zh else f"{where_zh}无效：{_zh_reason(err)}",
@@ -82,6 +86,14 @@ async def on_invalid_request(_request: Request, exc: Exception) -> JSONResponse:
         })
     detail = {"message": "请求参数有误", "message_en": "the request is invalid", "problems": problems}
     return JSONResponse({"detail": detail}, status_code=422)
+
+
+def _field_zh(path: list[str]) -> str:
+    head, *rest = path
+    label = _FIELDS_ZH.get(head, head)
+    for part in rest:
+        label += f"第 {int(part) + 1} 项" if part.isdigit() and len(part) < 6 else f"的{_FIELDS_ZH[part]}" if part in _FIELDS_ZH else f" {part}"
+    return label
 
 
 # pydantic's error types in Chinese; ctx fills the braces. Others keep pydantic's English.

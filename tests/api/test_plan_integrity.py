@@ -94,6 +94,11 @@ def test_invalid_requests_read_in_chinese(client, auth):
     assert [p["message"] for p in r.json()["detail"]["problems"]] == ["开始日期：缺少此项"]
     r = client.post("/api/workers/A/capacity", json={"capacity": 0}, headers=h)
     assert [p["message"] for p in r.json()["detail"]["problems"]] == ["承担能力：须大于 0"]
+    r = client.post("/api/plans/solve", json={"ward_rules": {"410802001": "many"}, "balance": -1}, headers=h)
+    assert sorted(p["message"] for p in r.json()["detail"]["problems"]) == [
+        "各街道规则 410802001：须为以下之一：one、several、auto", "工作量均衡容差：须不小于 0"]
+    r = client.patch("/api/workers/A", json={"honours": [{"title": 5}]}, headers=h)
+    assert [p["message"] for p in r.json()["detail"]["problems"]][0].startswith("荣誉第 1 项的称号：")
 
 
 def test_large_answers_are_compressed_small_ones_not(client, auth):

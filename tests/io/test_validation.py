@@ -302,12 +302,13 @@ def test_a_capacity_beyond_fifty_grids_is_refused_by_import_and_roster_change(se
     from gridgov.plans.roster import set_capacity
 
     path = tmp_path / "workers.csv"
-    path.write_text("编号,姓名,承担网格数,经度,纬度\nNW1,张三,50,113.2021,35.2032\nNW2,李四,500,113.2072,35.2051\n",
-                    encoding="utf-8")
+    path.write_text("编号,姓名,承担网格数,经度,纬度\nNW1,张三,50,113.2021,35.2032\nNW2,李四,500,113.2072,35.2051\n"
+                    "NW3,王五,0,113.2072,35.2051\n", encoding="utf-8")
     with pytest.raises(ValidationError) as err:
         import_file(seeded, "workers", path)
-    [problem] = err.value.problems
-    assert (problem.where, problem.field) == ("第 3 行", "承担网格数") and "超过 50 个标准网格" in problem.message
+    too_many, none = err.value.problems
+    assert (too_many.where, too_many.field) == ("第 3 行", "承担网格数") and "超过 50 个标准网格" in too_many.message
+    assert none.where == "第 4 行" and "应大于 0" in none.message  # as `worker capacity` and the page refuse it
     path.write_text("编号,姓名,承担网格数,经度,纬度\nNW1,张三,50,113.2021,35.2032\n", encoding="utf-8")
     import_file(seeded, "workers", path)
     with pytest.raises(UserError, match="at most 50"):
