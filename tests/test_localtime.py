@@ -84,7 +84,7 @@ def test_account_and_publish_entries_read_in_words_in_the_ledger_export():
     rows = readable(ledger)
     assert list(rows["action"]) == ["新增账号", "发布方案"] and list(rows["actor"]) == ["命令行", "规划甲"]
     assert list(rows["subject"]) == ["street1", "方案 3"]
-    assert rows.iloc[0]["after"].startswith("角色：street；负责街道：")
+    assert rows.iloc[0]["after"] == "角色：街道/乡镇；负责街道：410802001"  # not street and JSON
     assert rows.iloc[1]["after"] == "发布的方案：3；换人网格数：2"  # no bookkeeping JSON
 
 

@@ -118,6 +118,13 @@ _OTHER_FIELDS = {"published": "发布的方案", "grids_changed": "换人网格�
                  "role": "角色", "wards": "负责街道", "display_name": "显示名称", "disabled": "停用", "password": "密码"}
 # Bookkeeping no clerk acts on (which ledger entry each ward's roster was read up to): not shown.
 _HIDDEN_FIELDS = frozenset({"ledger_seen"})
+_ROLES_ZH = {"admin": "管理员", "planner": "方案编制人员", "street": "街道/乡镇"}
+_ACCOUNT_VALUES = {
+    "role": lambda v: _ROLES_ZH.get(str(v), str(v)),
+    "wards": lambda v: "、".join(map(str, v)) if isinstance(v, list) and v else "全市",
+    "disabled": lambda v: "是" if v else "否",
+    "password": lambda v: "已修改",
+}
 # Who made a change, when it was not a person's account.
 _ACTORS = {"cli": "命令行", "demo": "示例数据"}
 
@@ -145,6 +152,8 @@ def readable(entries: pd.DataFrame) -> pd.DataFrame:
             return WORKER_STATUS_ZH.get(str(value), str(value))
         if field == "honours" and isinstance(value, list):
             return render_honours(value)
+        if field in _ACCOUNT_VALUES:  # an account's role, wards, state and password, in words
+            return _ACCOUNT_VALUES[field](value)
         return str(value) if not isinstance(value, (dict, list)) else json.dumps(value, ensure_ascii=False)
 
     def text(values: Any, action: str) -> str:

@@ -355,7 +355,10 @@ function changeText(before, after, action = "") {
   // honours by their titles.
   const shown = (k, v) => (v == null ? "—" : /^POINT/.test(String(v)) ? t("point")
     : /^(MULTI)?POLYGON/.test(String(v)) ? t("boundary")
-    : Array.isArray(v) ? v.map((h) => (h && h.title) || JSON.stringify(h)).join("、")
+    : k === "role" ? t({ admin: "roleAdmin", planner: "rolePlanner", street: "roleStreet" }[v] || String(v))
+    : k === "password" ? t("passwordChanged")
+    : k === "disabled" ? t(v ? "yes" : "no")
+    : Array.isArray(v) ? v.map((h) => (h && h.title) || (typeof h === "object" ? JSON.stringify(h) : h)).join("、")
     : typeof v === "object" ? JSON.stringify(v) : k === "status" ? t(String(v)) : String(v));
   const label = (k) => (state.lang === "en" ? k
     : k === "geometry" ? (action.startsWith("worker.") ? "住址坐标" : "边界") : FIELD_ZH[k] || k);
