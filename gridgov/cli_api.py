@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from gridgov.cli_common import DbOption, _open, _say, out, state
+from gridgov.cli_common import DbOption, _open, _say, out, pick, state
 
 user_app = typer.Typer(help="账号管理（网页服务）/ accounts of the web service", no_args_is_help=True)
 
@@ -143,13 +143,15 @@ def serve(
     os.environ["GRIDGOV_DB"] = settings.db
     os.environ["GRIDGOV_API_RUN_JOBS"] = "true" if jobs else "false"
     if workers > 1 and jobs:
-        out.print("[yellow]每个网页进程都会运行后台任务；建议 --no-jobs 并另行运行 gridgov jobs / every web worker "
-                  "runs background jobs too: prefer --no-jobs with gridgov jobs beside them[/yellow]")
+        out.print(pick("每个网页进程都会运行后台任务；建议 --no-jobs 并另行运行 gridgov jobs",
+                       "every web worker runs background jobs too: prefer --no-jobs with gridgov jobs beside them"),
+                  style="yellow", markup=False)
     if workers > 1 and not settings.api_secret:
         # Each worker would draw its own random secret and refuse the others' tokens.
         os.environ["GRIDGOV_API_SECRET"] = secrets.token_urlsafe(32)
-        out.print("[yellow]GRIDGOV_API_SECRET 未设置：本次使用随机密钥，重启后需重新登录 / no API secret set: "
-                  "a random one is shared by the workers; sign-ins end with a restart[/yellow]")
+        out.print(pick("GRIDGOV_API_SECRET 未设置：本次使用随机密钥，重启后需重新登录",
+                       "no API secret set: a random one is shared by the workers; sign-ins end with a restart"),
+                  style="yellow", markup=False)
     _say(f"gridgov 网页服务：http://{host}:{port}/ （接口文档 /docs）", f"serving on http://{host}:{port}/ (API docs at /docs)")
     server.run(host=host, port=port, workers=workers, access_log=access_log)
 
