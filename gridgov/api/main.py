@@ -426,6 +426,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     logging.getLogger("uvicorn.access").addFilter(ACCESS_LOG_FILTER)
     app.state.login_limiter = LoginLimiter()
     app.state.cache = RevisionCache(size=settings.api_cache_entries)
+    # The city map is ~14 MB of HTML built in 4-6 s: a few kept apart, so they never crowd out
+    # (or multiply in) the small answers above.
+    app.state.map_cache = RevisionCache(size=4)
 
     app.add_exception_handler(RequestValidationError, on_invalid_request)
     app.add_exception_handler(StarletteHTTPException, on_http_error)

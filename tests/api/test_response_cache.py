@@ -46,3 +46,17 @@ def test_no_cache_when_size_is_zero(city):
         b = c.get("/api/workers", headers=h).json()
         assert a == b and c.app.state.cache.hits == 0
     assert Settings().api_cache_entries > 0
+
+
+def test_the_city_map_is_built_once_until_what_it_draws_changes(client, auth, city):
+    """It was rebuilt (4-6 s for the demo city) on every sign-in, publish and language switch."""
+    h = auth["planner"]
+    cache: RevisionCache = client.app.state.map_cache
+    first = client.get("/api/maps/coverage", headers=h).text
+    assert client.get("/api/maps/coverage", headers=h).text == first and cache.hits == 1
+    english = client.get("/api/maps/coverage?lang=en", headers=h).text
+    assert english != first and cache.misses == 2  # one entry per language
+    with open_store(city) as store:  # a write made elsewhere: only the revisions tell the service
+        store.update("workers", {"worker_id": "B"}, {"name": "李四改"})
+    fresh = client.get("/api/maps/coverage", headers=h).text
+    assert fresh != first and "李四改" in fresh and cache.misses == 3

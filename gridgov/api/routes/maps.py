@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from gridgov.api.deps import PlannerUser, ScopeDep, StoreDep
@@ -31,11 +31,24 @@ def _html(m: Any) -> HTMLResponse:
     return HTMLResponse(_maps().render_html(m, **_ASSETS))
 
 
+# What the coverage map is drawn from (the ledger: the shapes of grids removed since a plan).
+_COVERAGE_LAYERS = ("counties", "wards", "grids", "workers", "incidents", "sites", "plans", "assignments", "ledger")
+
+
 @router.get("/coverage", response_class=HTMLResponse)
-def coverage(store: StoreDep, _user: PlannerUser, plan_id: RowId | None = None,
+def coverage(request: Request, store: StoreDep, _user: PlannerUser, plan_id: RowId | None = None,
              lang: Lang = "zh") -> HTMLResponse:
-    """全市覆盖地图 / the city coverage map (published plan unless plan_id)."""
-    return _html(_maps().coverage_map(store, plan_id=plan_id, lang=lang, **_ASSETS))
+    """全市覆盖地图 / the city coverage map (published plan unless plan_id).
+
+    Built once and kept until a layer it is drawn from changes: it was rebuilt on every sign-in,
+    publish and language switch. The day is in the key, as it marks who is away today.
+    """
+    from gridgov.localtime import today
+
+    key = ("coverage", plan_id, lang, today().isoformat())
+    html = request.app.state.map_cache.get_or_read(store, key, _COVERAGE_LAYERS, lambda: _maps().render_html(
+        _maps().coverage_map(store, plan_id=plan_id, lang=lang, **_ASSETS), **_ASSETS))
+    return HTMLResponse(html)
 
 
 @router.get("/ward/{code}", response_class=HTMLResponse)
