@@ -12,7 +12,7 @@ _REQUIRED = {
     "multipart": "python-multipart",
     "jwt": "pyjwt",
     "argon2": "argon2-cffi",
-    "swagger_ui_bundle": "swagger-ui-bundle",
+    "swagger_ui": "swagger-ui-py",
 }
 
 

@@ -42,9 +42,13 @@ def web_dir() -> Path:
 
 
 def swagger_dir() -> Path:
-    import swagger_ui_bundle
+    """swagger-ui 5's files, from the swagger-ui-py package (found, not imported: its module
+    pulls in web-framework glue gridgov does not use)."""
+    from importlib.util import find_spec
 
-    return Path(swagger_ui_bundle.swagger_ui_path)
+    spec = find_spec("swagger_ui")
+    assert spec is not None and spec.submodule_search_locations  # require_extra checked it
+    return Path(list(spec.submodule_search_locations)[0]) / "static"
 
 
 _GZIP_FROM_BYTES = 32_768
@@ -362,7 +366,7 @@ _SECURITY_HEADERS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy
                      (b"x-frame-options", b"SAMEORIGIN"), (b"content-security-policy", _CSP))
 
 
-# The files /docs loads; the rest of swagger-ui-bundle's folder (its demo index.html fetches the
+# The files /docs loads; the rest of swagger-ui-py's folder (its demo initializer fetches the
 # petstore from the internet) is not served.
 _SWAGGER_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"})
 
@@ -411,7 +415,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="gridgov", version="0.1.0", lifespan=lifespan,
         description="劳模包网格与调解工作室 / model workers on governance grids and mediation studios",
         # The default docs pages load swagger-ui from a CDN: intranets are offline, so /docs is
-        # served below from the swagger-ui-bundle package's files instead; ReDoc is off.
+        # served below from the swagger-ui-py package's files (swagger-ui 5) instead; ReDoc is off.
         docs_url=None, redoc_url=None, openapi_url="/openapi.json",
     )
     app.state.settings = settings

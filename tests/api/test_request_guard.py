@@ -79,7 +79,7 @@ def test_security_headers_and_only_the_docs_files_are_served(client):
         assert r.headers["x-content-type-options"] == "nosniff"
         assert "frame-ancestors 'self'" in r.headers["content-security-policy"]
     assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
-    # swagger-ui-bundle's demo page fetches the petstore from the internet; the page folder is a package
+    # swagger-ui-py's demo initializer fetches the petstore from the internet; the page folder is a package
     for path in ("/static/swagger/index.html", "/static/swagger/swagger-initializer.js", "/__init__.py"):
         assert client.get(path).status_code == 404, path
     assert client.get("/app.js").status_code == 200

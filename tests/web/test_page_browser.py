@@ -309,3 +309,19 @@ def test_an_ended_session_says_so_and_polling_restarts_after_a_new_sign_in(brows
     page.frame_locator("#city-map").locator("path.leaflet-interactive").first.wait_for()
     page.wait_for_function("state.poll !== null")  # polling again for the queued job
     context.close()
+
+
+def test_the_api_docs_render_offline(browser, served):
+    """Swagger UI 4.15 (swagger-ui-bundle) said "Unable to render this definition": FastAPI's
+    OpenAPI is 3.1. Every request stays on the service."""
+    context = browser.new_context()
+    outside: list[str] = []
+    context.route("**/*", lambda route: (outside.append(route.request.url), route.abort())
+                  if not route.request.url.startswith(served.url) else route.continue_())
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(served.url + "/docs")
+    page.locator(".opblock-summary").first.wait_for()
+    assert page.locator(".opblock-summary").count() > 20 and "Unable to render" not in page.inner_text("body")
+    assert outside == []
+    context.close()
