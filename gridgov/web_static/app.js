@@ -186,6 +186,7 @@ async function showWard(code, wards) {
   const ward = wards.find((w) => w.code === code);
   $("#ward-name").textContent = ward ? ward.name : code;
   const workers = await api("/api/workers?ward=" + encodeURIComponent(code));
+  Object.assign(state.names, Object.fromEntries(workers.map((w) => [w.worker_id, w.name]))); // for the ledger
   // By grid, as the workbook is; workers without a grid here next, those who left last: a
   // clerk must not phone a retired worker because the list looked the same.
   const rank = (w) => (w.status === "retired" ? 2 : w.grids.length ? 0 : 1);
@@ -373,7 +374,10 @@ function actorText(actor) {
 
 function subjectText(e) {
   const plan = /^plan (\d+)$/.exec(e.subject || "");
-  return plan ? t("planN", { id: plan[1] }) : e.subject;
+  if (plan) return t("planN", { id: plan[1] });
+  // A worker by name (a clerk's list shows names, not ids), the id beside it.
+  const name = e.action.startsWith("worker.") && state.names[e.subject];
+  return name ? `${name}（${e.subject}）` : e.subject;
 }
 
 async function loadLedger(table = "#ledger") {

@@ -68,6 +68,7 @@ def test_street_office_and_planner(browser, served):
     assert grids.get_attribute("title").startswith("G10") and "网格" not in grids.get_attribute("title")
     page.locator("#street-ledger tbody tr").first.wait_for()  # its own workers' roster changes
     assert "劳模退出" in page.inner_text("#street-ledger") and "发布方案" not in page.inner_text("#street-ledger")
+    assert "张三（A）" in page.inner_text("#street-ledger")  # by name: the clerk's list has no ids
     assert page.inner_text("#street-ledger thead").split() == ["时间", "操作人", "变动", "对象", "内容"]
     polygons = page.frame_locator("#ward-map").locator("path.leaflet-interactive")
     polygons.first.wait_for()
