@@ -265,10 +265,14 @@ async function startPlanner() {
 
 async function loadPlans() {
   const plans = await api("/api/plans");
+  const current = plans.find((p) => p.status === "published");
   fillTable($("#plans"), plans, (tr, p) => {
     tr.dataset.plan = p.plan_id;
     cell(tr, p.plan_id);
-    cell(tr, t(p.status)).className = "state-" + p.status;
+    // A draft solved from another plan than the one published now would undo what was published
+    // since: say so before anyone presses 发布 (two drafts a minute apart both offered it).
+    const stale = p.status === "draft" && current && p.based_on != null && p.based_on !== current.plan_id;
+    cell(tr, stale ? t("staleDraft", { id: p.based_on }) : t(p.status)).className = "state-" + p.status;
     cell(tr, localTime(p.created_at));
     cell(tr, p.created_by);
     const s = p.summary || {};

@@ -326,3 +326,20 @@ def test_the_api_docs_render_offline(browser, served):
     assert page.locator(".opblock-summary").count() > 20 and "Unable to render" not in page.inner_text("body")
     assert outside == []
     context.close()
+
+
+def test_a_draft_from_an_older_plan_says_it_is_out_of_date(browser, served):
+    """Two drafts a minute apart both offered 发布; after one was published the other would undo it."""
+    from gridgov.plans.run import solve_plan
+    from gridgov.plans.versions import publish_plan
+    from gridgov.store import open_store
+
+    with open_store(served.db) as store:
+        newer = solve_plan(store, actor="t").plan_id  # also from the published plan
+        publish_plan(store, newer, actor="t")
+    context, page = _planner_page(browser, served)
+    page.click(".tabs button[data-tab=plans]")
+    row = page.locator(f"#plans tbody tr[data-plan='{served.draft_id}'] td").nth(1)
+    row.wait_for()
+    assert row.inner_text() == f"草稿（基于旧方案 {served.published_id}，已过时）"
+    context.close()
