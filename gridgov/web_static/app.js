@@ -22,6 +22,7 @@ function t(key, vars = {}) {
 function applyLang() {
   document.documentElement.lang = state.lang === "en" ? "en" : "zh-CN";
   $$("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  $$("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
   $("#lang").textContent = state.lang === "en" ? "中文" : "English";
   document.title = t("title") + " · gridgov";
 }
@@ -148,6 +149,7 @@ function signOut() {
   // Nothing of this user's data stays in the tab for the next one: maps, tables, the lists the
   // roster and plans filled (a planner's roster holds every worker's name), typed form values.
   state.names = {};
+  state.rosterWorkers = [];
   $$("iframe").forEach((f) => { f.srcdoc = ""; });
   $$("tbody").forEach((b) => b.replaceChildren());
   ["#ward-select", "#diff-a", "#diff-b", "#roster-worker"].forEach((s) => $(s).replaceChildren());
@@ -415,13 +417,22 @@ async function restoreWorker(id) {
 async function loadRoster() {
   const workers = await api("/api/workers");
   state.names = Object.fromEntries(workers.map((w) => [w.worker_id, w.name])); // for the diff table
-  const chosen = $("#roster-worker").value; // a reload after a change keeps the worker chosen
-  $("#roster-worker").replaceChildren(...workers.map((w) => new Option(`${w.worker_id} ${w.name}`, w.worker_id)));
-  if (chosen && workers.some((w) => w.worker_id === chosen)) $("#roster-worker").value = chosen;
+  state.rosterWorkers = workers;
+  fillWorkerSelect();
   fillTable($("#planner-workers"), workers, (tr, w) => {
     cell(tr, w.worker_id); cell(tr, w.name); wardCell(tr, w.home_ward); cell(tr, statusText(w));
     cell(tr, w.capacity); cell(tr, w.grids.length ? w.grids.join("、") : t("noGrids"));
   });
+}
+
+function fillWorkerSelect() {
+  // 1,500 workers in one select: the search box keeps those whose name or id holds what is typed.
+  const chosen = $("#roster-worker").value; // a reload after a change keeps the worker chosen
+  const typed = ($("#roster-find").value || "").trim().toLowerCase();
+  const shown = (state.rosterWorkers || []).filter((w) => !typed || w.name.toLowerCase().includes(typed)
+    || w.worker_id.toLowerCase().includes(typed));
+  $("#roster-worker").replaceChildren(...shown.map((w) => new Option(`${w.worker_id} ${w.name}`, w.worker_id)));
+  if (chosen && shown.some((w) => w.worker_id === chosen)) $("#roster-worker").value = chosen;
 }
 
 function rosterOptions() {
@@ -552,6 +563,7 @@ function init() {
   $("#solve").onclick = () => solve(false);
   $("#solve-changed").onclick = () => solve(true);
   $("#roster-action").onchange = rosterOptions;
+  $("#roster-find").oninput = fillWorkerSelect;
   $("#roster-form").addEventListener("submit", rosterSubmit);
   rosterOptions();
   if (state.token) start().catch((e) => { signOut(); say(e.message, "error"); });

@@ -343,3 +343,16 @@ def test_a_draft_from_an_older_plan_says_it_is_out_of_date(browser, served):
     row.wait_for()
     assert row.inner_text() == f"草稿（基于旧方案 {served.published_id}，已过时）"
     context.close()
+
+
+def test_the_roster_form_finds_a_worker_by_name(browser, served):
+    """1,500 workers in one select: finding one meant scrolling or knowing the id."""
+    context, page = _planner_page(browser, served)
+    page.click(".tabs button[data-tab=roster]")
+    page.wait_for_function("document.querySelectorAll('#roster-worker option').length > 1")
+    page.fill("#roster-find", "李四")
+    options = page.locator("#roster-worker option").all_inner_texts()
+    assert options == ["B 李四"] and page.input_value("#roster-worker") == "B"
+    page.fill("#roster-find", "")
+    assert page.locator("#roster-worker option").count() == 6
+    context.close()
