@@ -356,3 +356,17 @@ def test_the_roster_form_finds_a_worker_by_name(browser, served):
     page.fill("#roster-find", "")
     assert page.locator("#roster-worker option").count() == 6
     context.close()
+
+
+def test_a_phone_sized_screen_keeps_the_page_its_width(browser, served):
+    """At 375 px the page was 594 px wide and 退出登录 a column of single characters."""
+    context = browser.new_context(viewport={"width": 375, "height": 667})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(served.url + "/")
+    _sign_in(page, "street1", served.password)
+    page.locator("#street-workers tbody tr").first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    box = page.locator("#logout").bounding_box()
+    assert box["width"] > box["height"]  # a button, not a column of characters
+    context.close()
