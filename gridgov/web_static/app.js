@@ -23,6 +23,8 @@ function applyLang() {
   document.documentElement.lang = state.lang === "en" ? "en" : "zh-CN";
   $$("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
   $$("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
+  $$("[data-i18n-title]").forEach((el) => { el.title = t(el.dataset.i18nTitle); });
+  $$("[data-i18n-aria]").forEach((el) => { el.setAttribute("aria-label", t(el.dataset.i18nAria)); });
   $("#lang").textContent = state.lang === "en" ? "中文" : "English";
   document.title = t("title") + " · gridgov";
 }
@@ -236,7 +238,12 @@ async function showMap(path) {
 // -- planner ----------------------------------------------------------------------------------
 function showTab(name) {
   state.tab = name;
-  $$(".tabs button").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
+  // Screen readers hear which tab is open, not only sighted users seeing its colour.
+  $$(".tabs button").forEach((b) => {
+    b.classList.toggle("active", b.dataset.tab === name);
+    b.setAttribute("role", "tab");
+    b.setAttribute("aria-selected", String(b.dataset.tab === name));
+  });
   $$(".tab").forEach((el) => { el.hidden = el.id !== "tab-" + name; });
   // Leaflet fits the map to its frame's size: a map drawn while hidden is redrawn when shown.
   if (name === "ledger") loadLedger().catch((e) => say(e.message, "error"));

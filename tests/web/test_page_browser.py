@@ -370,3 +370,15 @@ def test_a_phone_sized_screen_keeps_the_page_its_width(browser, served):
     box = page.locator("#logout").bounding_box()
     assert box["width"] > box["height"]  # a button, not a column of characters
     context.close()
+
+
+def test_tabs_maps_and_selects_are_named_for_screen_readers(browser, served):
+    context, page = _planner_page(browser, served)
+    assert page.get_attribute(".tabs button[data-tab=map]", "aria-selected") == "true"
+    page.click(".tabs button[data-tab=plans]")
+    assert page.get_attribute(".tabs button[data-tab=plans]", "aria-selected") == "true"
+    assert page.get_attribute(".tabs button[data-tab=map]", "aria-selected") == "false"
+    assert page.get_attribute("#city-map", "title") == "地图" and page.get_attribute("#diff-a", "aria-label") == "原方案"
+    page.click("#lang")
+    page.wait_for_function("document.querySelector('#diff-a').getAttribute('aria-label') === 'from plan'")
+    context.close()
