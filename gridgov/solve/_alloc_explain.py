@@ -69,10 +69,7 @@ def _reason(
                          f"可用劳模（{names}）已被锁定的网格占满，无法再承担该网格",
                          f"the eligible workers ({names}) are filled by locked grids and "
                          "cannot take this grid")
-    if not data.coverage_proven:
-        return Uncovered(i, "time_limit", "时限内未能证明可覆盖该网格；放宽时限后可能覆盖",
-                         "the time limit ended before the solver could cover this grid; a "
-                         "longer time limit may cover it")
+    # A capacity shortfall is a fact whatever the search proved: it comes before the time limit.
     if i in shortage:
         have, need, grids = shortage[i]
         if data.rule == "one":
@@ -84,6 +81,11 @@ def _reason(
                          f"可用劳模总容量 {have:g} 小于 {grids} 个网格的总负荷 {need:g}",
                          f"the eligible workers' total capacity {have:g} is below the total load "
                          f"{need:g} of the {grids} grids that share them")
+    if not data.coverage_proven:
+        # Not "more time may cover it": over a simulated year a tenfold limit covered almost none.
+        return Uncovered(i, "time_limit", "时限内未找到覆盖该网格的方案（未证明不能覆盖）；可能是附近劳模的承担能力或连片要求所限",
+                         "no plan covering this grid was found within the time limit (not proven impossible); "
+                         "the nearby workers' capacities or contiguous territories may be what limits it")
     if data.contiguity:
         return Uncovered(i, "contiguity", "在每位劳模辖区保持连片的前提下无法覆盖该网格",
                          "no worker can take this grid while keeping one connected territory")

@@ -472,3 +472,17 @@ def test_no_plan_within_the_time_limit_is_unknown_not_infeasible(monkeypatch) ->
     cost = np.array([[1.0, 5.0], [5.0, 1.0], [2.0, 2.0]])
     r = allocate(cost, capacity=np.array([2.0, 2.0]), balance=0.1, time_limit=1.0)
     assert calls and r.status == "unknown" and (r.worker_of == -1).all()
+
+
+def test_a_capacity_shortfall_is_the_reason_even_when_coverage_is_not_proven() -> None:
+    """The time limit was blamed first ("a longer limit may cover it") where capacity was short."""
+    from gridgov.solve._alloc_explain import ExplainInput, explain
+
+    n, m = 3, 1
+    data = ExplainInput(rule="several", allowed=np.ones((n, m), bool), finite=np.ones((n, m), bool),
+                        load=np.array([[3.0], [2.0], [2.0]]), capacity=np.array([4.0]),
+                        lock_worker=np.full(n, -1), contiguity=False, coverage_proven=False)
+    (why,) = explain(data, np.array([-1, 0, 0]))
+    assert why.code == "capacity_shortfall"
+    (why,) = explain(dataclasses.replace(data, capacity=np.array([9.0])), np.array([-1, 0, 0]))
+    assert why.code == "time_limit" and "not proven impossible" in why.reason_en
