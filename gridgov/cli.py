@@ -334,10 +334,11 @@ def plan_diff(
     db: DbOption = None,
 ) -> None:
     """两个方案之间换人的网格 / grids whose worker changed between two plans."""
-    from gridgov.plans.versions import diff_plans, plan_assignment, removed_grids
+    from gridgov.plans.versions import diff_plans, diff_summary, plan_assignment, removed_grids
 
     with _open(db) as store:
         moves = diff_plans(store, a, b)
+        trade = diff_summary(store, moves)
         ids = sorted({w for m in moves for w in (m.before, m.after) if w})
         names = {r["worker_id"]: r["name"] for r in store.rows(
             "workers", where={"worker_id": ids}, columns=["worker_id", "name"])} if ids else {}
@@ -362,6 +363,13 @@ def plan_diff(
                       who(m.before, "（无）" if m.grid_code in in_a else "（新网格）"),
                       who(m.after, "（无）" if m.grid_code in grid_names else "（网格已撤销）"))
     out.print(table)
+    if moves:
+        _say(f"新增覆盖 {trade.covered} 个网格（{trade.covered_households:,} 户），失去覆盖 {trade.uncovered} 个"
+             f"（{trade.uncovered_households:,} 户）；在岗劳模换出 {trade.from_on_duty} 个网格，"
+             f"已退出或暂不可用劳模的网格 {trade.from_away} 个",
+             f"covered {trade.covered} more grids ({trade.covered_households:,} households), {trade.uncovered} fewer "
+             f"({trade.uncovered_households:,} households); {trade.from_on_duty} grids moved off workers on duty, "
+             f"{trade.from_away} off workers retired or away")
 
 
 @plan_app.command("export")

@@ -744,3 +744,18 @@ def test_the_home_ward_check_follows_the_stored_home_and_only_a_new_ward(seeded,
     with pytest.raises(UserError, match="does not hold the home point"):
         add_worker(seeded, {"worker_id": "F", "name": "己", "home_ward": "410802001",
                             "geometry": Point(113.219, 35.205)}, actor="x")
+
+
+def test_a_diff_says_what_it_trades(seeded):
+    """Coverage gained and lost against grids taken from workers still on duty: a planner could
+    not see that six moves bought one grid of 188 households."""
+    from gridgov.plans.versions import diff_summary
+
+    first = _plan(seeded, {"G1": "A", "G2": None, "G3": "C"})
+    retire_worker(seeded, "C", actor="办公室")
+    second = _plan(seeded, {"G1": "B", "G2": "A", "G3": None})  # A moves, C's grid is lost
+    trade = diff_summary(seeded, diff_plans(seeded, first, second))
+    assert (trade.covered, trade.covered_households, trade.uncovered, trade.uncovered_households) == (1, 300, 1, 500)
+    assert (trade.from_on_duty, trade.from_away) == (1, 0)
+    third = _plan(seeded, {"G1": "B", "G2": "A", "G3": "B"})
+    assert diff_summary(seeded, diff_plans(seeded, first, third)).from_away == 1  # C left: not an on-duty move
