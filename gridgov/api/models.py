@@ -233,6 +233,13 @@ class DiffOut(BaseModel):
     moves: list[MoveOut]
 
 
+class PublishedOut(BaseModel):
+    """Which plan a street office's list comes from (a printed sheet must say so)."""
+
+    plan_id: int | None = None
+    published_at: datetime | None = None
+
+
 class AssignmentOut(BaseModel):
     grid_code: str
     grid_name: str | None = None

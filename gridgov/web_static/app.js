@@ -148,6 +148,7 @@ function signOut() {
   $("#login-view").hidden = false;
   $("#who").textContent = "";
   $("#ward-name").textContent = "";
+  $("#print-plan").textContent = "";
   // Nothing of this user's data stays in the tab for the next one: maps, tables, the lists the
   // roster and plans filled (a planner's roster holds every worker's name), typed form values.
   state.names = {};
@@ -191,6 +192,10 @@ async function showWard(code, wards) {
   $("#ward-name").textContent = ward ? ward.name : code;
   const workers = await api("/api/workers?ward=" + encodeURIComponent(code));
   Object.assign(state.names, Object.fromEntries(workers.map((w) => [w.worker_id, w.name]))); // for the ledger
+  // A sheet on a wall outlives its plan: the printout names the plan and when it was published.
+  const plan = await api("/api/wards/" + encodeURIComponent(code) + "/plan");
+  $("#print-plan").textContent = plan.plan_id == null ? t("noPlan")
+    : t("printPlan", { id: plan.plan_id, at: localTime(plan.published_at).slice(0, 10) });
   // By grid, as the workbook is; workers without a grid here next, those who left last: a
   // clerk must not phone a retired worker because the list looked the same.
   const rank = (w) => (w.status === "retired" ? 2 : w.grids.length ? 0 : 1);

@@ -18,6 +18,7 @@ ROUTES = [
     ("GET", "/api/wards/geojson", ALL, False),
     ("GET", "/api/wards/{ward}", ALL, True),
     ("GET", "/api/wards/{ward}/assignments", ALL, True),
+    ("GET", "/api/wards/{ward}/plan", ALL, True),
     ("GET", "/api/grids", ALL, False),
     ("GET", "/api/grids?ward={ward}", ALL, True),
     ("GET", "/api/grids/{grid}", ALL, True),

@@ -69,6 +69,8 @@ def test_street_office_and_planner(browser, served):
     page.locator("#street-ledger tbody tr").first.wait_for()  # its own workers' roster changes
     assert "劳模退出" in page.inner_text("#street-ledger") and "发布方案" not in page.inner_text("#street-ledger")
     assert "张三（A）" in page.inner_text("#street-ledger")  # by name: the clerk's list has no ids
+    # The printout names the plan it comes from (hidden on screen, shown in print).
+    assert page.text_content("#print-plan").startswith(f"方案 {served.published_id}（20")
     assert page.inner_text("#street-ledger thead").split() == ["时间", "操作人", "变动", "对象", "内容"]
     polygons = page.frame_locator("#ward-map").locator("path.leaflet-interactive")
     polygons.first.wait_for()

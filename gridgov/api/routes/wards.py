@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from gridgov.api.deps import ScopeDep, StoreDep
-from gridgov.api.models import AssignmentOut, WardOut, clean
+from gridgov.api.models import AssignmentOut, PublishedOut, WardOut, clean
 from gridgov.api.routes.geo import GeoJSONResponse, feature_collection
 from gridgov.plans.versions import plan_assignment, published_plan
 
@@ -35,6 +35,16 @@ def ward(code: str, store: StoreDep, scope: ScopeDep) -> WardOut:
     scope.require_ward(store, code)
     r = store.load("wards", where={"code": code}).iloc[0]
     return WardOut(code=r["code"], name=r["name"], county_code=clean(r["county_code"]))
+
+
+@router.get("/{code}/plan", response_model=PublishedOut)
+def ward_plan(code: str, store: StoreDep, scope: ScopeDep) -> PublishedOut:
+    """本街道名单所依据的已发布方案 / the published plan a ward's list comes from (for the printout)."""
+    scope.require_ward(store, code)
+    plan = published_plan(store)
+    if plan is None:
+        return PublishedOut()
+    return PublishedOut(plan_id=int(plan["plan_id"]), published_at=clean(plan.get("published_at")))
 
 
 @router.get("/{code}/assignments", response_model=list[AssignmentOut])
