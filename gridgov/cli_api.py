@@ -51,11 +51,13 @@ def user_add(
     _say(f"已创建账号 {user.username}（{role}，{wards}）", f"account {user.username} created ({role_en}, {wards_en})")
 
 
-_ROLES = {"admin": ("管理员", "admin"), "planner": ("方案编制人员", "planner"), "street": ("街道/乡镇", "street office")}
+_ROLES_EN = {"street": "street office"}
 
 
 def _role_text(role: str) -> tuple[str, str]:
-    return _ROLES.get(role, (role, role))
+    from gridgov.schema import ROLE_ZH
+
+    return ROLE_ZH.get(role, role), _ROLES_EN.get(role, role)
 
 
 def _wards_text(user: Any) -> tuple[str, str]:

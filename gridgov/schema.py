@@ -65,6 +65,7 @@ WORKER_STATUS_ZH = {"active": "在岗", "unavailable": "暂不可用", "retired"
 
 PLAN_STATUSES: tuple[str, ...] = ("draft", "published", "superseded")
 PLAN_STATUS_ZH = {"draft": "草稿", "published": "已发布", "superseded": "已替换"}
+ROLE_ZH = {"admin": "管理员", "planner": "方案编制人员", "street": "街道/乡镇"}
 
 COUNTIES = Layer(
     "counties", ("code",),

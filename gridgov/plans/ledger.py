@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from gridgov.schema import ROLE_ZH
 from gridgov.store import SqlStore, now_utc
 
 # Actions written to the ledger; the Chinese labels are what exports and the page show.
@@ -118,9 +119,8 @@ _OTHER_FIELDS = {"published": "发布的方案", "grids_changed": "换人网格�
                  "role": "角色", "wards": "负责街道", "display_name": "显示名称", "disabled": "停用", "password": "密码"}
 # Bookkeeping no clerk acts on (which ledger entry each ward's roster was read up to): not shown.
 _HIDDEN_FIELDS = frozenset({"ledger_seen"})
-_ROLES_ZH = {"admin": "管理员", "planner": "方案编制人员", "street": "街道/乡镇"}
 _ACCOUNT_VALUES = {
-    "role": lambda v: _ROLES_ZH.get(str(v), str(v)),
+    "role": lambda v: ROLE_ZH.get(str(v), str(v)),
     "wards": lambda v: "、".join(map(str, v)) if isinstance(v, list) and v else "全市",
     "disabled": lambda v: "是" if v else "否",
     "password": lambda v: "已修改",

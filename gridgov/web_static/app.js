@@ -161,7 +161,7 @@ function signOut() {
 
 async function start() {
   state.user = await api("/api/me");
-  const role = { admin: "roleAdmin", planner: "rolePlanner", street: "roleStreet" }[state.user.role];
+  const role = ROLE_KEYS[state.user.role];
   $("#who").textContent = `${t("signedInAs")}: ${state.user.display_name || state.user.username} (${t(role)})`;
   $("#login-view").hidden = true;
   $("#logout").hidden = false;
@@ -366,6 +366,8 @@ const FIELD_ZH = {
   county_code: "区县代码", role: "角色", wards: "负责街道", display_name: "显示名称", disabled: "停用",
   password: "密码", file: "文件", rows: "行数", inserted: "新增", updated: "更新", unchanged: "未变",
 };
+// An account's role -> its words' key in I18N.
+const ROLE_KEYS = { admin: "roleAdmin", planner: "rolePlanner", street: "roleStreet" };
 // Bookkeeping a planner does not act on: which ledger entry each ward's roster was read up to.
 const LEDGER_HIDDEN = new Set(["ledger_seen"]);
 
@@ -374,7 +376,7 @@ function changeText(before, after, action = "") {
   // honours by their titles.
   const shown = (k, v) => (v == null ? "—" : /^POINT/.test(String(v)) ? t("point")
     : /^(MULTI)?POLYGON/.test(String(v)) ? t("boundary")
-    : k === "role" ? t({ admin: "roleAdmin", planner: "rolePlanner", street: "roleStreet" }[v] || String(v))
+    : k === "role" ? t(ROLE_KEYS[v] || String(v))
     : k === "password" ? t("passwordChanged")
     : k === "disabled" ? t(v ? "yes" : "no")
     : Array.isArray(v) ? v.map((h) => (h && h.title) || (typeof h === "object" ? JSON.stringify(h) : h)).join("、")
