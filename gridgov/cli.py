@@ -89,12 +89,13 @@ def status(db: DbOption = None) -> None:
     with _open(db) as store:
         version = store.schema_version()
         table = Table(title=pick(f"{store.url}（结构版本 {version}）", f"{store.url} (schema version {version})"))
+        named = state.lang != "en"  # the 名称 column: the layers' Chinese names, left out in English
         table.add_column(words("图层 layer"))
-        if state.lang != "en":
+        if named:
             table.add_column("名称")
         table.add_column(words("条数 rows"), justify="right")
         for name, layer in LAYERS.items():
-            table.add_row(*((name, str(store.count(name))) if state.lang == "en" else (name, layer.label, str(store.count(name)))))
+            table.add_row(name, *([layer.label] if named else []), str(store.count(name)))
         out.print(table)
         from gridgov.plans.studios import unavailable_studio_staff
 
@@ -206,7 +207,7 @@ def demo(
     with _open(db, create=True) as store, out.status("…") as status:
         summary = run_demo(store, out_dir=out_dir, seed=seed, scale=scale, progress=lambda msg: status.update(msg),
                            map_lang="en" if state.lang == "en" else "zh")
-    _print_summary(summary, title="焦作示例 / Jiaozuo demo", details=str(out_dir / "summary.json"))
+    _print_summary(summary, title=pick("焦作示例", "Jiaozuo demo"), details=str(out_dir / "summary.json"))
 
 
 class RuleChoice(str, Enum):
@@ -244,7 +245,7 @@ def solve(
         _say("没有需要重新求解的街道", "nothing to re-solve")
         return
     _say(f"草稿方案 {outcome.plan_id} 已保存", f"draft plan {outcome.plan_id} stored")
-    _print_summary(outcome.summary, title=f"包格方案 {outcome.plan_id} / grid plan {outcome.plan_id}",
+    _print_summary(outcome.summary, title=pick(f"包格方案 {outcome.plan_id}", f"grid plan {outcome.plan_id}"),
                    details=f"GET /api/plans/{outcome.plan_id}")
 
 
@@ -423,15 +424,20 @@ def plan_publish(
         studio_plan, away = unavailable_studio_staff(store)
     _say(f"方案 {plan_id} 已发布", f"plan {plan_id} published")
     if stale:
-        listed = "、".join(stale[:10]) + (f" 等 {len(stale)} 个" if len(stale) > 10 else "")
+        listed = _first_ten(stale, "个")
         _say(f"提示：{len(stale)} 个街道的名册在此方案之后有变动（{listed}），请运行 gridgov solve --changed",
              f"note: the roster of {len(stale)} wards changed after this plan: run gridgov solve --changed")
     _say_empty_seats(studio_plan, away)
 
 
+def _first_ten(items: list[str], unit: str) -> str:
+    """``a、b、…`` for a note: the first ten, then how many in all (等 37 个)."""
+    return "、".join(items[:10]) + (f" 等 {len(items)} {unit}" if len(items) > 10 else "")
+
+
 def _say_empty_seats(studio_plan: int | None, away: list[str]) -> None:
     if away:
-        listed = "、".join(away[:10]) + (f" 等 {len(away)} 名" if len(away) > 10 else "")
+        listed = _first_ten(away, "名")
         _say(f"提示：已发布的调解工作室方案 {studio_plan} 中有 {len(away)} 名调解员已退出或暂不可用（{listed}），"
              "请运行 gridgov studios place 重新布局配人",
              f"note: {len(away)} mediators of published studio plan {studio_plan} have retired or are away "
@@ -587,7 +593,7 @@ def worker_capacity(
 def _print_summary(summary: dict, *, title: str, details: str) -> None:
     from gridgov.cli_summary import summary_rows
 
-    table = Table(title=pick(*title.split(" / ", 1)) if " / " in title else title)
+    table = Table(title=title)
     table.add_column(words("项目 item"))
     table.add_column(words("数值 value"), justify="right")
     for label, text in summary_rows(summary, details=details, lang=state.lang):

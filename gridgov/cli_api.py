@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from gridgov.cli_common import DbOption, _open, _say, out, pick, state
+from gridgov.cli_common import DbOption, _open, _say, label, out, pick, state
 
 user_app = typer.Typer(help="账号管理（网页服务）/ accounts of the web service", no_args_is_help=True)
 
@@ -71,10 +71,9 @@ def user_list(db: DbOption = None) -> None:
     with _open(db) as store:
         users = accounts.list_users(store)
     en = state.lang == "en"
-    table = Table(title="accounts" if en else "账号" if state.lang == "zh" else "账号 accounts")
-    heads = (("用户名", "user"), ("角色", "role"), ("街道", "wards"), ("停用", "disabled"))
-    for zh, english in heads:
-        table.add_column(english if en else zh if state.lang == "zh" else f"{zh} {english}")
+    table = Table(title=label("账号", "accounts"))
+    for zh, english in (("用户名", "user"), ("角色", "role"), ("街道", "wards"), ("停用", "disabled")):
+        table.add_column(label(zh, english))
     for u in users:
         wards, role = _wards_text(u)[en], _role_text(u.role)[en]
         table.add_row(escape(u.username), role, wards, ("yes" if en else "是") if u.disabled else "")
