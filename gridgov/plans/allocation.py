@@ -23,13 +23,13 @@ from gridgov.geo.measure import anchor_points_m, distance_matrix_m, polsby_poppe
 from gridgov.plans.roster import available_workers
 
 Rule = Literal["one", "several", "auto"]
+WardProgress = Callable[["WardOutcome", int, int], None]
 
 
 def _setting(name: str) -> float:
     from gridgov.settings import get_settings
 
     return float(getattr(get_settings(), name))
-WardProgress = Callable[["WardOutcome", int, int], None]
 
 
 @dataclass(frozen=True)

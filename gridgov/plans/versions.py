@@ -379,15 +379,18 @@ def _read_dates(store: SqlStore, plan: dict[str, Any]) -> tuple[dict[str, date],
     unchanged: that day), and the oldest such day."""
     from gridgov.localtime import local
 
+    def solved_for(p: dict[str, Any]) -> date:
+        on = (p.get("params") or {}).get("on")
+        return date.fromisoformat(str(on)[:10]) if on else local(pd.Timestamp(p["created_at"]).to_pydatetime()).date()
+
     # Not the summaries: a year of plans holds megabytes of them.
     plans = {int(p["plan_id"]): p for p in store.rows(
         "plans", where={"kind": "grid"}, columns=["plan_id", "params", "scope", "based_on", "created_at"])}
     days: dict[str, date] = {}
     current: dict[str, Any] | None = plans.get(int(plan["plan_id"]), plan)
-    oldest = date.today()
+    oldest = solved_for(plan)
     while current is not None:
-        on = (current.get("params") or {}).get("on")
-        oldest = date.fromisoformat(str(on)[:10]) if on else local(pd.Timestamp(current["created_at"]).to_pydatetime()).date()
+        oldest = solved_for(current)
         scope = current.get("scope")
         if not isinstance(scope, list):  # the whole city: every ward not solved since
             break
