@@ -117,6 +117,8 @@ def apportion_workers(
     grids: gpd.GeoDataFrame,
     workers: gpd.GeoDataFrame,
     options: AllocationOptions,
+    *,
+    committed: Mapping[str, str] | None = None,
 ) -> dict[str, list[str]]:
     """Which workers each ward draws on: a min-cost flow of capacity from workers to wards.
 
@@ -125,16 +127,56 @@ def apportion_workers(
     home, costing the distance (their own ward costs nothing), so a ward short of people draws
     on the nearest spare capacity around it. The flow covers as much need as possible, then
     travels least. Each worker then joins the ward that took most of their capacity; workers
-    nobody needs stay in their home ward's pool, so every available worker is in one pool.
+    nobody needs stay in their home ward's pool (when it is one of ``wards``).
+
+    ``committed`` (worker id -> ward code) are workers already placed in one of ``wards`` (the
+    holders of its grids in the published plan): they join that ward, their capacity counts
+    against its need, and only the others flow.
+
+    The flow is fractional and each worker joins one ward, so a ward whose share came from
+    workers split with another ward can end up short; such a ward then takes, nearest first,
+    reachable workers whose ward keeps its need without them, then, if still short of its bare
+    load, whose ward keeps its bare load (measured on the demo city: 12 wards were left below
+    their load while 1,774 standard grids of capacity stood spare, 61 grids uncovered with "the
+    eligible workers' capacity is less than the load").
     """
+    codes = list(wards["code"])
+    present = set(workers["worker_id"])
+    committed = {w: c for w, c in (committed or {}).items() if c in codes and w in present}
+    pools: dict[str, list[str]] = {c: [w for w, cw in committed.items() if cw == c] for c in codes}
+    fixed = workers["worker_id"].isin(set(committed)).to_numpy()
+    supply_all, need = _flow_sizes(codes, grids, workers, options)
+    index = {c: v for v, c in enumerate(codes)}
+    held = np.zeros(len(codes), dtype=np.int64)
+    for j in np.flatnonzero(fixed):
+        held[index[committed[workers["worker_id"].iloc[j]]]] += supply_all[j]
+    bare = np.maximum(np.floor(need / options.spare_factor) if options.rule != "one" else need, 0) - held
+    need = np.maximum(need - held, 0)
+    free = workers[~fixed]
+    supply = supply_all[~fixed]
+    if free.empty:
+        return pools
+    w_idx, v_idx, dist = _reachable_wards(wards, free, options)
+    sent = _capacity_flow(supply, need, w_idx, v_idx, dist)
+    joined = _joined_wards(codes, free, w_idx, v_idx, sent)
+    # First to each ward's need with its head-room; then, for a ward still short of its bare
+    # load (grids certain to go uncovered), from wards that keep their bare load.
+    _make_up_shortfalls(joined, supply, need, w_idx, v_idx, dist)
+    _make_up_shortfalls(joined, supply, np.maximum(bare, 0), w_idx, v_idx, dist)
+    for worker_id, v in zip(free["worker_id"], joined):
+        if v >= 0:
+            pools[codes[v]].append(worker_id)
+    return pools
+
+
+def _capacity_flow(
+    supply: np.ndarray, need: np.ndarray, w_idx: np.ndarray, v_idx: np.ndarray, dist: np.ndarray
+) -> np.ndarray:
+    """Units sent along each (worker, ward) pair: as much need covered as possible, then the
+    fewest metres travelled."""
     from ortools.graph.python import min_cost_flow
 
-    codes = list(wards["code"])
-    n_wards, n_workers = len(codes), len(workers)
-    if n_workers == 0:
-        return {c: [] for c in codes}
-    supply, need = _flow_sizes(codes, grids, workers, options)
-    w_idx, v_idx, dist = _reachable_wards(wards, workers, options)
+    n_workers, n_wards = len(supply), len(need)
     # Nodes: 0 source, 1 sink, 2.. workers, then wards.
     worker_node = 2 + np.arange(n_workers)
     ward_node = 2 + n_workers + np.arange(n_wards)
@@ -148,8 +190,7 @@ def apportion_workers(
     flow.set_nodes_supplies(np.array([0, 1]), np.array([total, -total]))
     if (status := flow.solve_max_flow_with_min_cost()) != flow.OPTIMAL:
         raise SolverError("各街道劳模名额分配", "apportioning workers to wards", status)
-    sent = flow.flows(arcs[n_workers : n_workers + len(w_idx)])
-    return _pools_from_flow(codes, workers, w_idx, v_idx, sent)
+    return flow.flows(arcs[n_workers : n_workers + len(w_idx)])
 
 
 def _flow_sizes(
@@ -158,7 +199,8 @@ def _flow_sizes(
     """(supply per worker, need per ward) in flow units."""
     if options.rule == "one":
         count = grids.groupby("ward_code").size()
-        return np.full(len(workers), _UNITS), np.array([int(count.get(c, 0)) * _UNITS for c in codes])
+        return (np.full(len(workers), _UNITS, dtype=np.int64),
+                np.array([int(count.get(c, 0)) * _UNITS for c in codes], dtype=np.int64))
     capacity = pd.to_numeric(workers["capacity"], errors="coerce").fillna(1.0).to_numpy(dtype=float)
     load = pd.Series(grid_loads(grids, options), index=grids.index).groupby(grids["ward_code"]).sum()
     need = [math.ceil(options.spare_factor * float(load.get(c, 0.0)) * _UNITS) for c in codes]
@@ -181,21 +223,41 @@ def _reachable_wards(
     return w_idx, v_idx, np.where(own, 0.0, dist)
 
 
-def _pools_from_flow(
+def _joined_wards(
     codes: list[str], workers: gpd.GeoDataFrame, w_idx: np.ndarray, v_idx: np.ndarray, sent: np.ndarray
-) -> dict[str, list[str]]:
-    pools: dict[str, list[str]] = {c: [] for c in codes}
+) -> np.ndarray:
+    """Per worker, the index of the ward that took most of their capacity; else their home
+    ward's; -1 when that is not one of ``codes``."""
     best_ward = np.full(len(workers), -1)
     best_flow = np.zeros(len(workers))
     for w, v, f in zip(w_idx, v_idx, sent):
         if f > best_flow[w]:
             best_flow[w], best_ward[w] = f, v
+    index = {c: v for v, c in enumerate(codes)}
     home = workers["home_ward"].to_numpy()
-    for i, worker_id in enumerate(workers["worker_id"]):
-        code = codes[best_ward[i]] if best_ward[i] >= 0 else home[i]
-        if code in pools:
-            pools[code].append(worker_id)
-    return pools
+    return np.array([v if v >= 0 else index.get(h, -1) for v, h in zip(best_ward, home)], dtype=np.int64)
+
+
+def _make_up_shortfalls(
+    joined: np.ndarray, supply: np.ndarray, need: np.ndarray, w_idx: np.ndarray, v_idx: np.ndarray, dist: np.ndarray
+) -> None:
+    """Move workers (in place) into wards whose pool falls short of their need, nearest first,
+    from wards that keep their own need without them (or from no ward)."""
+    pooled = np.bincount(joined[joined >= 0], weights=supply[joined >= 0], minlength=len(need))
+    short = np.flatnonzero(pooled < need)
+    for v in short[np.argsort(pooled[short] - need[short])]:  # the largest shortfall first
+        reach = np.flatnonzero(v_idx == v)
+        for k in reach[np.argsort(dist[reach], kind="stable")]:
+            if pooled[v] >= need[v]:
+                break
+            w = w_idx[k]
+            donor = joined[w]
+            if donor == v or (donor >= 0 and pooled[donor] - supply[w] < need[donor]):
+                continue
+            if donor >= 0:
+                pooled[donor] -= supply[w]
+            joined[w] = v
+            pooled[v] += supply[w]
 
 
 # -- one ward's arrays ---------------------------------------------------------------------------

@@ -77,21 +77,23 @@ def _pools(
     wards = store.load("wards")
     grids = store.load("grids")
     workers = available_pool(store.load("workers"), options)
-    apportioned = apportion_workers(wards, grids, workers, options)
     ward_of = dict(zip(grids["code"], grids["ward_code"]))
     # Grids removed since hold no one; a grid renumbered or split since keeps its holder as the
     # solver's starting point (moving it to someone else counts as a move, as it would had the
     # code stayed).
     current = {**{g: w for g, w in current.items() if g in ward_of}, **inherited_holders(store, current, grids)}
-    # Workers holding grids outside the scope keep them: they are not free for the scope.
+    # Workers holding grids outside the scope keep them: they are not free for the scope. Those
+    # holding grids in it stay with that ward; the rest of the roster is apportioned to the
+    # scope's wards by what each still needs (apportioning the whole city and then dropping the
+    # workers held elsewhere left re-solved wards short while free workers sat in other wards'
+    # pools: coverage drifted down week after week).
     busy = {w for g, w in current.items() if w and ward_of.get(g) not in scope}
-    holds = {w: ward_of.get(g) for g, w in current.items() if w and ward_of.get(g) in scope}
+    holds = {w: ward_of[g] for g, w in current.items() if w and ward_of.get(g) in scope}
+    free = workers[~workers["worker_id"].isin(busy - set(holds))]
+    in_scope = wards[wards["code"].isin(scope)]
+    apportioned = apportion_workers(in_scope, grids, free, options, committed=holds)
     by_id = workers.set_index("worker_id", drop=False)
-    pools = {}
-    for code in scope:
-        ids = [w for w, ward in holds.items() if ward == code and w in by_id.index]
-        ids += [w for w in apportioned.get(code, []) if w not in busy and w not in holds]
-        pools[code] = by_id.loc[list(dict.fromkeys(ids))]
+    pools = {code: by_id.loc[apportioned.get(code, [])] for code in scope}
     return {"grids": grids, "pools": pools, "start": current}
 
 

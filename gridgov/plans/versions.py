@@ -304,7 +304,9 @@ def stale_wards(store: SqlStore) -> list[str]:
     worker who is not available now, or with grids it does not know: re-solve these (--changed).
 
     A changed worker's wards are those of the grids they hold in the published plan, plus the
-    ward they live in (a new or returning worker adds people there). Each ward is compared with
+    ward they live in (a new or returning worker adds people there); for a worker who holds no
+    grid and is available, also the wards with a grid the plan leaves uncovered within their
+    reach (a newcomer next door to a ward with uncovered grids: that ward was never re-solved). Each ward is compared with
     the ledger entry the plan recorded for it (a ward carried over from an older plan is as old
     as that plan), so publishing an older plan leaves its wards found, not hidden.
     """
@@ -329,8 +331,10 @@ def stale_wards(store: SqlStore) -> list[str]:
         for g, w in held.items():
             if w is not None and g in ward_of:
                 wards_of.setdefault(w, set()).add(ward_of[g])
+        near = _uncovered_wards_near(store, held, ward_of, set(ledger["subject"]) - set(wards_of))
         for entry, at, subject in zip(ledger["entry_id"], ledger["at"], ledger["subject"]):
             touched = wards_of.get(subject, set()) | ({home[subject]} if isinstance(home.get(subject), str) else set())
+            touched |= near.get(subject, set())
             stale |= {w for w in touched if (entry > seen[w] if w in seen else at >= created)}
     stale |= _wards_with_unavailable(store, held, ward_of)
     stale |= _wards_with_returned(store, plan)
@@ -341,6 +345,26 @@ def stale_wards(store: SqlStore) -> list[str]:
     if gone:
         stale |= {w for w in removed_grids(store, gone).get("ward_code", []) if isinstance(w, str) and w}
     return sorted(stale)
+
+
+def _uncovered_wards_near(store: SqlStore, held: dict[str, str | None], ward_of: dict[str, str],
+                          candidates: set[str]) -> dict[str, set[str]]:
+    """For each of ``candidates`` available today (they hold no grid in ``held``), the wards of
+    the grids ``held`` leaves uncovered within ``GRIDGOV_MAX_ASSIGN_KM`` of their home."""
+    from gridgov.geo.measure import anchor_points_m, distance_matrix_m
+    from gridgov.settings import get_settings
+
+    open_grids = sorted(g for g, w in held.items() if w is None and g in ward_of)
+    if not open_grids or not candidates:
+        return {}
+    free = available_workers(store.load("workers", where={"worker_id": sorted(candidates)}))
+    free = free[free.geometry.notna() & ~free.geometry.is_empty]
+    if free.empty:
+        return {}
+    grids = store.load("grids", where={"code": open_grids}, columns=["code", "ward_code", "geometry"])
+    within = distance_matrix_m(anchor_points_m(free), anchor_points_m(grids)) <= get_settings().max_assign_km * 1000
+    wards = grids["ward_code"].to_numpy()
+    return {w: set(wards[row]) for w, row in zip(free["worker_id"], within) if row.any()}
 
 
 def _wards_with_unavailable(store: SqlStore, held: dict[str, str | None], ward_of: dict[str, str]) -> set[str]:
