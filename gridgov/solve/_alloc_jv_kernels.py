@@ -3,8 +3,12 @@ importing this compiles nothing until the first call, and the compiled code is c
 
 from __future__ import annotations
 
-import numba
 import numpy as np
+
+from gridgov.solve._numba_cache import ensure_cache_dir
+
+ensure_cache_dir()
+import numba  # noqa: E402  (after the cache folder is settled)
 
 UNMATCHED = -1
 DUMMY = -2

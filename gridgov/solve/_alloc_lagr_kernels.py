@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import numba
 import numpy as np
+
+from gridgov.solve._numba_cache import ensure_cache_dir
+
+ensure_cache_dir()
+import numba  # noqa: E402  (after the cache folder is settled)
 
 njit = numba.njit(cache=True, nogil=True)
 
