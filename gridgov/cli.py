@@ -52,10 +52,22 @@ class LangChoice(str, Enum):
     both = "both"
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from gridgov import __version__
+        from gridgov.store.migrations import SCHEMA_VERSION
+
+        out.print(pick(f"gridgov {__version__}（数据库结构版本 {SCHEMA_VERSION}）",
+                       f"gridgov {__version__} (schema version {SCHEMA_VERSION})"))
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
     db: DbOption = None,
     lang: Annotated[LangChoice, typer.Option(help="消息语言 zh | en | both", case_sensitive=False)] = LangChoice.both,
+    version: Annotated[bool, typer.Option("--version", help="显示版本 / show the version and exit",
+                                          callback=_show_version, is_eager=True)] = False,
 ) -> None:
     state.db = db
     state.lang = lang.value
@@ -75,7 +87,8 @@ def backup(
     db: DbOption = None,
 ) -> None:
     """备份数据库（服务运行时也可）/ back up the store (safe while it is in use)."""
-    with _open(db) as store:
+    # As it is: a copy taken before installing a newer gridgov must open with this one.
+    with _open(db, upgrade=False) as store:
         store.backup(file)
         _say(f"已备份 {store.url} → {file.resolve()}（恢复：停止服务后用备份文件替换数据库文件）",
              f"backed up {store.url} → {file.resolve()} (restore: stop the service, put the backup in the store file's place)")

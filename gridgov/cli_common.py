@@ -31,10 +31,22 @@ def _db(db: str | None) -> str | None:
     return db or state.db
 
 
-def _open(db: str | None, *, create: bool = False):
+def _open(db: str | None, *, create: bool = False, upgrade: bool = True):
     from gridgov.store import open_store
+    from gridgov.store.migrations import SCHEMA_VERSION
 
-    return open_store(_db(db), create=create)
+    store = open_store(_db(db), create=create, upgrade=upgrade)
+    if store.upgraded_from is not None:
+        before, kept = store.upgraded_from
+        if kept is not None:
+            _say(f"数据库结构已从版本 {before} 升级到 {SCHEMA_VERSION}；升级前的数据库保存在 {kept}（旧版 gridgov 可打开它）",
+                 f"the store's schema was upgraded from version {before} to {SCHEMA_VERSION}; the store as it was is "
+                 f"kept in {kept} (the older gridgov opens it)")
+        else:
+            _say(f"数据库结构已从版本 {before} 升级到 {SCHEMA_VERSION}（PostgreSQL：升级前请先用 pg_dump 备份）",
+                 f"the store's schema was upgraded from version {before} to {SCHEMA_VERSION} "
+                 "(PostgreSQL: take a pg_dump before upgrading gridgov)")
+    return store
 
 
 def _say(zh: str, en: str) -> None:

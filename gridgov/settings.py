@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     api_solve_threads: int = Field(1, ge=1)  # wards a background solve job works on at once, each in a child process at niceness 19
 
 
+    @field_validator("api_secret")
+    @classmethod
+    def _long_enough(cls, secret: str) -> str:
+        """Anyone who guesses the secret can sign a token as any user: a review forged an admin's
+        token for the secret "gridgov" and read every account."""
+        if secret and len(secret.encode()) < 32:
+            raise ValueError("too short: at least 32 bytes, made once with openssl rand -hex 32 "
+                             "(empty: a random one each start, which signs everyone out on a restart)")
+        return secret
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, name: str) -> str:
@@ -58,6 +68,8 @@ def settings_problems(exc: Exception) -> tuple[str, str] | None:
     if not isinstance(exc, ValidationError) or exc.title != Settings.__name__:
         return None
     bad = [(f"GRIDGOV_{'_'.join(map(str, e['loc'])).upper()}", e.get("input"), e["msg"]) for e in exc.errors()]
+    # A secret is never echoed (the message reaches terminals and logs).
+    bad = [(name, "***" if "SECRET" in name else value, msg) for name, value, msg in bad]
     zh = "；".join(f"{name}={value!r}：{msg}" for name, value, msg in bad)
     en = "; ".join(f"{name}={value!r}: {msg}" for name, value, msg in bad)
     return (f"设置有误（环境变量或 .env 文件）：{zh}", f"bad settings (environment or .env): {en}")

@@ -19,13 +19,14 @@ def resolve_url(url: str | None = None) -> str:
     return Settings().db
 
 
-def open_store(url: str | None = None, *, create: bool = False) -> SqlStore:
-    """Open a ``.gpkg`` path or a ``postgresql://`` URL; ``create`` initialises a new store."""
+def open_store(url: str | None = None, *, create: bool = False, upgrade: bool = True) -> SqlStore:
+    """Open a ``.gpkg`` path or a ``postgresql://`` URL; ``create`` initialises a new store;
+    ``upgrade=False`` leaves an older store's schema as it is (for copying it)."""
     url = resolve_url(url)
     if url.startswith(("postgresql://", "postgres://")):
         from gridgov.store.postgis import PostGISStore
 
-        return PostGISStore(url, create=create)
+        return PostGISStore(url, create=create, upgrade=upgrade)
     path = Path(url)
     if path.suffix.lower() != ".gpkg":
         raise UserError(
@@ -34,4 +35,4 @@ def open_store(url: str | None = None, *, create: bool = False) -> SqlStore:
         )
     from gridgov.store.geopackage import GeoPackageStore
 
-    return GeoPackageStore(path, create=create)
+    return GeoPackageStore(path, create=create, upgrade=upgrade)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 import time
@@ -21,6 +22,8 @@ from gridgov.errors import LockedError, NotFoundError, SchemaVersionError, UserE
 from gridgov.geo.crs import STORAGE_CRS
 from gridgov.schema import LAYERS, Column, Layer
 from gridgov.store.migrations import MIGRATIONS, SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
 
 Where = Mapping[str, Any]  # column -> value, or a list/tuple/set of values (IN)
 Frame = pd.DataFrame | gpd.GeoDataFrame
@@ -120,6 +123,9 @@ class SqlStore:
         self._held: dict[str, int] = {}  # ward lock resource -> how many nested holds
         self._written: set[str] = set()  # layers written in the open transaction
         self._revisioned: bool | None = None  # has gridgov_revisions (schema 4 on); read once
+        # (schema version before, the copy kept of the store as it was or None) when opening
+        # this store upgraded it; the CLI says so.
+        self.upgraded_from: tuple[int, Path | None] | None = None
 
     # Seconds between two tries while ``ward_locks(wait=…)`` waits for a busy ward.
     LOCK_POLL_S = 0.2
@@ -302,7 +308,11 @@ class SqlStore:
         value = self._meta_get("schema_version")
         return int(value) if value else 0
 
-    def _migrate(self, *, create: bool) -> None:
+    def _migrate(self, *, create: bool, upgrade: bool = True) -> None:
+        """Bring the store to this gridgov's schema. ``upgrade=False`` only checks (``gridgov
+        backup`` copies an older store as it is: the copy taken before installing a new gridgov
+        must still open with the old one). Upgrading an existing store first keeps a copy of it
+        where the backend can (``_keep_before_upgrade``) and logs the step."""
         version = self.schema_version()
         if version > SCHEMA_VERSION:
             raise SchemaVersionError(
@@ -315,7 +325,7 @@ class SqlStore:
                 f"数据库 {self.url} 尚未初始化：请先运行 gridgov init 或 gridgov demo",
                 f"the store {self.url} is not initialised: run gridgov init or gridgov demo first",
             )
-        if version == SCHEMA_VERSION:
+        if version == SCHEMA_VERSION or not upgrade:
             return
         with self.transaction():
             self._serialise_migrations()
@@ -324,6 +334,8 @@ class SqlStore:
                 return
             if version == 0:
                 self._prepare_schema()
+            else:
+                self.upgraded_from = (version, self._keep_before_upgrade(version))
             for target, step in MIGRATIONS:
                 if target > version:
                     step(self)
@@ -331,6 +343,15 @@ class SqlStore:
                 f"UPDATE gridgov_meta SET value = {self._ph} WHERE key = 'schema_version'",
                 (str(SCHEMA_VERSION),),
             )
+        if self.upgraded_from is not None:
+            before, kept = self.upgraded_from
+            log.warning("store %s upgraded from schema version %d to %d; %s", self.url, before, SCHEMA_VERSION,
+                        f"the store as it was is kept in {kept}" if kept else "no copy was kept by gridgov")
+
+    def _keep_before_upgrade(self, version: int) -> Path | None:
+        """Inside the upgrade's transaction, before any change: a copy of the store as it is
+        (schema ``version``), or None where gridgov cannot make one (PostgreSQL: pg_dump)."""
+        return None
 
     def _serialise_migrations(self) -> None:
         """Inside the migration's transaction: wait for any other process migrating this store
@@ -585,6 +606,9 @@ class SqlStore:
         from gridgov.errors import UserError
 
         raise UserError(
-            "PostgreSQL 数据库请用 pg_dump 备份：pg_dump -Fc -f gridgov.dump 数据库地址；恢复：pg_restore -d 数据库地址 gridgov.dump",
-            "back up a PostgreSQL store with pg_dump: pg_dump -Fc -f gridgov.dump URL; restore: pg_restore -d URL gridgov.dump",
+            "PostgreSQL 数据库请用 pg_dump 备份：pg_dump -Fc -f gridgov.dump 数据库地址；恢复到新建的空数据库："
+            "createdb 新库名 && pg_restore --no-owner -d 新库地址 gridgov.dump，再把 GRIDGOV_DB 指向它（见 README 部署一节）",
+            "back up a PostgreSQL store with pg_dump: pg_dump -Fc -f gridgov.dump URL; restore into a new, empty "
+            "database: createdb NEWDB && pg_restore --no-owner -d NEWURL gridgov.dump, then point GRIDGOV_DB at it "
+            "(README, Deployment)",
         )

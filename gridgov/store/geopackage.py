@@ -68,7 +68,7 @@ class GeoPackageStore(SqlStore):
 
     _ph = "?"
 
-    def __init__(self, path: str | Path, *, create: bool = False) -> None:
+    def __init__(self, path: str | Path, *, create: bool = False, upgrade: bool = True) -> None:
         super().__init__()
         self.path = Path(path)
         self.url = str(self.path)
@@ -92,7 +92,7 @@ class GeoPackageStore(SqlStore):
             self._conn.execute("PRAGMA journal_mode=DELETE")
         except sqlite3.DatabaseError as exc:
             raise self._error(exc) from exc
-        self._migrate(create=create)
+        self._migrate(create=create, upgrade=upgrade)
 
     def _error(self, exc: Exception) -> StoreError:
         return StoreError(
@@ -149,6 +149,29 @@ class GeoPackageStore(SqlStore):
             return f"only {free / 2**20:.1f} MB free on the disk of {folder}"
         return None
 
+    def _keep_before_upgrade(self, version: int) -> Path:
+        """``<name>.schema<N>-<time>.gpkg`` beside the store: what the older gridgov can open
+        again if the new one must be rolled back."""
+        from gridgov.localtime import local
+
+        stamp = local(now_utc()).strftime("%Y%m%d-%H%M%S")
+        kept = self.path.with_name(f"{self.path.stem}.schema{version}-{stamp}{self.path.suffix}")
+        # Through a connection of its own: this one holds the upgrade's write lock, and SQLite
+        # refuses to back up from a connection that is writing (the copy waited for ever).
+        # Readers may share the file until the upgrade commits, and nothing is written yet.
+        reader = sqlite3.connect(self.path, timeout=30.0)
+        try:
+            self._copy_to(kept, source=reader)
+        except StoreError as exc:
+            raise StoreError(
+                f"升级数据库结构前无法保留原文件的副本（{exc.message}）：数据库未升级",
+                f"could not keep a copy of the store before upgrading its schema ({exc.message_en}): "
+                "nothing was upgraded",
+            ) from exc
+        finally:
+            reader.close()
+        return kept
+
     def backup(self, dest: Path) -> None:
         """A consistent copy of the store at ``dest``, safe while others write (SQLite's online
         backup: a file copy taken mid-write can be corrupt, and misses a crashed writer's journal),
@@ -161,11 +184,14 @@ class GeoPackageStore(SqlStore):
         if not dest.parent.is_dir():
             raise UserError(f"备份位置 {dest.parent.resolve()} 不是已有的文件夹：先创建它，或换一个位置",
                             f"the backup's folder {dest.parent.resolve()} does not exist: create it or choose another")
+        self._copy_to(dest)
+
+    def _copy_to(self, dest: Path, *, source: sqlite3.Connection | None = None) -> None:
         tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
         try:
             target = sqlite3.connect(tmp)
             try:
-                self._conn.backup(target)
+                (source or self._conn).backup(target)
                 verdict = target.execute("PRAGMA integrity_check").fetchone()[0]
             finally:
                 target.close()

@@ -46,7 +46,7 @@ class PostGISStore(SqlStore):
 
     _ph = "%s"
 
-    def __init__(self, url: str, *, create: bool = False) -> None:
+    def __init__(self, url: str, *, create: bool = False, upgrade: bool = True) -> None:
         super().__init__()
         try:
             import psycopg2  # noqa: F401
@@ -57,7 +57,7 @@ class PostGISStore(SqlStore):
         self._conn: Any = None
         self._sticky = False  # True while statements must stay on one session (taking locks)
         self._connect()
-        self._migrate(create=create)
+        self._migrate(create=create, upgrade=upgrade)
 
     def _connect(self) -> None:
         import psycopg2

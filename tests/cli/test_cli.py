@@ -410,6 +410,8 @@ def test_an_import_into_a_store_that_does_not_exist_is_refused_unless_it_starts_
     ("GRIDGOV_API_JOB_POLL_S", "0", "GRIDGOV_API_JOB_POLL_S"),
     ("GRIDGOV_API_THREADS", "0", "GRIDGOV_API_THREADS"),
     ("GRIDGOV_TIMEZONE", "Asia/Shanghia", "unknown time zone"),
+    # A guessable secret let anyone sign an admin's token; the value itself is never echoed.
+    ("GRIDGOV_API_SECRET", "hunter2", "GRIDGOV_API_SECRET='***': Value error, too short: at least 32 bytes"),
 ])
 def test_a_bad_setting_is_named_with_exit_2_not_called_an_internal_error(
         variable, value, said, seeded_url, capsys, monkeypatch):
@@ -425,6 +427,7 @@ def test_a_bad_setting_is_named_with_exit_2_not_called_an_internal_error(
         get_settings.cache_clear()
     text = " ".join((out + err).split())
     assert code == 2 and "bad settings" in text and said in text and "internal error" not in text
+    assert variable != "GRIDGOV_API_SECRET" or value not in text
 
 
 def test_backup_writes_a_store_that_opens_and_says_how_to_restore(seeded_url, tmp_path, capsys, fingerprint):
@@ -436,6 +439,41 @@ def test_backup_writes_a_store_that_opens_and_says_how_to_restore(seeded_url, tm
     assert code == 0 and "restore: stop the service" in " ".join(out.split())
     with open_store(seeded_url) as store, open_store(str(tmp_path / "b.gpkg")) as copy:
         assert fingerprint(copy) == fingerprint(store)
+
+
+def test_version_names_the_release_and_the_schema(capsys):
+    from gridgov import __version__
+    from gridgov.store.migrations import SCHEMA_VERSION
+
+    code, out, _ = _run(["--lang", "en", "--version"], capsys)
+    assert code == 0 and out.strip() == f"gridgov {__version__} (schema version {SCHEMA_VERSION})"
+
+
+def _as_schema_5(url: str) -> None:
+    """Set a store back to schema version 5 (before users.token_version)."""
+    with open_store(url) as store:
+        store._execute("ALTER TABLE users DROP COLUMN token_version")
+        store._execute("UPDATE gridgov_meta SET value = '5' WHERE key = 'schema_version'")
+
+
+def test_a_backup_before_an_upgrade_keeps_the_older_schema_and_upgrading_keeps_a_copy(tmp_path, capsys):
+    # The copy an admin takes before installing a newer gridgov was upgraded on the way (any
+    # command upgraded first), so the older gridgov refused it and there was no way back.
+    db = tmp_path / "s.gpkg"
+    assert _run(["--db", str(db), "init"], capsys)[0] == 0
+    _as_schema_5(str(db))
+    code, out, err = _run(["--lang", "en", "--db", str(db), "backup", str(tmp_path / "before.gpkg")], capsys)
+    assert code == 0 and "upgraded" not in out + err
+    for path in (db, tmp_path / "before.gpkg"):
+        with open_store(str(path), upgrade=False) as store:
+            assert store.schema_version() == 5
+    code, out, err = _run(["--lang", "en", "--db", str(db), "status"], capsys)
+    said = " ".join(out.split())
+    kept = [p for p in tmp_path.glob("s.schema5-*.gpkg")]
+    assert code == 0 and len(kept) == 1 and "upgraded from version 5" in said and kept[0].name in "".join(out.split())
+    with open_store(str(kept[0]), upgrade=False) as old:
+        assert old.schema_version() == 5
+        assert "token_version" not in [row[1] for row in old._query("PRAGMA table_info(users)")]
 
 
 def test_backup_into_a_folder_that_does_not_exist_names_the_folder(tmp_path, capsys):

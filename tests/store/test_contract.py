@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -316,6 +317,33 @@ def test_a_version_4_store_gets_the_plan_basis_columns(store_url):
     s.update("plans", {"plan_id": row["plan_id"]}, {"based_on": 7, "ledger_seen": {"410802001": 3}})
     assert s.rows("plans")[0]["ledger_seen"] == {"410802001": 3}
     s.close()
+
+
+def test_upgrading_a_store_says_so_and_keeps_a_geopackage_as_it_was(store_url, caplog):
+    s = open_store(store_url, create=True)
+    s.save("wards", _wards())
+    s._execute("ALTER TABLE users DROP COLUMN token_version")
+    s._execute("UPDATE gridgov_meta SET value = '5' WHERE key = 'schema_version'")
+    s.close()
+    unchanged = open_store(store_url, upgrade=False)
+    assert unchanged.schema_version() == 5 and unchanged.upgraded_from is None
+    unchanged.close()
+    with caplog.at_level("WARNING", logger="gridgov.store.base"):
+        s = open_store(store_url)
+    assert s.schema_version() == SCHEMA_VERSION and "upgraded from schema version 5" in caplog.text
+    before, kept = s.upgraded_from
+    s.close()
+    assert before == 5
+    if "://" in store_url:
+        assert kept is None  # PostgreSQL: pg_dump is the admin's
+        return
+    assert kept.parent == Path(store_url).parent and kept.name.startswith("store.schema5-")
+    old = open_store(str(kept), upgrade=False)
+    assert old.schema_version() == 5 and old.count("wards") == 2
+    old.close()
+    again = open_store(store_url)
+    assert again.upgraded_from is None  # upgraded once
+    again.close()
 
 
 def test_processes_opening_an_older_store_at_once_migrate_it_once(store_url):
