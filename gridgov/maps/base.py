@@ -6,7 +6,7 @@ from __future__ import annotations
 import folium
 
 from gridgov.maps.assets import AssetMode, DEFAULT_BASE_URL, apply_assets
-from gridgov.maps.elements import Raw
+from gridgov.maps.elements import PlainAttribution, Raw
 from gridgov.maps.layers import Display
 from gridgov.maps.labels import Lang, t
 from gridgov.maps.tiles import TileSource, add_tiles, resolve_tiles
@@ -18,6 +18,7 @@ def new_map(*, tiles: str | TileSource | None, title: str, lang: Lang) -> tuple[
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_start=10,
                    location=[35.2, 113.2])
     m.get_root().title = title
+    PlainAttribution().add_to(m)
     if source.blank:
         # A light background so that white-filled markers and pale territories still read.
         m.get_root().header.add_child(

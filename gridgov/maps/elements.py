@@ -19,6 +19,22 @@ class Raw(Element):
         return self._html
 
 
+class PlainAttribution(MacroElement):
+    """The credit line says "Leaflet" without the flag Leaflet 1.9 puts before it (a foreign
+    political symbol on every map of a government page)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.setPrefix(
+            '<a href="https://leafletjs.com" title="Leaflet">Leaflet</a>');
+        {% endmacro %}
+    """)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "PlainAttribution"
+
+
 class PropertyPopup(MacroElement):
     """Bind each feature's pre-escaped ``popup`` (and ``tooltip``) property to its layer.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -32,6 +33,20 @@ def screenshot(html: Path, png: Path) -> None:
         )
 
 
+def rendered_dom(html: Path) -> str:
+    """The DOM of ``html`` after its scripts ran in headless Chromium, offline."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium fonts-wqy-microhei", pytrace=False)
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run(
+            [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             f"--user-data-dir={profile}", "--proxy-server=http://127.0.0.1:9", "--virtual-time-budget=5000",
+             "--dump-dom", html.as_uri()],
+            check=True, capture_output=True, timeout=120, text=True,
+        )
+    return done.stdout
+
+
 def blend(hex_colour: str, alpha: float) -> tuple[int, int, int]:
     rgb = [int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]
     return tuple(round(alpha * c + (1 - alpha) * b) for c, b in zip(rgb, BACKGROUND))  # type: ignore[return-value]
@@ -58,3 +73,12 @@ def test_coverage_map_renders_polygons_offline(map_store, tmp_path: Path) -> Non
     # The uncovered grid's red outline and hatch.
     assert count_near(pixels, (0xD6, 0x27, 0x28), tol=12) > 150
     shutil.copy(html, ARTIFACTS / "coverage_map_offline.html")
+
+
+def test_the_credit_line_says_leaflet_without_a_flag(map_store, tmp_path: Path) -> None:
+    # Leaflet 1.9 puts a flag before its name on every map; on a government page that is a
+    # foreign political symbol (an operations review's finding).
+    dom = rendered_dom(save_map(coverage_map(map_store), tmp_path / "coverage.html"))
+    credit = re.search(r'class="leaflet-control-attribution leaflet-control">(.*?)</div>', dom, flags=re.S)
+    assert credit is not None, "no credit line rendered"
+    assert "leafletjs.com" in credit.group(1) and "<svg" not in credit.group(1)
