@@ -95,6 +95,35 @@ def backup(
 
 
 @app.command()
+def copy(
+    target: Annotated[str, typer.Argument(help="新的空数据库（.gpkg 路径或 postgresql:// 地址）/ a new, empty store")],
+    db: DbOption = None,
+) -> None:
+    """把整个数据库复制到新的空数据库（如 GeoPackage → PostgreSQL），编号与工作台账保持不变 /
+    copy the whole store into a new, empty one (e.g. GeoPackage → PostgreSQL), ids and ledger kept."""
+    from gridgov.store.copy import copy_store
+
+    with _open(db) as source, _open(target, create=True) as dest:
+        if _same_store(source.url, dest.url):
+            raise UserError("目标数据库与源数据库相同", "the target is the source store itself")
+        counts = copy_store(source, dest)
+    table = Table(title=pick(f"已复制 {source.url} → {dest.url}", f"copied {source.url} → {dest.url}"))
+    table.add_column(words("图层 layer"))
+    table.add_column(words("条数 rows"), justify="right")
+    for name, n in counts.items():
+        table.add_row(name, str(n))
+    out.print(table)
+    _say("请把 GRIDGOV_DB 改为新数据库并重启服务；原数据库未改动",
+         "point GRIDGOV_DB at the new store and restart the service; the source store is unchanged")
+
+
+def _same_store(a: str, b: str) -> bool:
+    if "://" in a or "://" in b:
+        return a == b
+    return Path(a).resolve() == Path(b).resolve()
+
+
+@app.command()
 def status(db: DbOption = None) -> None:
     """数据库内容概况 / what the store holds."""
     from gridgov.schema import LAYERS

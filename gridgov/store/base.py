@@ -348,6 +348,10 @@ class SqlStore:
             log.warning("store %s upgraded from schema version %d to %d; %s", self.url, before, SCHEMA_VERSION,
                         f"the store as it was is kept in {kept}" if kept else "no copy was kept by gridgov")
 
+    def continue_ids(self, layer: str) -> None:
+        """After rows were written with their own ids (a copy), new rows of ``layer`` get ids
+        after the largest; SQLite's AUTOINCREMENT already follows explicit ids."""
+
     def _keep_before_upgrade(self, version: int) -> Path | None:
         """Inside the upgrade's transaction, before any change: a copy of the store as it is
         (schema ``version``), or None where gridgov cannot make one (PostgreSQL: pg_dump)."""

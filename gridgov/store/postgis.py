@@ -286,6 +286,11 @@ class PostGISStore(SqlStore):
     def lock_keys(self, layer: str) -> None:
         self._query("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_KEYS_LOCK, layer))
 
+    def continue_ids(self, layer: str) -> None:
+        key = LAYERS[layer].key[0]
+        self._query(f"SELECT setval(pg_get_serial_sequence('{layer}', '{key}'), COALESCE(MAX({key}), 1), "
+                    f"MAX({key}) IS NOT NULL) FROM {layer}")
+
     def _serialise_migrations(self) -> None:
         # Every pooled connection of a service opens the store at once: without this, two of them
         # run the same ALTER TABLE and the second fails ("column … already exists").
