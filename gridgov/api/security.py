@@ -67,8 +67,13 @@ def _address_key(client: str) -> tuple[str, str]:
     return ("\x00any", client)  # no user name holds NUL (the service refuses it)
 
 
+def _account_key(username: str) -> tuple[str, str]:
+    return (username.strip().casefold()[:256], "\x00any")  # no client address holds NUL
+
+
 class LoginLimiter:
-    """Failed sign-ins per (user name, client address): ``max_failures`` within ``window_s`` lock that pair out.
+    """Failed sign-ins per (user name, client address): ``max_failures`` within ``window_s`` lock that pair out;
+    ``max_per_account`` for one account from any addresses lock the account out for the window.
 
     Kept in this process's memory, on purpose: it needs no table and no write per attempt, and a
     restart forgetting it costs an attacker nothing they could not get by waiting. With several
@@ -80,10 +85,14 @@ class LoginLimiter:
     """
 
     def __init__(self, max_failures: int = 5, window_s: float = 300.0, *, max_per_client: int = 30,
-                 max_keys: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
+                 max_per_account: int = 30, max_keys: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.max_failures = max_failures
         # Failures from one address whatever the user name: a new name per guess must not get past.
         self.max_per_client = max_per_client
+        # Failures for one account whatever the address: guesses from ever new addresses (or a
+        # client naming its own in X-Forwarded-For behind a proxy that appends) must not get past.
+        self.max_per_account = max_per_account
         self.window_s = window_s
         self.max_keys = max_keys
         self._clock = clock
@@ -109,7 +118,9 @@ class LoginLimiter:
         with self._lock:
             now = self._clock()
             pair = self._wait(self._key(username, client), self.max_failures, now)
-            return pair if known else max(pair, self._wait(_address_key(client), self.max_per_client, now))
+            if known:
+                return max(pair, self._wait(_account_key(username), self.max_per_account, now))
+            return max(pair, self._wait(_address_key(client), self.max_per_client, now))
 
     def _wait(self, key: tuple[str, str], limit: int, now: float) -> int:
         times = self._recent(key, now)
@@ -121,7 +132,9 @@ class LoginLimiter:
         with self._lock:
             now = self._clock()
             keys = [(self._key(username, client), self.max_failures)]
-            if not known:  # only names that are no account count against the whole address
+            if known:
+                keys.append((_account_key(username), self.max_per_account))
+            else:  # only names that are no account count against the whole address
                 keys.append((_address_key(client), self.max_per_client))
             for key, limit in keys:
                 times = self._recent(key, now)
@@ -133,6 +146,7 @@ class LoginLimiter:
     def succeeded(self, username: str, client: str) -> None:
         with self._lock:
             self._failures.pop(self._key(username, client), None)
+            self._failures.pop(_account_key(username), None)
 
     def _prune(self, now: float) -> None:
         for key in [k for k, v in self._failures.items() if not v or now - v[-1] >= self.window_s]:

@@ -1,4 +1,5 @@
-"""Sign-in rate limit: 5 failures per user name and client address in 5 minutes → 429 with Retry-After."""
+"""Sign-in rate limit: 5 failures per user name and client address, 30 per account from any address,
+in 5 minutes → 429 with Retry-After."""
 
 from __future__ import annotations
 
@@ -83,6 +84,25 @@ def test_limiter_keys_on_the_client_address_and_stays_bounded():
     for i in range(1000):  # a spray of user names cannot grow the table without bound
         limiter.failed(f"user{i}", "10.0.0.3")
     assert len(limiter._failures) <= 100
+
+
+def test_guesses_at_one_account_from_ever_new_addresses_are_limited_too():
+    # Behind a proxy that appends X-Forwarded-For each guess could name a new address: eight
+    # wrong passwords in a row were never refused (an operations review).
+    clock = Clock()
+    limiter = LoginLimiter(max_failures=5, window_s=300, max_per_account=30, clock=clock)
+    for i in range(30):
+        assert limiter.retry_after("street1", f"10.0.{i}.1", known=True) == 0
+        limiter.failed("street1", f"10.0.{i}.1", known=True)
+    assert limiter.retry_after("street1", "10.9.9.9", known=True) == 300
+    assert limiter.retry_after("planner", "10.9.9.9", known=True) == 0  # other accounts are not locked out
+    clock.now += 300
+    assert limiter.retry_after("street1", "10.9.9.9", known=True) == 0
+    for i in range(29):
+        limiter.failed("street1", f"10.1.{i}.1", known=True)
+    limiter.succeeded("street1", "10.1.0.1")  # the real user signing in clears the account's count
+    limiter.failed("street1", "10.2.0.1", known=True)
+    assert limiter.retry_after("street1", "10.3.0.1", known=True) == 0
 
 
 @GPKG
