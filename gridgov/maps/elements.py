@@ -21,12 +21,12 @@ class Raw(Element):
 
 class PlainAttribution(MacroElement):
     """The credit line says "Leaflet" without the flag Leaflet 1.9 puts before it (a foreign
-    political symbol on every map of a government page)."""
+    political symbol on every map of a government page), and without a link: an offline map
+    links nowhere outside the intranet."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.attributionControl.setPrefix(
-            '<a href="https://leafletjs.com" title="Leaflet">Leaflet</a>');
+        {{ this._parent.get_name() }}.attributionControl.setPrefix("Leaflet");
         {% endmacro %}
     """)
 
