@@ -61,6 +61,7 @@ _FIELDS_ZH = {
     "lang": "语言", "wards": "街道", "time_limit": "时限（秒）", "worker_id": "劳模编号", "name": "姓名",
     "phone": "电话", "employer": "单位", "sector": "行业", "honours": "荣誉", "home_ward": "居住街道",
     "lon": "经度", "lat": "纬度", "username": "用户名", "password": "密码", "role": "角色",
+    "current_password": "当前密码", "new_password": "新密码",
     "display_name": "显示名称", "disabled": "停用", "limit": "条数", "offset": "起始位置", "ward": "街道",
     "a": "方案 A", "b": "方案 B", "code": "代码", "reinstate": "重新启用", "replace": "替换", "force": "强制",
     "changed": "只求解变动街道", "contiguity": "片区连片", "balance": "工作量均衡容差", "ward_rules": "各街道规则",

@@ -95,6 +95,13 @@ class UserCreate(BaseModel):
     display_name: str = ""
 
 
+class PasswordChange(BaseModel):
+    model_config = STRICT
+
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=8, max_length=256)
+
+
 class UserUpdate(BaseModel):
     model_config = STRICT
 

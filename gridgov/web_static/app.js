@@ -45,9 +45,14 @@ function errorText(body, fallback) {
   return fallback;
 }
 
+// An answer that arrives after its session ended (signed out, or another user signed in) is
+// dropped: it must neither fill the next user's tables nor overwrite their messages.
+const ABANDONED = new Promise(() => {});
+
 async function api(path, { method = "GET", body, form, raw } = {}) {
   const headers = {};
-  if (state.token) headers.Authorization = "Bearer " + state.token;
+  const session = state.token;
+  if (session) headers.Authorization = "Bearer " + session;
   let payload;
   if (form) {
     payload = new URLSearchParams(form);
@@ -59,8 +64,10 @@ async function api(path, { method = "GET", body, form, raw } = {}) {
   try {
     res = await fetch(path, { method, headers, body: payload });
   } catch (e) {
+    if (state.token !== session) return ABANDONED;
     throw new Error(t("serverDown")); // the browser's "Failed to fetch" tells a clerk nothing
   }
+  if (state.token !== session) return ABANDONED;
   if (res.status === 401 && state.user) {
     signOut();
     // The message, not "401": every caller shows what it catches.
@@ -122,6 +129,9 @@ async function loadMap(frame, path) {
 async function signIn(ev) {
   ev.preventDefault();
   const form = new FormData(ev.target);
+  // A sign-out still on its way would end the session this sign-in is about to begin.
+  if (state.signingOut) await state.signingOut;
+  state.signingOut = null;
   try {
     const tok = await api("/api/login/access-token", {
       method: "POST", form: { username: form.get("username"), password: form.get("password") },
@@ -144,7 +154,7 @@ function signOut() {
   sessionStorage.removeItem("gridgov.token");
   if (state.poll) clearInterval(state.poll);
   state.poll = null; // else the next sign-in never polls its jobs again
-  ["#street-view", "#planner-view", "#logout"].forEach((s) => { $(s).hidden = true; });
+  ["#street-view", "#planner-view", "#logout", "#password", "#password-view"].forEach((s) => { $(s).hidden = true; });
   $("#login-view").hidden = false;
   $("#who").textContent = "";
   $("#ward-name").textContent = "";
@@ -165,9 +175,32 @@ async function start() {
   $("#who").textContent = `${t("signedInAs")}: ${state.user.display_name || state.user.username} (${t(role)})`;
   $("#login-view").hidden = true;
   $("#logout").hidden = false;
+  $("#password").hidden = false;
   say("");
   if (state.user.role === "street") await startStreet();
   else await startPlanner();
+}
+
+async function changePassword(ev) {
+  ev.preventDefault();
+  const form = new FormData(ev.target);
+  if (form.get("new") !== form.get("repeat")) {
+    say(t("passwordsDiffer"), "error");
+    return;
+  }
+  try {
+    // The service ends every earlier session of this account and answers with a new token.
+    const tok = await api("/api/me/password", {
+      method: "POST", body: { current_password: form.get("current"), new_password: form.get("new") },
+    });
+    state.token = tok.access_token;
+    sessionStorage.setItem("gridgov.token", state.token);
+    ev.target.reset();
+    $("#password-view").hidden = true;
+    say(t("passwordSaved"));
+  } catch (e) {
+    say(e.message, "error");
+  }
 }
 
 // -- street office ----------------------------------------------------------------------------
@@ -560,10 +593,22 @@ function init() {
     if (state.user) start();
   };
   $("#login-form").addEventListener("submit", signIn);
+  $("#password").onclick = () => {
+    $("#password-view").hidden = false;
+    $("#password-form input").focus();
+  };
+  $("#password-cancel").onclick = () => {
+    $("#password-form").reset();
+    $("#password-view").hidden = true;
+  };
+  $("#password-form").addEventListener("submit", changePassword);
   $("#logout").onclick = () => {
     // The service ends every session of this account, so a copied token stops working too;
     // the page signs out even when the service cannot be reached.
-    if (state.token) fetch("/api/logout", { method: "POST", headers: { Authorization: "Bearer " + state.token } }).catch(() => {});
+    if (state.token) {
+      state.signingOut = fetch("/api/logout", { method: "POST", headers: { Authorization: "Bearer " + state.token } })
+        .catch(() => {});
+    }
     signOut();
   };
   // Ctrl+P prints too, not only the button: the time is filled just before either.

@@ -25,6 +25,8 @@ window.I18N = {
     sessionEnded: "登录已过期，请重新登录",
     remove: "删除误录", restore: "恢复", confirmRemove: "确定删除劳模 {id}？仅用于误录的人员（已离开的请用“退出”）。原记录保留在工作台账中，可恢复。",
     removedOk: "已删除劳模 {id}（可在工作台账中恢复）", draftsDead: "草稿方案 {ids} 中有此人，已不能发布", restoredOk: "已恢复劳模 {id}",
+    changePassword: "修改密码", currentPassword: "当前密码", newPassword: "新密码（至少 8 位）", repeatPassword: "再次输入新密码",
+    save: "保存", cancel: "取消", passwordSaved: "密码已修改，其他地方的登录已退出", passwordsDiffer: "两次输入的新密码不一致",
   },
   en: {
     title: "Jiaozuo model workers on grids", logout: "Sign out", login: "Sign in", username: "User name",
@@ -52,6 +54,9 @@ window.I18N = {
     remove: "Delete (entered by mistake)", restore: "Restore",
     confirmRemove: "Delete worker {id}? Only for a row entered by mistake (retire a worker who left). The ledger keeps the record; it can be restored.",
     removedOk: "Worker {id} deleted (restorable from the ledger)", draftsDead: "Draft plans {ids} name this worker and can no longer be published",
+    changePassword: "Change password", currentPassword: "Current password", newPassword: "New password (8 characters or more)",
+    repeatPassword: "New password again", save: "Save", cancel: "Cancel",
+    passwordSaved: "Password changed; sessions elsewhere were signed out", passwordsDiffer: "The two new passwords differ",
     restoredOk: "Worker {id} restored",
   },
 };

@@ -47,6 +47,7 @@ ROUTES = [
     ("POST", "/api/uploads/workers", PLANNERS, False),
     ("POST", "/api/users", ("admin",), False),
     ("PATCH", "/api/users/street1", ("admin",), False),
+    ("POST", "/api/me/password", ALL, False),
 ]
 READ_ONLY = [r for r in ROUTES if r[0] == "GET"]
 

@@ -42,6 +42,7 @@ BODIES = {
     "SolveIn": {"wards": [W1]},
     "UnavailableIn": {"start": "2030-01-01"},
     "CapacityIn": {"capacity": 1.0},
+    "PasswordChange": {"current_password": "not-the-password", "new_password": "a-new-password-1"},
 }
 
 

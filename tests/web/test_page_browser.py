@@ -384,3 +384,35 @@ def test_tabs_maps_and_selects_are_named_for_screen_readers(browser, served):
     page.click("#lang")
     page.wait_for_function("document.querySelector('#diff-a').getAttribute('aria-label') === 'from plan'")
     context.close()
+
+
+def test_a_clerk_changes_their_own_password(browser, served):
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(served.url + "/")
+    _sign_in(page, "street1", served.password)
+    page.locator("#street-workers tbody tr").first.wait_for()
+    page.click("#password")
+
+    def submit(current: str, new: str, repeat: str) -> None:
+        page.fill("#password-form input[name=current]", current)
+        page.fill("#password-form input[name=new]", new)
+        page.fill("#password-form input[name=repeat]", repeat)
+        page.click("#password-form button[type=submit]")
+
+    submit(served.password, "street-new-pass-7", "street-new-pass-8")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('两次输入的新密码不一致')")
+    submit("not-my-password", "street-new-pass-7", "street-new-pass-7")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('当前密码不正确')")
+    submit(served.password, "street-new-pass-7", "street-new-pass-7")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('密码已修改')")
+    assert page.locator("#password-view").is_hidden()
+    page.reload()  # the page carries on with the new token
+    page.locator("#street-workers tbody tr").first.wait_for()
+    page.click("#logout")
+    _sign_in(page, "street1", served.password)
+    page.wait_for_function("document.querySelector('#status').textContent.includes('用户名或密码错误')")
+    _sign_in(page, "street1", "street-new-pass-7")
+    page.locator("#street-workers tbody tr").first.wait_for()
+    context.close()

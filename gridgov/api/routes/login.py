@@ -1,4 +1,4 @@
-"""Sign in (OAuth2 password form, rate-limited) and who am I."""
+"""Sign in (OAuth2 password form, rate-limited), who am I, sign out, change one's own password."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from gridgov.api.accounts import authenticate, end_sessions, get_user
+from gridgov.api.accounts import authenticate, end_sessions, get_user, update_user
 from gridgov.api.deps import CurrentUser, LoginLimiterDep, SettingsDep, StoreDep
 from gridgov.api.errors import http_error
-from gridgov.api.models import SIGNED_IN_ERRORS, TOO_MANY, Token, UserOut
-from gridgov.api.security import create_token
+from gridgov.api.models import SIGNED_IN_ERRORS, TOO_MANY, PasswordChange, Token, UserOut
+from gridgov.api.security import LoginLimiter, create_token
 
 router = APIRouter(tags=["login"])
 
@@ -29,16 +29,9 @@ def login(
     Retry-After until the oldest failure ages out; a successful sign-in clears the count.
     Counted in the memory of each service process (see ``LoginLimiter``).
     """
-    client = request.client.host if request.client else "-"
+    client = _client(request)
     known = get_user(store, form.username.strip()) is not None
-    wait = limiter.retry_after(form.username, client, known=known)
-    if wait:
-        # Checked before the password: a locked-out pair learns nothing, not even a right guess.
-        minutes = max(1, -(-wait // 60))
-        exc = http_error(429, f"登录失败次数过多，请 {minutes} 分钟后再试",
-                         f"too many failed sign-ins: try again in {minutes} min")
-        exc.headers = {"Retry-After": str(wait)}
-        raise exc
+    _refuse_while_locked_out(limiter, form.username, client, known=known)
     user = authenticate(store, form.username, form.password)
     if user is None:
         limiter.failed(form.username, client, known=known)
@@ -47,6 +40,21 @@ def login(
     token, expires = create_token(user.username, secret=request.app.state.secret,
                                   minutes=settings.api_token_minutes, version=user.token_version)
     return Token(access_token=token, expires_at=expires)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
+def _refuse_while_locked_out(limiter: LoginLimiter, username: str, client: str, *, known: bool) -> None:
+    # Checked before the password: a locked-out pair learns nothing, not even a right guess.
+    wait = limiter.retry_after(username, client, known=known)
+    if wait:
+        minutes = max(1, -(-wait // 60))
+        exc = http_error(429, f"登录失败次数过多，请 {minutes} 分钟后再试",
+                         f"too many failed sign-ins: try again in {minutes} min")
+        exc.headers = {"Retry-After": str(wait)}
+        raise exc
 
 
 @router.get("/me", response_model=UserOut, responses={401: SIGNED_IN_ERRORS[401]})
@@ -59,3 +67,29 @@ def me(user: CurrentUser) -> UserOut:
 def logout(user: CurrentUser, store: StoreDep) -> None:
     """退出登录：此账号已签发的全部令牌失效 / sign out: every token issued to this account stops working."""
     end_sessions(store, user.username)
+
+
+@router.post("/me/password", response_model=Token,
+             responses={400: SIGNED_IN_ERRORS[400], 401: SIGNED_IN_ERRORS[401], 429: TOO_MANY})
+def change_password(
+    request: Request, body: PasswordChange, user: CurrentUser, store: StoreDep, settings: SettingsDep,
+    limiter: LoginLimiterDep,
+) -> Token:
+    """修改自己的密码：需当前密码；此前签发的令牌全部失效，返回新令牌 / change your own password:
+    the current one is asked for; every earlier token stops working and a new one is returned.
+
+    A wrong current password counts as a failed sign-in (a stolen session must not become a way
+    to guess the password).
+    """
+    client = _client(request)
+    _refuse_while_locked_out(limiter, user.username, client, known=True)
+    if authenticate(store, user.username, body.current_password) is None:
+        limiter.failed(user.username, client, known=True)
+        raise http_error(400, "当前密码不正确", "the current password is wrong")
+    if body.new_password == body.current_password:
+        raise http_error(400, "新密码不能与当前密码相同", "the new password is the current one")
+    limiter.succeeded(user.username, client)
+    changed = update_user(store, user.username, actor=user.username, password=body.new_password)
+    token, expires = create_token(changed.username, secret=request.app.state.secret,
+                                  minutes=settings.api_token_minutes, version=changed.token_version)
+    return Token(access_token=token, expires_at=expires)
