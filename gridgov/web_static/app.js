@@ -126,6 +126,11 @@ async function loadMap(frame, path) {
 }
 
 // -- sign in / out ----------------------------------------------------------------------------
+function keepToken(answer) {
+  state.token = answer.access_token;
+  sessionStorage.setItem("gridgov.token", state.token);
+}
+
 async function signIn(ev) {
   ev.preventDefault();
   const form = new FormData(ev.target);
@@ -133,11 +138,9 @@ async function signIn(ev) {
   if (state.signingOut) await state.signingOut;
   state.signingOut = null;
   try {
-    const tok = await api("/api/login/access-token", {
+    keepToken(await api("/api/login/access-token", {
       method: "POST", form: { username: form.get("username"), password: form.get("password") },
-    });
-    state.token = tok.access_token;
-    sessionStorage.setItem("gridgov.token", state.token);
+    }));
     ev.target.reset();
     await start();
   } catch (e) {
@@ -190,11 +193,9 @@ async function changePassword(ev) {
   }
   try {
     // The service ends every earlier session of this account and answers with a new token.
-    const tok = await api("/api/me/password", {
+    keepToken(await api("/api/me/password", {
       method: "POST", body: { current_password: form.get("current"), new_password: form.get("new") },
-    });
-    state.token = tok.access_token;
-    sessionStorage.setItem("gridgov.token", state.token);
+    }));
     ev.target.reset();
     $("#password-view").hidden = true;
     say(t("passwordSaved"));
