@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from gridgov.cli_common import DbOption, _open, _say, label, out, pick, state
+from gridgov.errors import UserError
 
 user_app = typer.Typer(help="账号管理（网页服务）/ accounts of the web service", no_args_is_help=True)
 
@@ -140,6 +141,7 @@ def serve(
 
         raise MissingExtraError("uvicorn", "api") from exc
     settings = _checked_settings(db, api_run_jobs=jobs)
+    _refuse_busy_port(host, port)
     # The workers build their settings from the environment: hand them what was chosen here.
     os.environ["GRIDGOV_DB"] = settings.db
     os.environ["GRIDGOV_API_RUN_JOBS"] = "true" if jobs else "false"
@@ -155,6 +157,29 @@ def serve(
                   style="yellow", markup=False)
     _say(f"gridgov 网页服务：http://{host}:{port}/ （接口文档 /docs）", f"serving on http://{host}:{port}/ (API docs at /docs)")
     server.run(host=host, port=port, workers=workers, access_log=access_log)
+
+
+def _refuse_busy_port(host: str, port: int) -> None:
+    """A second ``gridgov serve`` on a port in use started its application (and job runner) and
+    logged "startup complete" before failing to bind: say so first, plainly."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UserError(f"无法解析监听地址 {host}：{exc}", f"cannot resolve the address {host}: {exc}") from exc
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise UserError(f"无法监听 {host}:{port}：{exc.strerror}", f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+            raise UserError(f"端口 {port} 已被占用（另一个 gridgov serve 仍在运行？）：换一个端口（--port），或先停止占用它的程序",
+                            f"port {port} is in use (another gridgov serve still running?): choose another "
+                            "with --port, or stop what holds it") from exc
 
 
 def jobs(

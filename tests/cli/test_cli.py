@@ -441,6 +441,19 @@ def test_backup_writes_a_store_that_opens_and_says_how_to_restore(seeded_url, tm
         assert fingerprint(copy) == fingerprint(store)
 
 
+def test_serving_on_a_port_in_use_says_so_before_starting(seeded_url, capsys):
+    # It started the application and its job runner, logged "startup complete", then failed to bind.
+    import socket
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        code, out, err = _run(["--lang", "en", "--db", seeded_url, "serve", "--port", str(port)], capsys)
+    said = " ".join((out + err).split())
+    assert code == 2 and f"port {port} is in use" in said and "serving on" not in said
+
+
 def test_version_names_the_release_and_the_schema(capsys):
     from gridgov import __version__
     from gridgov.store.migrations import SCHEMA_VERSION
