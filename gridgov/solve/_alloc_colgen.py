@@ -38,6 +38,40 @@ class Patterns:
     owners: np.ndarray
 
 
+def partition_mip(objective: np.ndarray, col_start: np.ndarray, index: np.ndarray, rows: int) -> object:
+    """HiGHS model of a set partitioning: binary columns, every row (worker, grid) exactly once."""
+    import highspy
+
+    k = int(objective.size)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = k, rows
+    lp.col_cost_ = objective
+    lp.col_lower_ = np.zeros(k)
+    lp.col_upper_ = np.ones(k)
+    lp.row_lower_ = np.ones(rows)
+    lp.row_upper_ = np.ones(rows)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = col_start
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = np.ones(index.size)
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * k
+    return lp
+
+
+def partition_columns(items: np.ndarray, starts: np.ndarray, owners: np.ndarray, grid: np.ndarray,
+                      m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Set-partitioning columns of patterns, CSC (start, row index): pattern k covers its worker's
+    row ``owners[k]`` and its grids' rows ``m + grid[items[starts[k]:starts[k + 1]]]``."""
+    k = owners.size
+    col_start = (starts + np.arange(k + 1)).astype(np.int32)
+    index = np.empty(int(col_start[-1]), dtype=np.int32)
+    index[col_start[:-1]] = owners
+    is_grid = np.ones(index.size, dtype=bool)
+    is_grid[col_start[:-1]] = False
+    index[is_grid] = m + grid[items]
+    return col_start, index
+
+
 @dataclass(frozen=True)
 class DwOutcome:
     u: np.ndarray  # the multipliers of the best bound

@@ -32,8 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from gridgov.solve import _alloc_lagr_kernels as kern
-from gridgov.solve._alloc_colgen import Patterns, dantzig_wolfe
+from gridgov.solve._alloc_colgen import Patterns, dantzig_wolfe, partition_columns, partition_mip
 from gridgov.solve._alloc_lp import LpOutcome, compact_model, solve_lp_relaxation
+from gridgov.solve._alloc_srcut import best_in_pool
 from gridgov.solve.common import IntegerScale, ProgressCallback, Stopwatch
 
 _EPS = 1e-6
@@ -43,7 +44,9 @@ _FIRST_GAP = 1e-4  # the first pattern gap, relative to the bound; doubled until
 _PASSES = 30  # local-search passes of the heuristic
 _MAX_DP_CELLS = 50_000_000  # knapsack DP cells (pairs x capacity units) beyond which CP-SAT is used
 _PATTERN_STEPS = 20_000_000  # search steps of the pattern enumeration before it gives up
-_MAX_PATTERNS = 25_000  # beyond this many patterns the compact MIP over pairs takes over the proof
+_MAX_PATTERNS = 250_000  # beyond this many patterns the compact MIP over pairs takes over the proof
+_SHRINK = 0.7  # the top-down gap's factor while its pool is too large (0.5: two rounds at 1,000 grids)
+_CUT_PATTERNS = 2_000  # from this many patterns on, the cut LP and fixing (``best_in_pool``) first
 _PRESOLVE_PATTERNS = 10_000  # HiGHS presolve of larger set partitionings costs more than it saves
 _QUICK_PATTERNS = 5_000  # the pattern limit of the rounds before column generation
 _MASTER_MIP_SHARE = 0.1  # of the time limit, at most, for the best plan of the master's patterns
@@ -133,20 +136,33 @@ class LagrangianSearch:
         # grids, plan 0.05% above the bound: 7.0 s with them, 1.7 s without); with a plan far
         # from it they find better ones (300 grids x 12 workers, 1.6% above: 0.6 s without).
         close = self.best is not None and self.ub - lower <= _CLOSE_PLAN * abs(self.ub)
+        clock = Stopwatch()
         h = _highs(seconds, heuristics=not close)
         h.passModel(lp)
         if self.best is not None:
             start = highspy.HighsSolution()
             start.col_value = np.isin(pairs, self.best).astype(float).tolist()
             h.setSolution(start)
+        self._run_and_keep(h, pairs)
+        if (h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+                and h.getInfo().objective_function_value < self.ub - 0.5):
+            # HiGHS 1.16 can map the start through presolve to a cheaper point, call that optimal
+            # and hand back the start itself (found by fuzzing: 252 returned, 250 "optimal").
+            # Its optimum is then not ours: solve again without the start.
+            h = _highs(max(0.05, seconds - clock.elapsed))
+            h.passModel(lp)
+            self._run_and_keep(h, pairs)
+        if (h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+                and h.getInfo().objective_function_value >= self.ub - 0.5):
+            return True, int(self.ub)
+        dual = h.getInfo().mip_dual_bound  # +-inf when stopped before the root LP or infeasible
+        return False, max(lower, math.ceil(dual - self.tol)) if math.isfinite(dual) else lower
+
+    def _run_and_keep(self, h: object, pairs: np.ndarray) -> None:
         h.run()
         take = _solution(h, int(pairs.size))
         if take is not None:
             self._keep(pairs[take])
-        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-            return True, int(self.ub)
-        dual = h.getInfo().mip_dual_bound  # +-inf when stopped before the root LP or infeasible
-        return False, max(lower, math.ceil(dual - self.tol)) if math.isfinite(dual) else lower
 
     def _keep(self, chosen: np.ndarray) -> None:
         """Keep the plan of these pairs when it covers every grid once, fits every capacity and
@@ -208,14 +224,24 @@ class LagrangianSearch:
         up[sub.pairs] = up_sub  # back to the caller's pair order
         all_pairs = np.arange(sub.pairs.size, dtype=np.int64)
         gap = max(1.0, _FIRST_GAP * abs(root), lower - root)
+        # With the cut LP a large pool is cheap: start from the whole gap to the incumbent and
+        # shrink it while the pool is too large (one round holds both the search and the proof).
+        top_down = max_patterns > _QUICK_PATTERNS and math.isfinite(self.ub)
+        if top_down:
+            gap = max(gap, self.ub - root)
+        # No pattern is further than this from its knapsack optimum: a pool at this gap is complete.
+        span = float(np.abs(self.cost - u[self.grid]).sum()) + 1.0
         kept = 0
         while lower < self.ub and clock.remaining(time_limit) > 0:
-            gap = min(gap, self.ub - root)
+            gap = min(gap, self.ub - root, span)
             target = root + gap
             pairs = all_pairs[root + up <= target + self.tol]
             kept = int(pairs.size)
-            outcome = self._partition(pairs, u, gap, max_patterns, clock.remaining(time_limit))
+            outcome = self._partition(pairs, u, gap, target, max_patterns, clock.remaining(time_limit))
             if outcome == "too many":
+                if top_down and gap * _SHRINK >= max(1.0, lower - root):
+                    gap *= _SHRINK
+                    continue
                 return "open", lower, kept, up
             if outcome == "stopped":
                 return "stopped", lower, kept, up
@@ -224,9 +250,11 @@ class LagrangianSearch:
                 # No plan at all (ub infinite) with every pattern in the model: none covers every
                 # grid (loads that add up but do not pack); the caller turns to coverage.
                 return "optimal", int(self.ub) if math.isfinite(self.ub) else lower, kept, up
+            if gap >= span and not math.isfinite(self.ub):
+                return "optimal", lower, kept, up  # every pattern was in the model and no plan exists
             # Every plan costing at most the target was in the model: none is cheaper than its optimum.
             lower = max(lower, math.floor(target - self.tol) + 1)
-            gap *= 2
+            gap = self.ub - root if top_down else 2 * gap
         return ("optimal" if lower >= self.ub else "stopped"), lower, kept, up
 
     def run_mip(self, *, clock: Stopwatch, time_limit: float) -> LagrOutcome:
@@ -271,14 +299,30 @@ class LagrangianSearch:
         if progress is not None and self.best is not None:
             progress("solution", {"phase": phase, "objective": self.ub, "bound": bound})
 
-    def _partition(self, pairs: np.ndarray, u: np.ndarray, gap: float, max_patterns: int, seconds: float) -> str:
+    def _partition(self, pairs: np.ndarray, u: np.ndarray, gap: float, target: float, max_patterns: int,
+                   seconds: float) -> str:
         """Solve the set partitioning over the patterns within ``gap`` (keeping a better plan):
-        "optimal" (its optimum found, or none exists), "stopped" (time ran out) or "too many"."""
+        "optimal" (its optimum found, or none exists), "stopped" (time ran out) or "too many".
+
+        On many patterns only the plans that matter are sought: those costing at most
+        ``target`` (= L(u) + gap: every such plan is in the pool) and below the incumbent. If
+        the pool has one, it is the pool's optimum; if not, the caller's conclusions (the
+        incumbent optimal when it is within ``target``, else a bound above ``target``) are the
+        same as from the pool's optimum."""
         self.rounds += 1
         found = self._patterns(pairs, u, gap, max_patterns)
         if found is None:
             return "too many"
-        return self._solve_patterns(found, seconds)
+        if found.owners.size < _CUT_PATTERNS:
+            return self._solve_patterns(found, seconds)
+        # Below the incumbent rather than the target: the pool's best plan above the target is
+        # still the best plan found so far (at 1,000 grids the round at gap 116 finds the optimum).
+        threshold = math.floor((self.ub - 1.0 if math.isfinite(self.ub) else target) + self.tol)
+        status, plan, _ = best_in_pool(found.items, found.starts, found.owners, self.grid, self.cost,
+                                       self.n, self.m, threshold, target, self.tol, seconds, u)
+        if plan is not None:
+            self._keep(plan)
+        return "optimal" if status in ("found", "none") else "stopped"
 
     def _solve_patterns(self, found: Patterns, seconds: float) -> str:
         """HiGHS picks one pattern per worker (or none: a worker's empty pattern is implied only
@@ -287,12 +331,7 @@ class LagrangianSearch:
         k = owners.size
         sizes = np.diff(starts)
         # Columns: a pattern covers its worker's row and its grids' rows, each exactly once.
-        col_start = (starts + np.arange(k + 1)).astype(np.int32)
-        index = np.empty(int(col_start[-1]), dtype=np.int32)
-        index[col_start[:-1]] = owners
-        is_grid = np.ones(index.size, dtype=bool)
-        is_grid[col_start[:-1]] = False
-        index[is_grid] = self.m + self.grid[items]
+        col_start, index = partition_columns(items, starts, owners, self.grid, self.m)
         covered = np.zeros(self.m + self.n, dtype=bool)
         covered[index] = True
         if not covered.all():
@@ -343,19 +382,7 @@ class LagrangianSearch:
         None when it stopped without a plan."""
         import highspy
 
-        rows = self.m + self.n
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = k, rows
-        lp.col_cost_ = objective
-        lp.col_lower_ = np.zeros(k)
-        lp.col_upper_ = np.ones(k)
-        lp.row_lower_ = np.ones(rows)
-        lp.row_upper_ = np.ones(rows)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = col_start
-        lp.a_matrix_.index_ = index
-        lp.a_matrix_.value_ = np.ones(index.size)
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * k
+        lp = partition_mip(objective, col_start, index, self.m + self.n)
         h = _highs(seconds)
         if k > _PRESOLVE_PATTERNS:
             h.setOptionValue("presolve", "off")

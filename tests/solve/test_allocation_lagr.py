@@ -221,6 +221,18 @@ def test_no_time_left_still_answers_with_a_valid_bound(limit: float) -> None:
         assert res.cost >= exact.cost - 1e-9
 
 
+def _check_against_brute_force(search, cost, load, cap, rows, cols, seed) -> None:
+    """The search proves the brute-force optimum, its plan costs it, and no bound passes it."""
+    best, plan = _brute(cost, load, np.floor(cap))
+    out = search.run(np.zeros(cost.shape[0]), clock=Stopwatch(), time_limit=10)
+    if plan is None:
+        assert (out.pair_of < 0).all() or not out.optimal
+        return
+    assert out.optimal and out.bound == best, seed
+    assert float(cost[rows[out.pair_of], cols[out.pair_of]].sum()) == best
+    assert out.root_bound <= best + 1e-6
+
+
 def _search_instance(seed: int):
     rng = np.random.default_rng(700 + seed)
     cost, load, cap = _instance(rng, 7, 3, slack=rng.choice([1.05, 1.2, 1.6]))
@@ -249,14 +261,7 @@ def test_every_stage_of_the_search_against_brute_force(monkeypatch) -> None:
         rng, cost, load, cap, rows, cols, search = _search_instance(seed)
         monkeypatch.setattr(lagr, "_QUICK_PATTERNS", int(rng.integers(1, 4)))
         monkeypatch.setattr(lagr, "_MAX_PATTERNS", int(rng.integers(1, 9)))
-        best, plan = _brute(cost, load, np.floor(cap))
-        out = search.run(np.zeros(cost.shape[0]), clock=Stopwatch(), time_limit=10)
-        if plan is None:
-            assert (out.pair_of < 0).all() or not out.optimal
-            continue
-        assert out.optimal and out.bound == best, seed
-        assert float(cost[rows[out.pair_of], cols[out.pair_of]].sum()) == best
-        assert out.root_bound <= best + 1e-6
+        _check_against_brute_force(search, cost, load, cap, rows, cols, seed)
     assert stages["dantzig-wolfe"] > 0 and stages["mip"] > 0  # the stages were reached
 
 
