@@ -73,7 +73,8 @@ def _account_key(username: str) -> tuple[str, str]:
 
 class LoginLimiter:
     """Failed sign-ins per (user name, client address): ``max_failures`` within ``window_s`` lock that pair out;
-    ``max_per_account`` for one account from any addresses lock the account out for the window.
+    ``max_per_account`` for one account from any addresses lock the account out for the window,
+    except at the addresses it signed in from before (so an attacker cannot lock the owner out).
 
     Kept in this process's memory, on purpose: it needs no table and no write per attempt, and a
     restart forgetting it costs an attacker nothing they could not get by waiting. With several
@@ -97,6 +98,9 @@ class LoginLimiter:
         self.max_keys = max_keys
         self._clock = clock
         self._failures: dict[tuple[str, str], list[float]] = {}
+        # Per account, the addresses it signed in from (since the process started): the account
+        # limit never holds them back, so guesses from elsewhere cannot lock the owner out.
+        self._trusted: dict[str, list[str]] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -119,6 +123,9 @@ class LoginLimiter:
             now = self._clock()
             pair = self._wait(self._key(username, client), self.max_failures, now)
             if known:
+                name = self._key(username, client)[0]
+                if client in self._trusted.get(name, ()):
+                    return pair
                 return max(pair, self._wait(_account_key(username), self.max_per_account, now))
             return max(pair, self._wait(_address_key(client), self.max_per_client, now))
 
@@ -144,14 +151,25 @@ class LoginLimiter:
                 self._prune(now)
 
     def succeeded(self, username: str, client: str) -> None:
+        """Clears the pair and trusts the address for this account; the account's count stays
+        (the owner signing in must not hand an attacker elsewhere 30 fresh guesses)."""
         with self._lock:
-            self._failures.pop(self._key(username, client), None)
-            self._failures.pop(_account_key(username), None)
+            key = self._key(username, client)
+            self._failures.pop(key, None)
+            trusted = [c for c in self._trusted.pop(key[0], []) if c != client][-15:] + [client]
+            self._trusted[key[0]] = trusted  # re-inserted: the dict's order is least recent first
+            while len(self._trusted) > self.max_keys:
+                del self._trusted[next(iter(self._trusted))]
 
     def _prune(self, now: float) -> None:
         for key in [k for k, v in self._failures.items() if not v or now - v[-1] >= self.window_s]:
             del self._failures[key]
         excess = len(self._failures) - self.max_keys
         if excess > 0:
-            for key in sorted(self._failures, key=lambda k: self._failures[k][-1])[:excess]:
+            # Pairs and addresses go first, stalest first; accounts' counts last (a spray of junk
+            # failures from new addresses must not evict the count of the account under attack).
+            def order(k: tuple[str, str]) -> tuple[bool, float]:
+                return (k[1] == "\x00any", self._failures[k][-1])
+
+            for key in sorted(self._failures, key=order)[:excess]:
                 del self._failures[key]

@@ -98,11 +98,34 @@ def test_guesses_at_one_account_from_ever_new_addresses_are_limited_too():
     assert limiter.retry_after("planner", "10.9.9.9", known=True) == 0  # other accounts are not locked out
     clock.now += 300
     assert limiter.retry_after("street1", "10.9.9.9", known=True) == 0
-    for i in range(29):
-        limiter.failed("street1", f"10.1.{i}.1", known=True)
-    limiter.succeeded("street1", "10.1.0.1")  # the real user signing in clears the account's count
-    limiter.failed("street1", "10.2.0.1", known=True)
-    assert limiter.retry_after("street1", "10.3.0.1", known=True) == 0
+
+
+
+def test_guesses_from_elsewhere_do_not_lock_the_owner_out():
+    # A review: 30 failures from 6 addresses blocked the owner at her own desk, right password and all.
+    clock = Clock()
+    limiter = LoginLimiter(max_failures=5, window_s=300, max_per_account=30, clock=clock)
+    limiter.succeeded("admin", "10.0.0.7")  # the owner's usual address
+    for i in range(30):
+        limiter.failed("admin", f"10.9.{i}.1", known=True)
+    assert limiter.retry_after("admin", "10.0.0.7", known=True) == 0
+    assert limiter.retry_after("admin", "10.8.0.1", known=True) == 300  # a new address still waits
+    limiter.succeeded("admin", "10.0.0.7")  # and her sign-in does not reset the attacker's count
+    assert limiter.retry_after("admin", "10.8.0.1", known=True) > 0
+    for _ in range(5):  # her own address keeps its own limit
+        limiter.failed("admin", "10.0.0.7", known=True)
+    assert limiter.retry_after("admin", "10.0.0.7", known=True) > 0
+
+
+def test_a_spray_of_junk_failures_does_not_evict_the_count_of_an_account_under_attack():
+    clock = Clock()
+    limiter = LoginLimiter(max_failures=5, window_s=300, max_per_account=30, max_keys=100, clock=clock)
+    for i in range(30):
+        limiter.failed("admin", f"10.9.{i}.1", known=True)
+    for i in range(1000):
+        limiter.failed(f"junk{i}", f"10.7.{i // 250}.{i % 250}")
+    assert limiter.retry_after("admin", "10.6.0.1", known=True) > 0
+    assert len(limiter._failures) <= 100
 
 
 @GPKG
