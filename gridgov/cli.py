@@ -103,9 +103,17 @@ def copy(
     copy the whole store into a new, empty one (e.g. GeoPackage → PostgreSQL), ids and ledger kept."""
     from gridgov.store.copy import copy_store
 
-    with _open(db) as source, _open(target, create=True) as dest:
+    from gridgov.store.migrations import SCHEMA_VERSION
+
+    # The source as it is: "unchanged" must be true, and an upgrade is the admin's own step.
+    with _open(db, upgrade=False) as source, _open(target, create=True) as dest:
         if _same_store(source.url, dest.url):
             raise UserError("目标数据库与源数据库相同", "the target is the source store itself")
+        if source.schema_version() < SCHEMA_VERSION:
+            raise UserError(
+                f"源数据库的结构版本 {source.schema_version()} 较旧：请先备份，再运行 gridgov init 升级它，然后复制",
+                f"the source store has the older schema version {source.schema_version()}: back it up, "
+                "upgrade it with gridgov init, then copy")
         counts = copy_store(source, dest)
     table = Table(title=pick(f"已复制 {source.url} → {dest.url}", f"copied {source.url} → {dest.url}"))
     table.add_column(words("图层 layer"))

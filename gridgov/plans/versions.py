@@ -351,7 +351,7 @@ def _uncovered_wards_near(store: SqlStore, held: dict[str, str | None], ward_of:
                           candidates: set[str]) -> dict[str, set[str]]:
     """For each of ``candidates`` available today (they hold no grid in ``held``), the wards of
     the grids ``held`` leaves uncovered within ``GRIDGOV_MAX_ASSIGN_KM`` of their home."""
-    from gridgov.geo.measure import anchor_points_m, distance_matrix_m
+    from gridgov.geo.measure import anchor_points_m, pairs_within_m
     from gridgov.settings import get_settings
 
     open_grids = sorted(g for g, w in held.items() if w is None and g in ward_of)
@@ -362,9 +362,13 @@ def _uncovered_wards_near(store: SqlStore, held: dict[str, str | None], ward_of:
     if free.empty:
         return {}
     grids = store.load("grids", where={"code": open_grids}, columns=["code", "ward_code", "geometry"])
-    within = distance_matrix_m(anchor_points_m(free), anchor_points_m(grids)) <= get_settings().max_assign_km * 1000
-    wards = grids["ward_code"].to_numpy()
-    return {w: set(wards[row]) for w, row in zip(free["worker_id"], within) if row.any()}
+    # A KD-tree, not a matrix: a year's ledger names thousands of workers (5,000 x 2,000: 0.5 GB).
+    who, which = pairs_within_m(anchor_points_m(free), anchor_points_m(grids), get_settings().max_assign_km * 1000)
+    ids, wards = free["worker_id"].to_numpy(), grids["ward_code"].to_numpy()
+    near: dict[str, set[str]] = {}
+    for i, g in zip(who, which):
+        near.setdefault(ids[i], set()).add(wards[g])
+    return near
 
 
 def _wards_with_unavailable(store: SqlStore, held: dict[str, str | None], ward_of: dict[str, str]) -> set[str]:

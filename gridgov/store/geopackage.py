@@ -197,6 +197,9 @@ class GeoPackageStore(SqlStore):
                 target.close()
             if verdict != "ok":
                 raise StoreError(f"备份校验失败：{verdict}", f"the backup failed its integrity check: {verdict}")
+            # As private as the store (names, phones, password hashes): under umask 022 a store
+            # kept at 0600 had a copy every local user could read.
+            os.chmod(tmp, self.path.stat().st_mode & 0o777)
             os.replace(tmp, dest)
         except sqlite3.DatabaseError as exc:
             raise self._error(exc) from exc

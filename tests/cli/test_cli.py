@@ -454,6 +454,28 @@ def test_serving_on_a_port_in_use_says_so_before_starting(seeded_url, capsys):
     assert code == 2 and f"port {port} is in use" in said and "serving on" not in said
 
 
+def test_copies_of_a_private_store_stay_private(tmp_path, capsys):
+    # Under umask 022 a store kept at 0600 had backups and pre-upgrade copies any local user could read.
+    db = tmp_path / "s.gpkg"
+    assert _run(["--db", str(db), "init"], capsys)[0] == 0
+    _as_schema_5(str(db))
+    db.chmod(0o600)
+    assert _run(["--db", str(db), "backup", str(tmp_path / "b.gpkg")], capsys)[0] == 0
+    assert _run(["--db", str(db), "status"], capsys)[0] == 0  # upgrades, keeping a copy
+    (kept,) = tmp_path.glob("s.schema5-*.gpkg")
+    assert oct((tmp_path / "b.gpkg").stat().st_mode & 0o777) == oct(kept.stat().st_mode & 0o777) == "0o600"
+
+
+def test_copy_leaves_an_older_source_as_it_is(tmp_path, capsys):
+    db = tmp_path / "s.gpkg"
+    assert _run(["--db", str(db), "init"], capsys)[0] == 0
+    _as_schema_5(str(db))
+    code, out, err = _run(["--lang", "en", "--db", str(db), "copy", str(tmp_path / "t.gpkg")], capsys)
+    assert code == 2 and "older schema version 5" in " ".join((out + err).split())
+    with open_store(str(db), upgrade=False) as store:
+        assert store.schema_version() == 5
+
+
 def test_version_names_the_release_and_the_schema(capsys):
     from gridgov import __version__
     from gridgov.store.migrations import SCHEMA_VERSION
