@@ -68,6 +68,9 @@ async function api(path, { method = "GET", body, form, raw } = {}) {
     throw new Error(t("serverDown")); // the browser's "Failed to fetch" tells a clerk nothing
   }
   if (state.token !== session) return ABANDONED;
+  // While a password change is under way the old token stops working before the page holds the
+  // new one: a poll caught in between must not sign the page out.
+  if (res.status === 401 && state.renewing && path !== "/api/me/password") return ABANDONED;
   if (res.status === 401 && state.user) {
     signOut();
     // The message, not "401": every caller shows what it catches.
@@ -191,6 +194,7 @@ async function changePassword(ev) {
     say(t("passwordsDiffer"), "error");
     return;
   }
+  state.renewing = true;
   try {
     // The service ends every earlier session of this account and answers with a new token.
     keepToken(await api("/api/me/password", {
@@ -201,6 +205,8 @@ async function changePassword(ev) {
     say(t("passwordSaved"));
   } catch (e) {
     say(e.message, "error");
+  } finally {
+    state.renewing = false;
   }
 }
 

@@ -386,13 +386,19 @@ def test_tabs_maps_and_selects_are_named_for_screen_readers(browser, served):
     context.close()
 
 
-def test_a_clerk_changes_their_own_password(browser, served):
+def _street_page(browser, served):
+    """A new browser context signed in as 民生街道's office, its worker list shown."""
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(15000)
     page.goto(served.url + "/")
     _sign_in(page, "street1", served.password)
     page.locator("#street-workers tbody tr").first.wait_for()
+    return context, page
+
+
+def test_a_clerk_changes_their_own_password(browser, served):
+    context, page = _street_page(browser, served)
     page.click("#password")
 
     def submit(current: str, new: str, repeat: str) -> None:
@@ -415,4 +421,32 @@ def test_a_clerk_changes_their_own_password(browser, served):
     page.wait_for_function("document.querySelector('#status').textContent.includes('用户名或密码错误')")
     _sign_in(page, "street1", "street-new-pass-7")
     page.locator("#street-workers tbody tr").first.wait_for()
+    context.close()
+
+
+def test_a_request_caught_in_a_password_change_does_not_sign_the_page_out(browser, served):
+    # The old token stops working when the service saves the new password; a job poll answered
+    # in between signed the page out before it could store the new token (a review's reading).
+    context, page = _street_page(browser, served)
+    held = {}
+
+    def hold(route) -> None:
+        held["response"] = route.fetch()  # the service has changed it: the old token is dead now
+        held["route"] = route
+
+    page.route("**/api/me/password", hold)
+    page.click("#password")
+    page.fill("#password-form input[name=current]", served.password)
+    page.fill("#password-form input[name=new]", "street-new-pass-7")
+    page.fill("#password-form input[name=repeat]", "street-new-pass-7")
+    page.click("#password-form button[type=submit]")
+    for _ in range(200):
+        if "route" in held:
+            break
+        page.wait_for_timeout(50)
+    page.evaluate("() => { api('/api/me'); }")  # a request with the old token: 401
+    page.wait_for_timeout(500)
+    held["route"].fulfill(response=held["response"])
+    page.wait_for_function("document.querySelector('#status').textContent.includes('密码已修改')")
+    assert page.locator("#logout").is_visible() and page.locator("#login-view").is_hidden()
     context.close()
