@@ -102,7 +102,6 @@ def copy(
     """把整个数据库复制到新的空数据库（如 GeoPackage → PostgreSQL），编号与工作台账保持不变 /
     copy the whole store into a new, empty one (e.g. GeoPackage → PostgreSQL), ids and ledger kept."""
     from gridgov.store.copy import copy_store
-
     from gridgov.store.migrations import SCHEMA_VERSION
 
     # The source as it is: "unchanged" must be true, and an upgrade is the admin's own step.

@@ -63,12 +63,20 @@ def read_token(token: str, *, secret: str, max_minutes: int) -> tuple[str, int] 
     return sub, ver
 
 
+_ANY = "\x00any"  # no user name and no client address holds NUL (the service refuses it in names)
+
+
+def _name(username: str) -> str:
+    """How the limiter tells accounts apart: case-blind, trimmed, bounded."""
+    return username.strip().casefold()[:256]
+
+
 def _address_key(client: str) -> tuple[str, str]:
-    return ("\x00any", client)  # no user name holds NUL (the service refuses it)
+    return (_ANY, client)
 
 
 def _account_key(username: str) -> tuple[str, str]:
-    return (username.strip().casefold()[:256], "\x00any")  # no client address holds NUL
+    return (_name(username), _ANY)
 
 
 class LoginLimiter:
@@ -105,7 +113,7 @@ class LoginLimiter:
 
     @staticmethod
     def _key(username: str, client: str) -> tuple[str, str]:
-        return username.strip().casefold()[:256], client
+        return _name(username), client
 
     def _recent(self, key: tuple[str, str], now: float) -> list[float]:
         times = [t for t in self._failures.get(key, []) if now - t < self.window_s]
@@ -123,8 +131,7 @@ class LoginLimiter:
             now = self._clock()
             pair = self._wait(self._key(username, client), self.max_failures, now)
             if known:
-                name = self._key(username, client)[0]
-                if client in self._trusted.get(name, ()):
+                if client in self._trusted.get(_name(username), ()):
                     return pair
                 return max(pair, self._wait(_account_key(username), self.max_per_account, now))
             return max(pair, self._wait(_address_key(client), self.max_per_client, now))
@@ -169,7 +176,7 @@ class LoginLimiter:
             # Pairs and addresses go first, stalest first; accounts' counts last (a spray of junk
             # failures from new addresses must not evict the count of the account under attack).
             def order(k: tuple[str, str]) -> tuple[bool, float]:
-                return (k[1] == "\x00any", self._failures[k][-1])
+                return (k[1] == _ANY, self._failures[k][-1])
 
             for key in sorted(self._failures, key=order)[:excess]:
                 del self._failures[key]

@@ -141,16 +141,18 @@ def apportion_workers(
     eligible workers' capacity is less than the load").
     """
     codes = list(wards["code"])
+    index = {c: v for v, c in enumerate(codes)}
     present = set(workers["worker_id"])
-    committed = {w: c for w, c in (committed or {}).items() if c in codes and w in present}
-    pools: dict[str, list[str]] = {c: [w for w, cw in committed.items() if cw == c] for c in codes}
+    committed = {w: c for w, c in (committed or {}).items() if c in index and w in present}
+    pools: dict[str, list[str]] = {c: [] for c in codes}
+    for worker_id, code in committed.items():
+        pools[code].append(worker_id)
     fixed = workers["worker_id"].isin(set(committed)).to_numpy()
     supply_all, need = _flow_sizes(codes, grids, workers, options)
-    index = {c: v for v, c in enumerate(codes)}
     held = np.zeros(len(codes), dtype=np.int64)
-    for j in np.flatnonzero(fixed):
-        held[index[committed[workers["worker_id"].iloc[j]]]] += supply_all[j]
-    bare = np.maximum(np.floor(need / options.spare_factor) if options.rule != "one" else need, 0) - held
+    for worker_id, units in zip(workers["worker_id"][fixed], supply_all[fixed]):
+        held[index[committed[worker_id]]] += units
+    bare = np.maximum((np.floor(need / options.spare_factor) if options.rule != "one" else need) - held, 0)
     need = np.maximum(need - held, 0)
     free = workers[~fixed]
     supply = supply_all[~fixed]
@@ -158,11 +160,11 @@ def apportion_workers(
         return pools
     w_idx, v_idx, dist = _reachable_wards(wards, free, options)
     sent = _capacity_flow(supply, need, w_idx, v_idx, dist)
-    joined = _joined_wards(codes, free, w_idx, v_idx, sent)
+    joined = _joined_wards(index, free, w_idx, v_idx, sent)
     # First to each ward's need with its head-room; then, for a ward still short of its bare
     # load (grids certain to go uncovered), from wards that keep their bare load.
     _make_up_shortfalls(joined, supply, need, w_idx, v_idx, dist)
-    _make_up_shortfalls(joined, supply, np.maximum(bare, 0), w_idx, v_idx, dist)
+    _make_up_shortfalls(joined, supply, bare, w_idx, v_idx, dist)
     for worker_id, v in zip(free["worker_id"], joined):
         if v >= 0:
             pools[codes[v]].append(worker_id)
@@ -224,16 +226,15 @@ def _reachable_wards(
 
 
 def _joined_wards(
-    codes: list[str], workers: gpd.GeoDataFrame, w_idx: np.ndarray, v_idx: np.ndarray, sent: np.ndarray
+    index: Mapping[str, int], workers: gpd.GeoDataFrame, w_idx: np.ndarray, v_idx: np.ndarray, sent: np.ndarray
 ) -> np.ndarray:
     """Per worker, the index of the ward that took most of their capacity; else their home
-    ward's; -1 when that is not one of ``codes``."""
+    ward's; -1 when that is not in ``index`` (ward code -> index)."""
     best_ward = np.full(len(workers), -1)
     best_flow = np.zeros(len(workers))
     for w, v, f in zip(w_idx, v_idx, sent):
         if f > best_flow[w]:
             best_flow[w], best_ward[w] = f, v
-    index = {c: v for v, c in enumerate(codes)}
     home = workers["home_ward"].to_numpy()
     return np.array([v if v >= 0 else index.get(h, -1) for v, h in zip(best_ward, home)], dtype=np.int64)
 

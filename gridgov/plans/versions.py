@@ -306,9 +306,10 @@ def stale_wards(store: SqlStore) -> list[str]:
     A changed worker's wards are those of the grids they hold in the published plan, plus the
     ward they live in (a new or returning worker adds people there); for a worker who holds no
     grid and is available, also the wards with a grid the plan leaves uncovered within their
-    reach (a newcomer next door to a ward with uncovered grids: that ward was never re-solved). Each ward is compared with
-    the ledger entry the plan recorded for it (a ward carried over from an older plan is as old
-    as that plan), so publishing an older plan leaves its wards found, not hidden.
+    reach (a newcomer next door to a ward with uncovered grids: that ward was never re-solved).
+    Each ward is compared with the ledger entry the plan recorded for it (a ward carried over
+    from an older plan is as old as that plan), so publishing an older plan leaves its wards
+    found, not hidden.
     """
     plan = published_plan(store)
     if plan is None:
